@@ -1,0 +1,117 @@
+"""`python -m analytics`: the command line every script, test and dashboard action shares.
+
+User mistakes become one line on stderr and exit status 1 (2 for usage errors), never a
+traceback. Feature modules define their commands here with the shared option decorators.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from analytics.errors import TwowayError
+
+
+# -- shared options ---------------------------------------------------------------------------
+def db_option(required: bool = True):
+    """`--db PATH`, defaulting to $TWOWAY_DB; the path must not be a directory."""
+
+    def validate(ctx, param, value):
+        if value is None:
+            value = os.environ.get("TWOWAY_DB")
+        if value is None:
+            if required:
+                raise click.BadParameter("give --db PATH (or set TWOWAY_DB)")
+            return None
+        path = Path(value)
+        if path.is_dir():
+            raise click.BadParameter(f"{value} is a directory, not a database file")
+        return path
+
+    return click.option("--db", "db_path", type=click.Path(dir_okay=False), callback=validate,
+                        help="DuckDB database file (default: $TWOWAY_DB).")
+
+
+def json_option(fn):
+    return click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of text.")(fn)
+
+
+def where_option(fn):
+    return click.option(
+        "--where", "where", multiple=True, metavar="KEY=VALUE",
+        help="Filter, repeatable: department, location, generation, level, cohort, date_from, date_to, method.",
+    )(fn)
+
+
+def friendly_errors(fn):
+    """Turn `TwowayError` (and other user-facing failures) into one clean line and exit 1."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except TwowayError as exc:
+            raise click.ClickException(str(exc)) from None
+        except MemoryError:
+            raise click.ClickException("out of memory: the input is too large for this machine") from None
+        except KeyboardInterrupt:
+            raise click.ClickException("interrupted; nothing was written") from None
+
+    return wrapper
+
+
+def emit_json(obj) -> None:
+    click.echo(json.dumps(obj, indent=2, default=str, ensure_ascii=False))
+
+
+# -- the group --------------------------------------------------------------------------------
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name=None, version=__import__("analytics").__version__, prog_name="twoway")
+def cli():
+    """Twoway: does our reverse-mentoring programme actually work?
+
+    Build a demo organisation, import rosters, session logs and survey exports, and test
+    each claim about reverse mentoring with a comparison group.
+    """
+
+
+@cli.command()
+@db_option()
+@click.option("--seed", type=click.IntRange(min=0), default=7, show_default=True, help="Random seed.")
+@click.option("--employees", "n_employees", type=click.IntRange(min=50, max=1_000_000), default=2000,
+              show_default=True, help="Head count of the organisation.")
+@click.option("--force", is_flag=True, help="Replace an existing database file.")
+@json_option
+@friendly_errors
+def demo(db_path, seed, n_employees, force, as_json):
+    """Write a realistic, deterministic demo organisation into a new database."""
+    from analytics.demo import build_demo
+
+    summary = build_demo(db_path, seed=seed, n_employees=n_employees, force=force,
+                         progress=None if as_json else _stderr_progress)
+    if as_json:
+        emit_json(summary)
+    else:
+        counts = summary["counts"]
+        click.echo(f"Wrote {db_path}: " + ", ".join(f"{v:,} {k}" for k, v in counts.items() if k != "imports")
+                   + f" in {summary['seconds']:.1f}s")
+
+
+def _stderr_progress(fraction: float, message: str) -> None:
+    click.echo(f"[{fraction:4.0%}] {message}", err=True)
+
+
+# Feature commands register below (import, claims, …).
+
+
+def main() -> None:
+    cli(prog_name="python -m analytics")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

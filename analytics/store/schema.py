@@ -1,0 +1,117 @@
+"""The database schema as an ordered list of migrations.
+
+A database file records the number of migrations it has seen in `meta.schema_version`;
+opening it applies the missing ones in one transaction each, so an older file is upgraded
+in place and never loses data. Append new migrations; never edit a released one.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[tuple[str, list[str]]] = [
+    (
+        "core tables: roster, programme, sessions, surveys, metrics, imports",
+        [
+            """CREATE TABLE IF NOT EXISTS meta (
+                key VARCHAR PRIMARY KEY,
+                value VARCHAR NOT NULL)""",
+            """CREATE TABLE imports (
+                import_id INTEGER PRIMARY KEY,
+                file_name VARCHAR NOT NULL,
+                sha256 VARCHAR NOT NULL,
+                kind VARCHAR NOT NULL,
+                rows INTEGER NOT NULL,
+                imported_at TIMESTAMP NOT NULL,
+                status VARCHAR NOT NULL)""",
+            """CREATE TABLE employees (
+                employee_id VARCHAR PRIMARY KEY,
+                department VARCHAR,
+                level VARCHAR,
+                location VARCHAR,
+                birth_year INTEGER,
+                generation VARCHAR,
+                hire_date DATE,
+                manager_id VARCHAR,
+                import_id INTEGER)""",
+            """CREATE TABLE pairs (
+                pair_id VARCHAR PRIMARY KEY,
+                mentor_id VARCHAR NOT NULL,
+                mentee_id VARCHAR NOT NULL,
+                cohort VARCHAR,
+                start_date DATE NOT NULL,
+                end_date DATE,
+                import_id INTEGER)""",
+            """CREATE TABLE sessions (
+                session_id VARCHAR PRIMARY KEY,
+                pair_id VARCHAR NOT NULL,
+                date DATE NOT NULL,
+                duration_min DOUBLE,
+                format VARCHAR CHECK (format IN ('scheduled', 'informal')),
+                channel VARCHAR,
+                topics VARCHAR[],
+                mentor_rating DOUBLE,
+                mentee_rating DOUBLE,
+                import_id INTEGER)""",
+            """CREATE TABLE waves (
+                survey VARCHAR PRIMARY KEY,
+                title VARCHAR,
+                opened DATE,
+                closed DATE,
+                invited INTEGER,
+                source_format VARCHAR,
+                import_id INTEGER)""",
+            """CREATE TABLE items (
+                survey VARCHAR NOT NULL,
+                item VARCHAR NOT NULL,
+                construct VARCHAR,
+                scale_min DOUBLE,
+                scale_max DOUBLE,
+                reverse BOOLEAN NOT NULL DEFAULT FALSE,
+                question VARCHAR,
+                import_id INTEGER,
+                PRIMARY KEY (survey, item))""",
+            """CREATE TABLE responses (
+                survey VARCHAR NOT NULL,
+                respondent VARCHAR NOT NULL,
+                employee_id VARCHAR,
+                item VARCHAR NOT NULL,
+                value DOUBLE,
+                submitted_at TIMESTAMP,
+                import_id INTEGER)""",
+            """CREATE TABLE metrics (
+                employee_id VARCHAR NOT NULL,
+                period VARCHAR NOT NULL,
+                metric VARCHAR NOT NULL,
+                value DOUBLE,
+                import_id INTEGER)""",
+        ],
+    ),
+    (
+        "metric definitions, import details, saved survey mappings",
+        [
+            """CREATE TABLE metric_defs (
+                metric VARCHAR PRIMARY KEY,
+                higher_is_better BOOLEAN NOT NULL DEFAULT TRUE,
+                unit VARCHAR)""",
+            "ALTER TABLE imports ADD COLUMN details VARCHAR",
+            """CREATE TABLE saved_mappings (
+                name VARCHAR PRIMARY KEY,
+                mapping VARCHAR NOT NULL,
+                saved_at TIMESTAMP NOT NULL)""",
+            "CREATE INDEX responses_survey_idx ON responses (survey, item)",
+            "CREATE INDEX metrics_emp_idx ON metrics (employee_id, metric)",
+        ],
+    ),
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+#: Tables holding imported data, with the column that ties each row to its import.
+DATA_TABLES: tuple[str, ...] = (
+    "employees",
+    "pairs",
+    "sessions",
+    "waves",
+    "items",
+    "responses",
+    "metrics",
+)
