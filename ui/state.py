@@ -1,0 +1,51 @@
+"""Where the dashboard's database comes from, opened once per process.
+
+`TWOWAY_DB` names the file; without it the demo organisation in `data/demo.duckdb` is used,
+built on first start behind a progress bar.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import streamlit as st
+
+from analytics.store import Database
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_DB = ROOT / "data" / "demo.duckdb"
+
+
+def db_path() -> Path:
+    return Path(os.environ.get("TWOWAY_DB") or DEMO_DB)
+
+
+@st.cache_resource(show_spinner=False)
+def _open(path: str) -> Database:
+    return Database(path)
+
+
+def get_db() -> Database:
+    """The store for this process; builds the demo organisation first when it is missing."""
+    path = db_path()
+    if not path.exists() and path == DEMO_DB:
+        _build_demo(path)
+    return _open(str(path))
+
+
+def _build_demo(path: Path) -> None:
+    from analytics.demo import build_demo
+
+    bar = st.progress(0.0, text="Building the demo organisation (first start only)…")
+
+    def progress(fraction: float, message: str) -> None:
+        bar.progress(min(max(fraction, 0.0), 1.0), text=f"Building the demo organisation: {message}")
+
+    build_demo(path, progress=progress)
+    bar.empty()
+
+
+def data_version() -> int:
+    """Cache key for `st.cache_data` functions: changes with every import or undo."""
+    return get_db().data_version()
