@@ -9,12 +9,12 @@ from ui.state import data_version, get_db
 
 
 @st.cache_data(show_spinner=False)
-def load_kpis(version: int, filter_key: tuple) -> dict:
+def load_kpis(version: tuple, filter_key: tuple) -> dict:
     return kpis(get_db(), Filters(**dict(filter_key)))
 
 
 @st.cache_data(show_spinner=False)
-def load_groups(version: int, filter_key: tuple, group: str):
+def load_groups(version: tuple, filter_key: tuple, group: str):
     return engagement_by_group(get_db(), group, Filters(**dict(filter_key)))
 
 

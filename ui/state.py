@@ -46,6 +46,7 @@ def _build_demo(path: Path) -> None:
     bar.empty()
 
 
-def data_version() -> int:
-    """Cache key for `st.cache_data` functions: changes with every import or undo."""
-    return get_db().data_version()
+def data_version() -> tuple[str, int]:
+    """Cache key for `st.cache_data` functions: which file, and its version (bumped by imports)."""
+    db = get_db()
+    return (str(db.path), db.data_version())
