@@ -1,0 +1,284 @@
+"""SQL behind the dashboard pages: filter choices, construct scores, programme activity,
+objective metrics and data quality.
+
+Every function takes a `Database` and a roster WHERE fragment with its bound parameters
+(from `Filters.employee_where`), aggregates in DuckDB and returns a small DataFrame of counts,
+means and standard deviations. Grouping columns come only from `GROUP_COLUMNS`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Sequence
+
+import pandas as pd
+
+from analytics.store.database import Database
+
+#: Roster columns a page may group by (identifiers never come from user input).
+GROUP_COLUMNS: tuple[str, ...] = ("department", "level", "location", "generation")
+#: Filter dimensions, each an SQL predicate over employees `e` with placeholders for its values.
+_DIMENSION_SQL = {
+    "department": "e.department IN ({marks})",
+    "location": "e.location IN ({marks})",
+    "generation": "e.generation IN ({marks})",
+    "level": "e.level IN ({marks})",
+}
+
+# A person's construct score in a wave: the mean of their mapped items after reverse coding.
+# Leadership items describe the respondent's manager, so they count for the manager.
+_SCORES = """
+    scores AS (
+      SELECT r.survey, i.construct,
+             CASE WHEN i.construct = 'leadership' THEN resp.manager_id ELSE r.employee_id END AS subject,
+             avg(CASE WHEN i.reverse THEN i.scale_min + i.scale_max - r.value ELSE r.value END) AS score
+      FROM responses r
+      JOIN items i ON i.survey = r.survey AND i.item = r.item
+      JOIN employees resp ON resp.employee_id = r.employee_id
+      WHERE r.value IS NOT NULL AND i.construct IS NOT NULL
+        AND r.survey IN (SELECT survey FROM wv)
+      GROUP BY ALL)
+"""
+
+_WAVES = """
+    wv AS (SELECT survey, opened, closed FROM waves
+           WHERE (CAST(? AS DATE) IS NULL OR opened >= ?) AND (CAST(? AS DATE) IS NULL OR opened <= ?))
+"""
+
+
+def _group(column: str) -> str:
+    if column not in GROUP_COLUMNS:
+        raise ValueError(f"cannot group by {column!r}")
+    return column
+
+
+def _wave_params(date_from: dt.date | None, date_to: dt.date | None) -> list:
+    return [date_from, date_from, date_to, date_to]
+
+
+def _cohort_clause(cohorts: Sequence[str], alias: str = "p") -> tuple[str, list]:
+    if not cohorts:
+        return "TRUE", []
+    return f"{alias}.cohort IN ({', '.join('?' * len(cohorts))})", list(cohorts)
+
+
+# -- filter choices ---------------------------------------------------------------------------------
+def filter_values(db: Database) -> dict[str, list[str]]:
+    """The values each roster filter may take (what exists in the store), sorted."""
+    out: dict[str, list[str]] = {}
+    for col in GROUP_COLUMNS:
+        out[col] = [r[0] for r in db.query(
+            f"SELECT DISTINCT {col} FROM employees WHERE {col} IS NOT NULL ORDER BY 1").rows]
+    out["cohort"] = [r[0] for r in db.query(
+        "SELECT DISTINCT cohort FROM pairs WHERE cohort IS NOT NULL ORDER BY 1").rows]
+    return out
+
+
+def waves(db: Database) -> pd.DataFrame:
+    """Survey waves in time order: survey, title, opened, closed, invited."""
+    return db.query_df("SELECT survey, title, opened, closed, invited FROM waves ORDER BY opened NULLS LAST, survey")
+
+
+def selection_cells(db: Database, restrictions: dict[str, Sequence[str]], cohorts: Sequence[str]) -> pd.DataFrame:
+    """Head counts by which filters each employee matches (one bool column per restricted filter).
+
+    The anonymity guard adds these cells up to compare the selection with every wider view.
+    """
+    exprs, params = [], []
+    for dim, values in restrictions.items():
+        if dim not in _DIMENSION_SQL:
+            raise ValueError(f"unknown filter {dim!r}")
+        exprs.append(f"coalesce({_DIMENSION_SQL[dim].format(marks=', '.join('?' * len(values)))}, FALSE) AS {dim}")
+        params.extend(values)
+    if cohorts:
+        marks = ", ".join("?" * len(cohorts))
+        exprs.append(f"e.employee_id IN (SELECT mentor_id FROM pairs WHERE cohort IN ({marks}) "
+                     f"UNION SELECT mentee_id FROM pairs WHERE cohort IN ({marks})) AS cohort")
+        params.extend([*cohorts, *cohorts])
+    if not exprs:
+        return db.query_df("SELECT count(*) AS n FROM employees")
+    cols = ", ".join(expr.rsplit(" AS ", 1)[1] for expr in exprs)
+    return db.query_df(
+        f"SELECT {cols}, count(*) AS n FROM (SELECT {', '.join(exprs)} FROM employees e) GROUP BY ALL", params)
+
+
+# -- survey constructs ------------------------------------------------------------------------------
+def construct_stats(db: Database, where: str, params: list, date_from: dt.date | None = None,
+                    date_to: dt.date | None = None, by: Sequence[str] = (), participants: bool = False,
+                    constructs: Sequence[str] = (), cohorts: Sequence[str] = ()) -> pd.DataFrame:
+    """n, mean and sd of construct scores per wave × construct (× `by` columns × participant flag).
+
+    Only people in the selection count (`where` over employees `e`). With `participants=True`
+    a column `participant` tells mentors/mentees (of `cohorts`, or of any cohort) from everyone
+    else — a descriptive split, not a matched comparison.
+    """
+    by = [_group(c) for c in by]
+    group_cols = "".join(f", e.{c} AS {c}" for c in by)
+    c_clause, c_params = _cohort_clause(cohorts)
+    part = (f", e.employee_id IN (SELECT mentor_id FROM pairs p WHERE {c_clause} "
+            f"UNION SELECT mentee_id FROM pairs p WHERE {c_clause}) AS participant") if participants else ""
+    part_params = [*c_params, *c_params] if participants else []
+    cons = ""
+    cons_params: list = []
+    if constructs:
+        cons = f"AND s.construct IN ({', '.join('?' * len(constructs))})"
+        cons_params = list(constructs)
+    sql = f"""
+        WITH {_WAVES}, {_SCORES}
+        SELECT s.survey, wv.opened, s.construct{group_cols}{part},
+               count(*) AS n, avg(s.score) AS mean, stddev_samp(s.score) AS sd
+        FROM scores s JOIN employees e ON e.employee_id = s.subject JOIN wv ON wv.survey = s.survey
+        WHERE {where} {cons}
+        GROUP BY ALL
+        ORDER BY wv.opened, s.construct
+    """
+    return db.query_df(sql, [*_wave_params(date_from, date_to), *part_params, *params, *cons_params])
+
+
+def response_rates(db: Database, where: str, params: list, date_from: dt.date | None = None,
+                   date_to: dt.date | None = None) -> pd.DataFrame:
+    """Per wave: invited, head count of the selection, respondents (linked to the selection),
+    and respondents nobody could link to an employee (organisation-wide)."""
+    return db.query_df(
+        f"""
+        WITH {_WAVES}, emp AS (SELECT employee_id FROM employees e WHERE {where})
+        SELECT w.survey, w.title, w.opened, w.closed, w.invited,
+               (SELECT count(*) FROM emp) AS headcount,
+               count(DISTINCT r.respondent) FILTER (WHERE r.employee_id IN (SELECT employee_id FROM emp)) AS respondents,
+               count(DISTINCT r.respondent) FILTER (WHERE r.employee_id IS NULL) AS unlinked,
+               count(DISTINCT r.respondent) AS all_respondents
+        FROM wv JOIN waves w ON w.survey = wv.survey LEFT JOIN responses r ON r.survey = w.survey
+        GROUP BY ALL ORDER BY w.opened NULLS LAST, w.survey
+        """,
+        [*_wave_params(date_from, date_to), *params])
+
+
+# -- programme activity ---------------------------------------------------------------------------
+def _pairs_cte(where: str, cohorts: Sequence[str]) -> tuple[str, list]:
+    """Pairs with at least one member in the selection (and in the chosen cohorts)."""
+    c_clause, c_params = _cohort_clause(cohorts)
+    return (f"""sel AS (SELECT employee_id FROM employees e WHERE {where}),
+        prs AS (SELECT p.* FROM pairs p WHERE {c_clause}
+                AND (p.mentor_id IN (SELECT employee_id FROM sel) OR p.mentee_id IN (SELECT employee_id FROM sel))),
+        ses AS (SELECT s.* FROM sessions s WHERE s.pair_id IN (SELECT pair_id FROM prs))""", c_params)
+
+
+def latest_date(db: Database) -> dt.date | None:
+    """The date of the latest data (last session or survey close): "now" for a historical store."""
+    return db.query("SELECT greatest((SELECT max(date) FROM sessions), (SELECT max(closed) FROM waves))").scalar()
+
+
+def sessions_by_month(db: Database, where: str, params: list, cohorts: Sequence[str] = ()) -> pd.DataFrame:
+    """Per month and format: sessions, pairs meeting, people in those pairs, total minutes."""
+    cte, cp = _pairs_cte(where, cohorts)
+    return db.query_df(
+        f"""WITH {cte}
+        SELECT date_trunc('month', s.date)::DATE AS month, s.format, count(*) AS sessions,
+               count(DISTINCT s.pair_id) AS pairs, 2 * count(DISTINCT s.pair_id) AS n,
+               sum(s.duration_min) AS minutes
+        FROM ses s GROUP BY ALL ORDER BY month, s.format""",
+        [*params, *cp])
+
+
+def pair_activity(db: Database, where: str, params: list, as_of: dt.date, inactive_days: int = 60,
+                  cohorts: Sequence[str] = ()) -> pd.DataFrame:
+    """One row per pair (no identities): cohort, sessions, minutes, days since last session,
+    whether it is ongoing and inactive, mean mentor and mentee ratings."""
+    cte, cp = _pairs_cte(where, cohorts)
+    return db.query_df(
+        f"""WITH {cte}
+        SELECT p.cohort, count(s.session_id) AS sessions, coalesce(sum(s.duration_min), 0) AS minutes,
+               date_diff('day', coalesce(max(s.date), p.start_date), ?::DATE) AS days_since_last,
+               (p.end_date IS NULL OR p.end_date >= ?::DATE) AS ongoing,
+               avg(s.mentor_rating) AS mentor_rating, avg(s.mentee_rating) AS mentee_rating,
+               count(s.mentor_rating) AS mentor_ratings, count(s.mentee_rating) AS mentee_ratings
+        FROM prs p LEFT JOIN ses s ON s.pair_id = p.pair_id AND s.date <= ?::DATE
+        WHERE p.start_date <= ?::DATE
+        GROUP BY p.pair_id, p.cohort, p.start_date, p.end_date""",
+        [*params, *cp, as_of, as_of, as_of, as_of]).assign(
+            inactive=lambda d: d["ongoing"] & (d["days_since_last"] > inactive_days))
+
+
+def session_mix(db: Database, where: str, params: list, cohorts: Sequence[str] = ()) -> pd.DataFrame:
+    """Sessions by kind ('format', 'channel', 'topic') and value, with the pairs involved."""
+    cte, cp = _pairs_cte(where, cohorts)
+    return db.query_df(
+        f"""WITH {cte}
+        SELECT 'format' AS kind, format AS value, count(*) AS sessions, count(DISTINCT pair_id) AS pairs
+          FROM ses GROUP BY ALL
+        UNION ALL
+        SELECT 'channel', coalesce(channel, 'not recorded'), count(*), count(DISTINCT pair_id) FROM ses GROUP BY ALL
+        UNION ALL
+        SELECT 'topic', topic, count(*), count(DISTINCT pair_id)
+          FROM (SELECT pair_id, unnest(topics) AS topic FROM ses) GROUP BY ALL
+        ORDER BY kind, sessions DESC""",
+        [*params, *cp])
+
+
+# -- objective metrics --------------------------------------------------------------------------------
+def metric_defs(db: Database) -> pd.DataFrame:
+    return db.query_df(
+        "SELECT DISTINCT m.metric, coalesce(d.higher_is_better, TRUE) AS higher_is_better, d.unit "
+        "FROM metrics m LEFT JOIN metric_defs d USING (metric) ORDER BY 1")
+
+
+def metric_by_period(db: Database, where: str, params: list, cohorts: Sequence[str] = ()) -> pd.DataFrame:
+    """Per metric, month and participant flag: n people, mean, sd."""
+    c_clause, c_params = _cohort_clause(cohorts)
+    return db.query_df(
+        f"""
+        WITH part AS (SELECT mentor_id AS employee_id FROM pairs p WHERE {c_clause}
+                      UNION SELECT mentee_id FROM pairs p WHERE {c_clause})
+        SELECT m.metric, m.period, e.employee_id IN (SELECT employee_id FROM part) AS participant,
+               count(DISTINCT m.employee_id) AS n, avg(m.value) AS mean, stddev_samp(m.value) AS sd
+        FROM metrics m JOIN employees e ON e.employee_id = m.employee_id
+        WHERE m.value IS NOT NULL AND {where}
+        GROUP BY ALL ORDER BY m.metric, m.period""",
+        [*c_params, *c_params, *params])
+
+
+def metric_before_after(db: Database, where: str, params: list, cohorts: Sequence[str] = ()) -> pd.DataFrame:
+    """Per metric, participant flag and phase (before/after): n people, mean of person means, sd.
+
+    A participant's phase is relative to the start of their first pair; everyone else is split
+    at the earliest pair start among the chosen cohorts, so both groups share the calendar.
+    """
+    c_clause, c_params = _cohort_clause(cohorts)
+    return db.query_df(
+        f"""
+        WITH starts AS (SELECT id AS employee_id, min(start_date) AS start
+                        FROM (SELECT mentor_id AS id, start_date FROM pairs p WHERE {c_clause}
+                              UNION ALL SELECT mentee_id, start_date FROM pairs p WHERE {c_clause})
+                        GROUP BY id),
+        cut AS (SELECT min(start) AS first_start FROM starts),
+        person AS (
+          SELECT m.metric, m.employee_id, st.start IS NOT NULL AS participant,
+                 CASE WHEN strptime(m.period || '-01', '%Y-%m-%d')::DATE
+                           < date_trunc('month', coalesce(st.start, (SELECT first_start FROM cut)))
+                      THEN 'before' ELSE 'after' END AS phase,
+                 avg(m.value) AS value
+          FROM metrics m JOIN employees e ON e.employee_id = m.employee_id
+               LEFT JOIN starts st ON st.employee_id = m.employee_id
+          WHERE m.value IS NOT NULL AND {where}
+          GROUP BY ALL)
+        SELECT metric, participant, phase, count(*) AS n, avg(value) AS mean, stddev_samp(value) AS sd
+        FROM person GROUP BY ALL ORDER BY metric, participant DESC, phase DESC""",
+        [*c_params, *c_params, *params])
+
+
+# -- data quality -------------------------------------------------------------------------------------
+def import_history(db: Database) -> pd.DataFrame:
+    """Every import, newest first: id, file, kind, rows, when, status."""
+    return db.query_df(
+        "SELECT import_id, file_name, kind, rows, imported_at, status FROM imports ORDER BY import_id DESC")
+
+
+def latest_import_id(db: Database) -> int | None:
+    return db.query("SELECT max(import_id) FROM imports WHERE status = 'ok'").scalar()
+
+
+def unmapped_items(db: Database) -> pd.DataFrame:
+    """Per wave: items with and without a construct."""
+    return db.query_df(
+        "SELECT survey, count(*) FILTER (WHERE construct IS NOT NULL) AS mapped, "
+        "count(*) FILTER (WHERE construct IS NULL) AS unmapped FROM items GROUP BY ALL ORDER BY survey")

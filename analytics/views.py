@@ -1,0 +1,268 @@
+"""What each dashboard page shows, as small guarded DataFrames.
+
+Pages call these functions with a `Filters` and the anonymity threshold `k`; every frame
+comes back with `suppressed` and `reason` columns already applied (see `analytics.privacy`),
+so a page cannot forget to hide a small group. Means carry 95% t-intervals (scipy).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from analytics import privacy
+from analytics.filters import LIST_KEYS, Filters
+from analytics.store import Database
+from analytics.store import dashboard as sql
+from analytics.store import headline as headline_sql
+from analytics.vocab import CONSTRUCTS
+
+#: Days without a session after which an ongoing pair counts as inactive.
+INACTIVE_DAYS = 60
+
+
+# -- filters ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class FilterOptions:
+    """The values each filter may take, and the survey waves in time order."""
+
+    values: dict[str, list[str]]
+    waves: pd.DataFrame
+
+    def allowed(self) -> dict[str, list[str]]:
+        return {k: self.values.get(k, []) for k in LIST_KEYS}
+
+
+def filter_options(db: Database) -> FilterOptions:
+    return FilterOptions(sql.filter_values(db), sql.waves(db))
+
+
+def check_selection(db: Database, filters: Filters, k: int) -> privacy.SelectionCheck:
+    """May this filtered view be shown at all? (Small or subtractable selections are refused.)"""
+    restrictions = {d: getattr(filters, d) for d in ("department", "location", "generation", "level")
+                    if getattr(filters, d)}
+    cells = sql.selection_cells(db, restrictions, filters.cohort)
+    restricted = list(restrictions) + (["cohort"] if filters.cohort else [])
+    return privacy.check_selection(cells, restricted, k)
+
+
+def _t_interval(df: pd.DataFrame) -> pd.DataFrame:
+    n = pd.to_numeric(df["n"], errors="coerce").astype(float)
+    se = df["sd"].astype(float) / np.sqrt(n)
+    with np.errstate(invalid="ignore"):
+        q = stats.t.ppf(0.975, np.maximum(n - 1, 1))
+    half = np.where(n > 1, q * se, np.nan)
+    return df.assign(ci_low=df["mean"] - half, ci_high=df["mean"] + half)
+
+
+# -- headline -----------------------------------------------------------------------------------
+def headline(db: Database, filters: Filters, k: int) -> dict:
+    """Participants, active pairs, sessions in the last 91 days, latest wave's response rate.
+
+    "Now" is the date of the latest data, so an old store reads the same whenever it is opened.
+    Counts of fewer than `k` people are withheld (None) with the reason.
+    """
+    where, params = filters.employee_where()
+    as_of = sql.latest_date(db) or dt.date.today()
+    row = headline_sql.counts(db, where, params, as_of).dicts()[0]
+    rates = response_rates(db, filters, k)
+    latest = rates[rates["respondents"].notna()].tail(1)
+    out = {"as_of": as_of, "employees": row["employees"], "participants": row["participants"],
+           "active_pairs": row["active_pairs"], "sessions_quarter": row["sessions_quarter"],
+           "response_rate": None, "response_survey": None, "respondents": None, "invited": None,
+           "notes": []}
+    if not latest.empty:
+        r = latest.iloc[0]
+        out.update(response_rate=r["rate"], response_survey=r["survey"], respondents=int(r["respondents"]),
+                   invited=int(r["invited_selected"]))
+    for key in ("employees", "participants"):
+        if out[key] is not None and 0 < out[key] < k:
+            out[key] = None
+            out["notes"].append(f"{key.replace('_', ' ')}: {privacy.reason_small(k)}")
+    return out
+
+
+# -- survey constructs --------------------------------------------------------------------------
+def construct_trends(db: Database, filters: Filters, k: int, participants: bool = False,
+                     constructs: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Each construct per wave for the selection (split participants/everyone else if asked).
+
+    Columns: survey, opened, construct, [group], n, mean, sd, ci_low, ci_high, suppressed, reason.
+    The two groups of one wave and construct add up to the selection, so they are guarded
+    together (complementary suppression).
+    """
+    where, params = filters.employee_where()
+    df = sql.construct_stats(db, where, params, filters.date_from, filters.date_to,
+                             participants=participants, constructs=constructs, cohorts=filters.cohort)
+    if participants:
+        df["group"] = df.pop("participant").map({True: "participants", False: "everyone else"})
+    df = _t_interval(df)
+    return privacy.suppress(df, k, value_cols=["mean", "sd", "ci_low", "ci_high"],
+                            partition=["survey", "construct"])
+
+
+def construct_heatmap(db: Database, filters: Filters, k: int, group: str, survey: str | None = None) -> pd.DataFrame:
+    """Mean of each construct by `group` (department, generation, level, location) in one wave
+    (default: the latest wave in the selected range). Cells under `k` people are blanked, and
+    so are the cells that would reveal them by subtraction from the construct's total."""
+    where, params = filters.employee_where()
+    df = sql.construct_stats(db, where, params, filters.date_from, filters.date_to, by=[group],
+                             cohorts=filters.cohort)
+    if df.empty:
+        return df.assign(ci_low=[], ci_high=[], suppressed=[], reason=[])
+    if survey is None:
+        survey = df.sort_values("opened")["survey"].iloc[-1]
+    df = df[df["survey"] == survey].copy()
+    df[group] = df[group].fillna("not recorded")
+    df = _t_interval(df)
+    return privacy.suppress(df, k, value_cols=["mean", "sd", "ci_low", "ci_high"], partition=["construct"])
+
+
+def group_trend(db: Database, filters: Filters, k: int, group: str = "generation",
+                construct: str = "belonging") -> pd.DataFrame:
+    """One construct per wave for each value of `group` (the generation gap in belonging, say)."""
+    where, params = filters.employee_where()
+    df = sql.construct_stats(db, where, params, filters.date_from, filters.date_to, by=[group],
+                             constructs=(construct,), cohorts=filters.cohort)
+    df[group] = df[group].fillna("not recorded")
+    df = _t_interval(df)
+    return privacy.suppress(df, k, value_cols=["mean", "sd", "ci_low", "ci_high"], partition=["survey"])
+
+
+def generation_gap(trend: pd.DataFrame, young: str = "Gen Z", old: str = "Boomer") -> pd.DataFrame:
+    """Per wave: youngest minus oldest generation's mean, where both are shown."""
+    if trend.empty or "generation" not in trend:
+        return pd.DataFrame(columns=["survey", "opened", "gap"])
+    wide = trend.pivot_table(index=["survey", "opened"], columns="generation", values="mean", dropna=False)
+    if young not in wide or old not in wide:
+        return pd.DataFrame(columns=["survey", "opened", "gap"])
+    return (wide[young] - wide[old]).rename("gap").reset_index().dropna()
+
+
+def response_rates(db: Database, filters: Filters, k: int) -> pd.DataFrame:
+    """Per wave: respondents in the selection, the invited base and the rate.
+
+    With no filters the invited count of the wave is the base; with filters it is the
+    selection's head count (the survey tool does not say whom it invited by department).
+    """
+    where, params = filters.employee_where()
+    df = sql.response_rates(db, where, params, filters.date_from, filters.date_to)
+    base = df["invited"] if filters.is_empty() else df["headcount"]
+    df["invited_selected"] = base.where(base.notna(), df["headcount"])
+    df["rate"] = df["respondents"] / df["invited_selected"].replace(0, np.nan)
+    df["n"] = df["respondents"]
+    return privacy.suppress(df, k, n_col="n", value_cols=["respondents", "rate"], complementary=False)
+
+
+# -- engagement vs comparison (the overview chart) ----------------------------------------------
+def engagement_comparison(db: Database, filters: Filters, k: int) -> tuple[pd.DataFrame, str]:
+    """Engagement per wave, participants vs a comparison group, and which comparison it is.
+
+    The matched comparison comes from the claims engine; if it is unavailable the split is
+    participants vs everyone else (unmatched), and the label says so.
+    """
+    try:
+        from analytics.claims import claim_detail
+
+        trends = claim_detail(db, "engagement", filters, min_group=k)["trends"]
+        if trends is not None and not trends.empty:
+            trends = trends.rename(columns={"wave": "survey", "wave_date": "opened"}).copy()
+            trends["group"] = trends["group"].replace({"comparison": "matched comparison"})
+            return (privacy.suppress(trends, k, value_cols=["mean", "ci_low", "ci_high"], partition=["survey"]),
+                    "matched comparison group (claims engine)")
+    except ImportError:
+        pass
+    df = construct_trends(db, filters, k, participants=True, constructs=("engagement",))
+    return df, "everyone else in the selection (unmatched: participants chose to join)"
+
+
+# -- programme activity ------------------------------------------------------------------------
+def activity(db: Database, filters: Filters, k: int) -> dict[str, pd.DataFrame]:
+    """Sessions per month, dose per pair, session mix, inactive pairs, ratings and cohorts.
+
+    n counts people (two per pair). Ratings are withheld for fewer than `k` raters.
+    """
+    where, params = filters.employee_where()
+    as_of = sql.latest_date(db) or dt.date.today()
+    monthly = sql.sessions_by_month(db, where, params, filters.cohort)
+    monthly = privacy.suppress(monthly, k, value_cols=["sessions", "pairs", "minutes"], partition=["month"])
+
+    pairs = sql.pair_activity(db, where, params, as_of, INACTIVE_DAYS, filters.cohort)
+    bins = [0, 1, 3, 6, 10, 15, 10_000]
+    labels = ["0", "1–2", "3–5", "6–9", "10–14", "15+"]
+    dose = (pd.cut(pairs["sessions"], bins=bins, labels=labels, right=False)
+            .value_counts(sort=False).rename_axis("sessions per pair").reset_index(name="pairs"))
+    dose["n"] = dose["pairs"] * 2
+    dose = privacy.suppress(dose, k, value_cols=["pairs"], unit="people")
+
+    mix = sql.session_mix(db, where, params, filters.cohort)
+    mix["n"] = mix["pairs"] * 2
+    mix = privacy.suppress(mix, k, value_cols=["sessions", "pairs"], partition=["kind"])
+
+    cohorts = (pairs.groupby("cohort", dropna=False)
+               .agg(pairs=("sessions", "size"), sessions=("sessions", "sum"),
+                    sessions_per_pair=("sessions", "mean"), median_sessions=("sessions", "median"),
+                    hours=("minutes", lambda m: m.sum() / 60), inactive_pairs=("inactive", "sum"),
+                    ongoing_pairs=("ongoing", "sum"),
+                    mentor_rating=("mentor_rating", "mean"), mentee_rating=("mentee_rating", "mean"),
+                    mentor_raters=("mentor_ratings", lambda s: int((s > 0).sum())),
+                    mentee_raters=("mentee_ratings", lambda s: int((s > 0).sum())))
+               .reset_index())
+    cohorts["cohort"] = cohorts["cohort"].fillna("no cohort")
+    cohorts["n"] = cohorts["pairs"] * 2
+    cohorts = privacy.suppress(cohorts, k, value_cols=["pairs", "sessions", "sessions_per_pair", "median_sessions",
+                                                       "hours", "inactive_pairs", "ongoing_pairs",
+                                                       "mentor_rating", "mentee_rating"])
+    for who in ("mentor", "mentee"):
+        few = cohorts[f"{who}_raters"] < k
+        cohorts.loc[few, f"{who}_rating"] = np.nan
+    ratings = cohorts.melt(id_vars=["cohort", "suppressed", "reason"], value_vars=["mentor_rating", "mentee_rating"],
+                           var_name="rated_by", value_name="rating")
+    ratings["rated_by"] = ratings["rated_by"].str.replace("_rating", "s", regex=False)
+    raters = cohorts.melt(id_vars=["cohort"], value_vars=["mentor_raters", "mentee_raters"],
+                          var_name="rated_by", value_name="raters")
+    raters["rated_by"] = raters["rated_by"].str.replace("_raters", "s", regex=False)
+    ratings = ratings.merge(raters, on=["cohort", "rated_by"])
+    ratings.loc[ratings["rating"].isna() & ~ratings["suppressed"] & (ratings["raters"] < k), "reason"] = \
+        privacy.reason_small(k, "raters")
+    total_pairs = len(pairs)
+    inactive = {"as_of": as_of, "pairs": total_pairs, "ongoing": int(pairs["ongoing"].sum()),
+                "inactive": int(pairs["inactive"].sum()), "days": INACTIVE_DAYS}
+    if 0 < total_pairs * 2 < k:
+        inactive.update(pairs=None, ongoing=None, inactive=None)
+    return {"monthly": monthly, "dose": dose, "mix": mix, "cohorts": cohorts.drop(columns=["n"]),
+            "ratings": ratings, "inactive": inactive}
+
+
+# -- productivity ------------------------------------------------------------------------------
+def productivity(db: Database, filters: Filters, k: int) -> dict[str, pd.DataFrame]:
+    """Each objective metric per month and before/after, participants vs everyone else."""
+    where, params = filters.employee_where()
+    defs = sql.metric_defs(db)
+    label = {True: "participants", False: "everyone else"}
+    by_period = sql.metric_by_period(db, where, params, filters.cohort)
+    by_period["group"] = by_period.pop("participant").map(label)
+    by_period = privacy.suppress(_t_interval(by_period), k, value_cols=["mean", "sd", "ci_low", "ci_high"],
+                                 partition=["metric", "period"])
+    before_after = sql.metric_before_after(db, where, params, filters.cohort)
+    before_after["group"] = before_after.pop("participant").map(label)
+    before_after = privacy.suppress(_t_interval(before_after), k, value_cols=["mean", "sd", "ci_low", "ci_high"],
+                                    partition=["metric", "phase"])
+    return {"defs": defs, "by_period": by_period, "before_after": before_after}
+
+
+# -- data quality --------------------------------------------------------------------------------
+def data_quality(db: Database, filters: Filters, k: int) -> dict[str, pd.DataFrame]:
+    """Response rates per wave, unlinked respondents, item mapping and import history."""
+    return {"rates": response_rates(db, filters, k), "items": sql.unmapped_items(db),
+            "imports": sql.import_history(db)}
+
+
+def constructs_present(trends: pd.DataFrame) -> list[str]:
+    """Constructs in the data, in vocabulary order (unknown ones last)."""
+    have = list(dict.fromkeys(trends["construct"])) if "construct" in trends else []
+    return [c for c in CONSTRUCTS if c in have] + sorted(c for c in have if c not in CONSTRUCTS)
