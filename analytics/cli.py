@@ -109,6 +109,66 @@ def _stderr_progress(fraction: float, message: str) -> None:
 # Feature commands register below (import, claims, …).
 
 
+@cli.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@db_option()
+@click.option("--kind", type=click.Choice(["employees", "pairs", "sessions", "metrics", "survey"]),
+              help="What the file holds (default: detected from the file).")
+@click.option("--survey", help="Survey wave name (default: from the file name).")
+@click.option("--mapping", help="Item mapping: a JSON file or an inline JSON object.")
+@click.option("--id-column", "id_column", help="Column identifying a person (column id or header text).")
+@click.option("--dry-run", is_flag=True, help="Check and report; write nothing.")
+@json_option
+@friendly_errors
+def import_cmd(file, db_path, kind, survey, mapping, id_column, dry_run, as_json):
+    """Import a roster, pairs, sessions, metrics or survey file (CSV or XLSX)."""
+    from analytics.importing.cli_support import run_import
+
+    run_import(file, db_path, kind=kind, survey=survey, mapping=mapping, id_column=id_column,
+               dry_run=dry_run, as_json=as_json, emit_json=emit_json, progress=_stderr_progress)
+
+
+@cli.command("undo")
+@click.argument("import_id", type=click.IntRange(min=1))
+@db_option()
+@json_option
+@friendly_errors
+def undo_cmd(import_id, db_path, as_json):
+    """Undo an import: delete every row it wrote (one transaction)."""
+    from analytics.importing import undo_import
+    from analytics.store import Database
+
+    with Database(db_path) as db:
+        result = undo_import(db, import_id)
+    if as_json:
+        emit_json(result)
+    else:
+        click.echo(f"Undid import #{import_id}: " + (", ".join(f"{n:,} {t}" for t, n in result["deleted"].items())
+                                                     or "no rows") + " deleted")
+
+
+@cli.command("imports")
+@db_option()
+@click.option("--limit", type=click.IntRange(min=1, max=100_000), default=50, show_default=True)
+@json_option
+@friendly_errors
+def imports_cmd(db_path, limit, as_json):
+    """List imports, newest first."""
+    from analytics.importing import import_history
+    from analytics.store import Database
+
+    with Database(db_path) as db:
+        hist = import_history(db, limit)
+    if as_json:
+        emit_json(hist.to_dict(orient="records"))
+    elif hist.empty:
+        click.echo("No imports yet.")
+    else:
+        for r in hist.itertuples():
+            click.echo(f"#{r.import_id:<4} {str(r.imported_at)[:19]}  {r.status:<6} {r.kind:<9} {r.rows:>8,}  "
+                       f"{r.file_name}")
+
+
 def main() -> None:
     cli(prog_name="python -m analytics")
 

@@ -1,0 +1,239 @@
+"""Importing one file: detect, check, report, and write in one transaction (or not at all).
+
+`check_file` does everything except writing (the dry run and the page's validation report);
+`import_file` writes the rows and the audit row together. Both return the same report dict:
+format, kind, rows, items [{question, n, mean}], errors, warnings, import_id, and details.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+from analytics.errors import TwowayError
+from analytics.importing import formats
+from analytics.importing.mapping import ItemSpec, load_mapping, mapping_to_json, survey_family
+from analytics.importing.reading import RawTable, read_table
+from analytics.importing.survey import Issues, analyse_survey, preview_items
+from analytics.importing.tables import analyse_table
+from analytics.store import Database
+from analytics.store import imports as store
+
+Progress = Callable[[float, str], None]
+
+
+class ImportFailed(TwowayError):
+    """The file was read but has problems; `report` lists every error with its row and column."""
+
+    def __init__(self, report: dict):
+        errors = report.get("errors") or ["unknown problem"]
+        more = len(errors) - 1
+        super().__init__(errors[0] + (f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""))
+        self.report = report
+
+
+def _noop(fraction: float, message: str) -> None:
+    return None
+
+
+def survey_name_from_file(file_name: str) -> str:
+    """A wave name from a file name: 'Pulse_March 3, 2024_10.15.csv' → 'Pulse'.
+
+    Qualtrics appends the export date and time; that is not part of the survey's name.
+    """
+    stem = Path(file_name).stem
+    stem = re.sub(r"_[A-Z][a-z]+ \d{1,2}, \d{4}_\d{2}\.\d{2}$", "", stem)
+    return stem.strip() or "survey"
+
+
+def empty_report(file_name: str) -> dict:
+    return {"file": file_name, "format": None, "kind": None, "rows": 0, "items": [], "errors": [],
+            "warnings": [], "import_id": None}
+
+
+def check_file(db: Database, path: str | Path, *, kind: str | None = None, survey: str | None = None,
+               mapping: str | dict | None = None, id_column: str | None = None, file_name: str | None = None,
+               progress: Progress | None = None, _import_id: int | None = None,
+               _table: RawTable | None = None) -> tuple[dict, dict[str, pd.DataFrame], RawTable]:
+    """Read and check a file; returns (report, rows to write, raw table). Never writes."""
+    progress = progress or _noop
+    table = _table or read_table(path, file_name, progress)
+    report = empty_report(table.file_name)
+    fmt = formats.detect_format(table)
+    detected_kind = formats.detect_kind(fmt, table)
+    if kind is not None and kind not in formats.KINDS:
+        raise TwowayError(f"--kind {kind!r}: use one of {', '.join(formats.KINDS)}")
+    kind = kind or detected_kind
+    if fmt in ("qualtrics", "surveymonkey", "google_forms", "microsoft_forms") and kind != "survey":
+        raise TwowayError(f"{table.file_name} is a {fmt} survey export, not a {kind} file")
+    report.update(format=fmt, kind=kind, sha256=table.sha256, encoding=table.encoding,
+                  delimiter=table.delimiter, container=table.container)
+    if kind != detected_kind:
+        report["kind_detected"] = detected_kind
+    issues = Issues()
+    progress(0.62, "checking values")
+    if kind == "survey":
+        name = (survey or survey_name_from_file(table.file_name)).strip()
+        if not name or len(name) > 200:
+            raise TwowayError("--survey: give a survey name of 1 to 200 characters")
+        report["survey"] = name
+        report["title"] = Path(table.file_name).stem
+        family = survey_family(name)
+        parsed = load_mapping(mapping)
+        strict = True
+        source = "given" if parsed is not None else None
+        if parsed is None:
+            saved = store.get_saved_mapping(db, f"survey:{family}")
+            if saved:
+                parsed, strict, source = load_mapping(saved), False, f"saved:{family}"
+        report["mapping_source"] = source or "suggested"
+        report["survey_family"] = family
+        existing = store.wave_import(db, name)
+        if existing is not None:
+            issues.error(f"survey {name!r} already exists (import #{existing}); give this wave another name with "
+                         "--survey, or undo that import first")
+        frames = analyse_survey(db, table, fmt, survey=name, mapping=parsed, mapping_strict=strict,
+                                id_column=id_column, import_id=_import_id, issues=issues, report=report)
+        report["_mapping"] = parsed if source == "given" else None
+    else:
+        if id_column or mapping:
+            report["warnings"].append("--id-column and --mapping apply to surveys only; ignored")
+        frames = analyse_table(db, table, kind, import_id=_import_id, issues=issues, report=report)
+    report["errors"] = issues.errors
+    report["warnings"] += issues.warnings
+    progress(0.85, "checked")
+    return report, frames, table
+
+
+def import_file(db: Database, path: str | Path, *, kind: str | None = None, survey: str | None = None,
+                mapping: str | dict | None = None, id_column: str | None = None, dry_run: bool = False,
+                file_name: str | None = None, progress: Progress | None = None) -> dict:
+    """Import one file; see the module docstring. Raises `ImportFailed` (with the report) or
+    `TwowayError` on bad input, leaving the database exactly as it was.
+
+    Re-importing a file whose sha256 matches a live import changes nothing and returns a report
+    with ``duplicate_of`` set.
+    """
+    progress = progress or _noop
+    started = time.perf_counter()
+    table = read_table(path, file_name, progress)
+    previous = store.find_ok_import(db, table.sha256)
+    import_id = None if dry_run else store.next_import_id(db)
+    report, frames, table = check_file(db, path, kind=kind, survey=survey, mapping=mapping, id_column=id_column,
+                                       progress=progress, _import_id=import_id, _table=table)
+    given_mapping: dict[str, ItemSpec] | None = report.pop("_mapping", None)
+    if previous is not None:
+        report["duplicate_of"] = previous["import_id"]
+        report["warnings"].insert(0, f"this file was already imported as #{previous['import_id']} "
+                                     f"({previous['file_name']}); nothing changed")
+        report["errors"] = [e for e in report["errors"] if "already exists" not in e]
+        report["import_id"] = None
+        report["seconds"] = round(time.perf_counter() - started, 3)
+        progress(1.0, "already imported")
+        return report
+    if report["errors"]:
+        raise ImportFailed(report)
+    if dry_run:
+        report["seconds"] = round(time.perf_counter() - started, 3)
+        progress(1.0, "checked (dry run)")
+        return report
+    progress(0.9, "writing")
+    details = {k: v for k, v in report.items() if k not in ("items",)}
+    details["items"] = report["items"][:200]
+    with db.transaction():
+        if store.next_import_id(db) != import_id:  # another writer got in between
+            raise TwowayError("another import ran at the same time; try again")
+        written = store.write_rows(db, frames)
+        store.record_import(db, import_id, table.file_name, table.sha256, report["kind"], int(report["rows"]),
+                            details)
+        if given_mapping is not None:
+            store.save_mapping(db, f"survey:{report['survey_family']}", mapping_to_json(given_mapping))
+            report["mapping_saved"] = f"survey:{report['survey_family']}"
+        db.bump_data_version()
+    report["import_id"] = import_id
+    report["written"] = written
+    report["seconds"] = round(time.perf_counter() - started, 3)
+    progress(1.0, f"imported {report['rows']:,} rows as #{import_id}")
+    return report
+
+
+def undo_import(db: Database, import_id: int) -> dict:
+    """Remove everything one import wrote (one transaction) and mark it undone."""
+    counts = store.undo_import(db, int(import_id))
+    return {"import_id": int(import_id), "status": "undone", "deleted": counts}
+
+
+def import_history(db: Database, limit: int = 200) -> pd.DataFrame:
+    """Imports newest first: import_id, imported_at, file_name, kind, rows, status."""
+    return store.history(db, limit).drop(columns=["details"])
+
+
+def preview(db: Database, path: str | Path, *, file_name: str | None = None, rows: int = 10,
+            progress: Progress | None = None) -> dict:
+    """What the page shows right after upload: format, kind, first rows, suggested mapping."""
+    table = read_table(path, file_name, progress)
+    fmt = formats.detect_format(table)
+    kind = formats.detect_kind(fmt, table)
+    hdr = formats.header_rows(fmt, table) if kind == "survey" else 1
+    head = table.cells.iloc[hdr:hdr + rows].copy()
+    names = [str(c) for c in table.cells.iloc[hdr - 1]]
+    head.columns = _unique_names(names)
+    out = {"format": fmt, "kind": kind, "rows_in_file": int(len(table.cells) - hdr), "head": head,
+           "sha256": table.sha256, "file_name": table.file_name, "table": table,
+           "duplicate_of": (store.find_ok_import(db, table.sha256) or {}).get("import_id")}
+    if kind == "survey":
+        items = preview_items(table, fmt)
+        name = survey_name_from_file(table.file_name)
+        saved = store.get_saved_mapping(db, f"survey:{survey_family(name)}")
+        if saved and len(items):
+            items = apply_saved(items, load_mapping(saved))
+        out["items"] = items
+        out["survey"] = name
+        out["columns"] = [c.id for c in formats.survey_columns(fmt, table)]
+    return out
+
+
+def apply_saved(items: pd.DataFrame, mapping: dict[str, ItemSpec]) -> pd.DataFrame:
+    """Fill a mapping-editor table from a saved mapping (matching question text or item id)."""
+    from analytics.importing.labels import normalise
+
+    keyed = {normalise(k): v for k, v in mapping.items()}
+    items = items.copy()
+    for i, row in items.iterrows():
+        spec = keyed.get(normalise(row["item"])) or keyed.get(normalise(row["question"]))
+        items.at[i, "import"] = spec is not None
+        if spec is not None:
+            items.at[i, "construct"] = spec.construct
+            items.at[i, "reverse"] = spec.reverse
+    return items
+
+
+def mapping_from_editor(items: pd.DataFrame) -> dict:
+    """The mapping JSON object from the page's editor table (rows with import ticked), keyed by item id."""
+    out = {}
+    for _, row in items.iterrows():
+        if not bool(row.get("import", True)):
+            continue
+        construct = row.get("construct")
+        construct = None if construct is None or (isinstance(construct, float) and pd.isna(construct)) \
+            or construct == "" else str(construct)
+        out[str(row["item"])] = {"construct": construct, "reverse": bool(row.get("reverse", False))}
+    return out
+
+
+def _unique_names(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for n in names:
+        n = n.replace("\n", " ").strip() or "(blank)"
+        if n in seen:
+            seen[n] += 1
+            n = f"{n} ({seen[n]})"
+        else:
+            seen[n] = 1
+        out.append(n)
+    return out

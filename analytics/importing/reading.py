@@ -1,0 +1,270 @@
+"""Reading a file as the tool wrote it: encoding, delimiter, CSV or XLSX, into text cells.
+
+Everything is read as text (nothing is interpreted here), streamed in chunks so a file of
+hundreds of megabytes reports progress instead of freezing its caller. Every structural
+problem (empty, binary, truncated, ragged rows, too many columns, too large) becomes one
+`TwowayError` naming the row.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import hashlib
+import io
+import os
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+from analytics.errors import TwowayError
+
+Progress = Callable[[float, str], None]
+
+#: Widest row accepted; exports with more columns than this are almost certainly broken.
+MAX_COLUMNS = 5000
+#: Longest single cell (characters).
+MAX_FIELD_CHARS = 1_000_000
+CHUNK_ROWS = 50_000
+
+
+def max_upload_bytes() -> int:
+    """Size limit for one file: ``TWOWAY_MAX_UPLOAD_MB`` (default 500 MB)."""
+    raw = os.environ.get("TWOWAY_MAX_UPLOAD_MB", "500")
+    try:
+        mb = float(raw)
+    except ValueError:
+        raise TwowayError(f"TWOWAY_MAX_UPLOAD_MB={raw!r} is not a number") from None
+    return int(mb * 1024 * 1024)
+
+
+@dataclass
+class RawTable:
+    """All records of a file as text. ``cells`` has columns 0..n-1 and, as index, the
+    spreadsheet row number of each record (1 = first line), so messages can say "row 7"."""
+
+    path: Path
+    file_name: str
+    size: int
+    sha256: str
+    container: str  # csv | xlsx
+    encoding: str | None
+    delimiter: str | None
+    cells: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def decimal_comma(self) -> bool:
+        """Decimal commas are read in files whose delimiter is not a comma (Excel in Europe)."""
+        return self.container == "csv" and self.delimiter in (";", "\t")
+
+    def header(self, n: int) -> list[list[str]]:
+        return [list(self.cells.iloc[i]) for i in range(min(n, len(self.cells)))]
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _noop(fraction: float, message: str) -> None:
+    return None
+
+
+def read_table(path: str | os.PathLike, file_name: str | None = None,
+               progress: Progress | None = None) -> RawTable:
+    """Read a CSV or XLSX file into text cells; see the module docstring for the checks."""
+    path = Path(path)
+    name = file_name or path.name
+    progress = progress or _noop
+    if not path.exists():
+        raise TwowayError(f"{name}: no such file")
+    if path.is_dir():
+        raise TwowayError(f"{name} is a directory, not a file")
+    size = path.stat().st_size
+    limit = max_upload_bytes()
+    if size > limit:
+        raise TwowayError(
+            f"{name} is {size / 1048576:.1f} MB, over the {limit / 1048576:g} MB limit "
+            "(TWOWAY_MAX_UPLOAD_MB)")
+    if size == 0:
+        raise TwowayError(f"{name} is empty")
+    with open(path, "rb") as f:
+        head = f.read(65536)
+    progress(0.0, "checking the file")
+    digest = sha256_of(path)
+    if head.startswith(b"PK\x03\x04"):
+        cells = _read_xlsx(path, name, progress)
+        table = RawTable(path, name, size, digest, "xlsx", None, None, cells)
+    elif head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise TwowayError(f"{name} is an old binary Excel (.xls) file; save it as .xlsx or .csv")
+    else:
+        encoding = _detect_encoding(head, name)
+        try:
+            cells, delimiter = _read_csv(path, name, encoding, size, progress)
+        except UnicodeDecodeError:
+            if encoding != "utf-8":
+                raise TwowayError(f"{name}: cannot decode the text as {encoding}") from None
+            encoding = "cp1252"
+            cells, delimiter = _read_csv(path, name, encoding, size, progress)
+        table = RawTable(path, name, size, digest, "csv", encoding, delimiter, cells)
+    if table.cells.empty or not (table.cells != "").to_numpy().any():
+        raise TwowayError(f"{name} has no rows")
+    return table
+
+
+def _detect_encoding(head: bytes, name: str) -> str:
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith(codecs.BOM_UTF16_LE) or head.startswith(codecs.BOM_UTF16_BE):
+        return "utf-16"
+    sample = head[:4096]
+    if len(sample) >= 4 and b"\x00" in sample:
+        even, odd = sample[0::2], sample[1::2]
+        if odd.count(0) > 0.4 * len(odd) and even.count(0) < 0.1 * len(even):
+            return "utf-16-le"
+        if even.count(0) > 0.4 * len(even) and odd.count(0) < 0.1 * len(odd):
+            return "utf-16-be"
+        raise TwowayError(f"{name} is not a text or spreadsheet file (it contains binary data)")
+    controls = sum(1 for b in sample if b < 9 or 13 < b < 32)
+    if sample and controls > 0.05 * len(sample):
+        raise TwowayError(f"{name} is not a text or spreadsheet file (it contains binary data)")
+    try:
+        head.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(head) - 4:  # a character cut at the sample's end
+            return "utf-8"
+        return "cp1252"
+
+
+def _sniff_delimiter(first_line: str) -> str:
+    counts = {",": 0, ";": 0, "\t": 0}
+    quoted = False
+    for ch in first_line:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch in counts:
+            counts[ch] += 1
+    best = max(counts, key=lambda d: (counts[d], d == ","))
+    return best if counts[best] else ","
+
+
+def _read_csv(path: Path, name: str, encoding: str, size: int, progress: Progress) -> tuple[pd.DataFrame, str]:
+    csv.field_size_limit(MAX_FIELD_CHARS)
+    raw = open(path, "rb")
+    try:
+        text = io.TextIOWrapper(raw, encoding=encoding, newline="")
+        first = text.readline(1_000_000)
+        delimiter = _sniff_delimiter(first)
+        text.seek(0)
+        reader = csv.reader(text, delimiter=delimiter, quotechar='"', doublequote=True, strict=False)
+        frames: list[pd.DataFrame] = []
+        chunk: list[list[str]] = []
+        index: list[int] = []
+        width: int | None = None
+        row = 0
+        count = 0
+        try:
+            for rec in reader:
+                row = reader.line_num  # physical line where this record ended
+                if not rec or (len(rec) == 1 and rec[0] == ""):
+                    continue
+                if width is None:
+                    width = len(rec)
+                    if width > MAX_COLUMNS:
+                        raise TwowayError(
+                            f"{name}, row 1: {width:,} columns, more than the {MAX_COLUMNS:,} allowed")
+                elif len(rec) != width:
+                    what = "more" if len(rec) > width else "fewer"
+                    hint = "" if len(rec) > width else " (is the file truncated?)"
+                    raise TwowayError(
+                        f"{name}, row {count + 1} (line {row}): "
+                        f"{len(rec):,} fields, {what} than the {width:,} of the header{hint}")
+                count += 1
+                chunk.append(rec)
+                index.append(count)
+                if len(chunk) >= CHUNK_ROWS:
+                    frames.append(pd.DataFrame(chunk, index=index, dtype=str))
+                    chunk, index = [], []
+                    progress(min(raw.tell() / size, 1.0) * 0.6, f"read {count:,} rows")
+        except csv.Error as exc:
+            msg = str(exc)
+            if "field larger" in msg:
+                msg = f"a cell longer than {MAX_FIELD_CHARS:,} characters"
+            elif "NUL" in msg:
+                msg = "a NUL byte: this is not a text file"
+            raise TwowayError(f"{name}, line {reader.line_num + 1}: cannot read the CSV: {msg}") from None
+        if chunk:
+            frames.append(pd.DataFrame(chunk, index=index, dtype=str))
+    finally:
+        raw.close()
+    progress(0.6, "read the file")
+    cells = pd.concat(frames) if frames else pd.DataFrame(dtype=str)
+    return cells, delimiter
+
+
+def _cell_text(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, float):
+        return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
+    if isinstance(v, dt.datetime):
+        return v.isoformat(sep=" ")
+    if isinstance(v, (dt.date, dt.time)):
+        return v.isoformat()
+    return str(v)
+
+
+def _read_xlsx(path: Path, name: str, progress: Progress) -> pd.DataFrame:
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise TwowayError(f"{name} is not a readable XLSX workbook (damaged or truncated): {exc}") from None
+    except Exception as exc:  # openpyxl raises many kinds on corrupt archives
+        raise TwowayError(f"{name} is not a readable XLSX workbook: {type(exc).__name__}") from None
+    try:
+        ws = wb.worksheets[0]
+        total = ws.max_row or 0
+        rows: list[list[str]] = []
+        index: list[int] = []
+        width = None
+        try:
+            for r, values in enumerate(ws.iter_rows(values_only=True), start=1):
+                cells = [_cell_text(v) for v in values]
+                while cells and cells[-1] == "":
+                    cells.pop()
+                if width is None:
+                    if not cells:
+                        continue
+                    width = len(cells)
+                    if width > MAX_COLUMNS:
+                        raise TwowayError(f"{name}, row {r}: {width:,} columns, more than the {MAX_COLUMNS:,} allowed")
+                if not cells:
+                    continue
+                if len(cells) > width:
+                    raise TwowayError(f"{name}, row {r}: values in {len(cells):,} columns, "
+                                      f"more than the {width:,} of the header")
+                rows.append(cells + [""] * (width - len(cells)))
+                index.append(r)
+                if total and r % CHUNK_ROWS == 0:
+                    progress(min(r / total, 1.0) * 0.6, f"read {r:,} rows")
+        except (zipfile.BadZipFile, KeyError, OSError, EOFError) as exc:
+            raise TwowayError(f"{name}: the workbook is damaged or truncated ({type(exc).__name__})") from None
+    finally:
+        wb.close()
+    progress(0.6, "read the workbook")
+    if not rows:
+        return pd.DataFrame(dtype=str)
+    return pd.DataFrame(rows, index=index, dtype=str)

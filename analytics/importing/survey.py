@@ -1,0 +1,390 @@
+"""Survey exports → waves, items and long-form responses.
+
+The steps, each reported: drop rows that are not real responses (Qualtrics previews, tests,
+spam, unfinished), find the person of each row (the named id column, else a detected
+employee-id column, else the response itself), keep each person's last submission, turn
+answers into numbers by the label tables, check every value against its item's scale, and
+link people to the roster.
+"""
+
+from __future__ import annotations
+
+import collections
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from analytics.errors import TwowayError
+from analytics.importing.dates import parse_datetimes
+from analytics.importing.formats import (EMPLOYEE_ID_NAMES, RESPONSE_ID_NAMES, SUBMITTED_NAMES, Column,
+                                         header_rows, snake, survey_columns)
+from analytics.importing.labels import (MISSING_LABELS, TABLES, label_table_for, leading_number, normalise,
+                                        parse_number)
+from analytics.importing.mapping import ItemSpec, suggest_construct, suggest_reverse
+from analytics.importing.reading import RawTable
+from analytics.store import Database
+from analytics.store import imports as store
+
+MASK_CHARS = set("*#xX•")
+QUALTRICS_KEEP_STATUS = {"0", "ip address", "4", "imported"}
+QUALTRICS_STATUS_NAMES = {"1": "Survey Preview", "2": "Survey Test", "8": "Spam", "16": "Offline",
+                          "17": "Offline Survey Preview", "9": "Spam"}
+#: Scale tops tried, smallest first, when a scale must be inferred from the answers.
+STANDARD_MAXIMA = {0: (3, 4, 5, 6, 10), 1: (5, 7, 10)}
+MAX_ERRORS = 20
+
+
+class Issues:
+    """Errors and warnings collected while checking a file (errors capped at MAX_ERRORS)."""
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+        self.warnings: list[str] = []
+
+    def error(self, msg: str) -> None:
+        if len(self.errors) < MAX_ERRORS:
+            self.errors.append(msg)
+        elif len(self.errors) == MAX_ERRORS:
+            self.errors.append("… more errors not shown")
+
+    def warn(self, msg: str) -> None:
+        self.warnings.append(msg)
+
+
+def is_masked(value: str) -> bool:
+    """Blank, or an anonymised cell such as Qualtrics' ``*******``."""
+    v = str(value).strip()
+    return v == "" or (len(v) >= 3 and set(v) <= MASK_CHARS)
+
+
+@dataclass
+class ItemPlan:
+    column: Column
+    spec: ItemSpec
+    construct: str | None
+    reverse: bool
+    values: pd.Series  # float, NaN = missing, index = spreadsheet row
+    table: str | None
+    scale: tuple[float, float] | None = None
+    suggested: bool = False
+
+
+def _find(cols: list[Column], names, roles=("meta", "item")) -> Column | None:
+    wanted = [snake(n) for n in names]
+    for w in wanted:
+        for c in cols:
+            if c.role in roles and (snake(c.id) == w or snake(c.header) == w):
+                return c
+    return None
+
+
+def find_column(cols: list[Column], given: str) -> Column | None:
+    """A column named by its id, header or question text (case and spacing ignored)."""
+    g = normalise(given)
+    for attr in ("id", "header", "question"):
+        hits = [c for c in cols if normalise(getattr(c, attr)) == g]
+        if hits:
+            return hits[0]
+    return None
+
+
+def _resolve_mapping(cols: list[Column], mapping: dict[str, ItemSpec], strict: bool,
+                     issues: Issues, file_name: str) -> dict[int, ItemSpec]:
+    items = [c for c in cols if c.role == "item"]
+    by_id: dict[str, list[Column]] = collections.defaultdict(list)
+    by_text: dict[str, list[Column]] = collections.defaultdict(list)
+    for c in items:
+        by_id[normalise(c.id)].append(c)
+        for t in {normalise(c.question), normalise(getattr(c, "combined", c.question))}:
+            by_text[t].append(c)
+    out: dict[int, ItemSpec] = {}
+    for key, spec in mapping.items():
+        k = normalise(key)
+        hits = by_id.get(k) or by_text.get(k) or []
+        short = key.replace("\n", " ")
+        short = short if len(short) <= 70 else short[:67] + "…"
+        if not hits:
+            msg = f"mapping entry {short!r} matches no question or column id in {file_name}"
+            (issues.error if strict else issues.warn)(msg)
+        elif len(hits) > 1:
+            issues.error(f"mapping entry {short!r} matches {len(hits)} columns ("
+                         + ", ".join(c.id for c in hits[:4]) + "); use the column id instead")
+        else:
+            out[hits[0].pos] = spec
+    return out
+
+
+def _convert(series: pd.Series, spec: ItemSpec, decimal_comma: bool, table: str | None
+             ) -> tuple[pd.Series, dict[str, object]]:
+    """Numbers for one column; unknown answers returned as {raw text: first row}."""
+    lookup: dict[str, float] = {}
+    unknown: dict[str, object] = {}
+    labels = TABLES[table][0] if table else {}
+    for raw in series.unique():
+        n = normalise(raw)
+        if n in spec.labels:
+            v = spec.labels[n]
+            lookup[raw] = math.nan if v is None else v
+        elif n in MISSING_LABELS:
+            lookup[raw] = math.nan
+        else:
+            v = parse_number(raw, decimal_comma)
+            if v is None and n in labels:
+                v = float(labels[n])
+            if v is None:
+                v = leading_number(raw)
+            if v is None:
+                unknown[raw] = None
+                lookup[raw] = math.nan
+            else:
+                lookup[raw] = v
+    values = series.map(lookup).astype(float)
+    if unknown:
+        for raw in unknown:
+            unknown[raw] = series.index[series.to_numpy() == raw][0]
+    return values, unknown
+
+
+def _column_table(series: pd.Series, spec: ItemSpec, decimal_comma: bool) -> str | None:
+    words = set()
+    for raw in series.unique():
+        n = normalise(raw)
+        if n in spec.labels or n in MISSING_LABELS or parse_number(raw, decimal_comma) is not None:
+            continue
+        words.add(n)
+    return label_table_for(words) if words else None
+
+
+def analyse_survey(db: Database, table: RawTable, fmt: str, *, survey: str, mapping: dict[str, ItemSpec] | None,
+                   mapping_strict: bool, id_column: str | None, import_id: int | None,
+                   issues: Issues, report: dict) -> dict[str, pd.DataFrame]:
+    """Check a survey export and build the rows to write; problems go to `issues`."""
+    name = table.file_name
+    cols = survey_columns(fmt, table)
+    hdr = header_rows(fmt, table)
+    data = table.cells.iloc[hdr:]
+    if data.empty:
+        raise TwowayError(f"{name} has {hdr} header row{'s' if hdr > 1 else ''} but no responses")
+    report["rows_in_file"] = int(len(data))
+
+    # 1. rows that are not real responses
+    dropped: dict[str, int] = {}
+    keep = pd.Series(True, index=data.index)
+    if fmt == "qualtrics":
+        status = _find(cols, ["Status"], roles=("meta",))
+        if status is not None:
+            st_vals = data[status.pos].map(normalise)
+            bad = ~st_vals.isin(QUALTRICS_KEEP_STATUS)
+            for v, n in st_vals[bad].value_counts().items():
+                label = QUALTRICS_STATUS_NAMES.get(v, v or "blank status")
+                dropped[label.title() if label == label.lower() else label] = int(n)
+            keep &= ~bad
+        finished = _find(cols, ["Finished"], roles=("meta",))
+        if finished is not None:
+            fin = data[finished.pos].map(normalise).isin({"1", "true"})
+            n = int((keep & ~fin).sum())
+            if n:
+                dropped["unfinished"] = n
+            keep &= fin
+    data = data[keep]
+    report["dropped"] = dropped
+    if data.empty:
+        raise TwowayError(f"{name}: no real responses left after dropping "
+                          + ", ".join(f"{n} {k}" for k, n in dropped.items()))
+
+    # 2. who answered
+    response_col = {"qualtrics": ["ResponseId"], "surveymonkey": ["Respondent ID"],
+                    "microsoft_forms": ["ID"]}.get(fmt, RESPONSE_ID_NAMES)
+    response = _find(cols, response_col, roles=("meta",))
+    submitted_names = {"qualtrics": ["RecordedDate", "EndDate"], "surveymonkey": ["End Date", "Start Date"],
+                       "google_forms": ["Timestamp"], "microsoft_forms": ["Completion time", "Start time"]}
+    submitted = _find(cols, submitted_names.get(fmt, SUBMITTED_NAMES), roles=("meta",))
+    person: Column | None = None
+    if id_column:
+        person = find_column(cols, id_column)
+        if person is None:
+            raise TwowayError(f"--id-column {id_column!r}: no such column in {name} (columns: "
+                              + ", ".join(c.id for c in cols[:12]) + (", …" if len(cols) > 12 else "") + ")")
+    else:
+        candidates = [c for c in cols if c.role == "meta" and snake(c.id) in EMPLOYEE_ID_NAMES]
+        candidates += [c for c in cols if c.role == "item" and snake(c.id) in EMPLOYEE_ID_NAMES]
+        if fmt == "qualtrics":
+            candidates += [c for c in cols if snake(c.id) in ("externalreference", "externaldatareference")]
+        if fmt == "surveymonkey":
+            candidates += [c for c in cols if snake(c.header).startswith("custom_data")]
+        for c in candidates:
+            if not data[c.pos].map(is_masked).all():
+                person = c
+                break
+            report.setdefault("notes", []).append(f"column {c.id!r} is masked or empty: not used as a person id")
+    report["id_column"] = person.id if person is not None else None
+    if person is not None and person.role == "item":
+        person.role = "meta"
+    row_labels = pd.Series([f"row{i}" for i in data.index], index=data.index)
+    fallback = data[response.pos].where(~data[response.pos].map(is_masked), row_labels) if response else row_labels
+    if person is not None:
+        ids = data[person.pos].str.strip()
+        has_id = ~ids.map(is_masked)
+        respondent = ids.where(has_id, fallback)
+        if (~has_id).any():
+            issues.warn(f"{int((~has_id).sum())} response(s) have no value in {person.id!r}; each is counted "
+                        "as its own respondent")
+    else:
+        has_id = pd.Series(False, index=data.index)
+        respondent = fallback
+        issues.warn("no person id column: each response counts as its own respondent and none is linked to "
+                    "the roster (name one with --id-column)")
+    when = parse_datetimes(data[submitted.pos]) if submitted is not None else pd.Series(pd.NaT, index=data.index,
+                                                                                         dtype="datetime64[us]")
+    if submitted is not None:
+        unparsed = int((when.isna() & (data[submitted.pos].str.strip() != "")).sum())
+        if unparsed:
+            issues.warn(f"{unparsed} value(s) of {submitted.id!r} are not dates; stored without a time")
+
+    # 3. one row per person: the last submission
+    frame = pd.DataFrame({"respondent": respondent, "when": when, "order": np.arange(len(data))}, index=data.index)
+    frame = frame.sort_values(["when", "order"], na_position="first", kind="stable")
+    dup = frame.duplicated("respondent", keep="last")
+    if dup.any():
+        examples = list(dict.fromkeys(frame.loc[dup, "respondent"]))[:5]
+        report["duplicates"] = {"count": int(dup.sum()), "examples": examples}
+        issues.warn(f"{int(dup.sum())} earlier submission(s) of the same respondent dropped, keeping the last "
+                    f"(e.g. {', '.join(map(str, examples[:3]))})")
+    kept_index = frame.index[~dup.to_numpy()]
+    kept_index = data.index[data.index.isin(kept_index)]  # file order
+    data = data.loc[kept_index]
+    respondent = respondent.loc[kept_index]
+    when = when.loc[kept_index]
+    has_id = has_id.loc[kept_index]
+
+    # 4. items, labels, scales
+    resolved = _resolve_mapping(cols, mapping, mapping_strict, issues, name) if mapping else None
+    item_cols = [c for c in cols if c.role == "item" and (resolved is None or c.pos in resolved)]
+    plans: list[ItemPlan] = []
+    skipped: list[str] = []
+    dc = table.decimal_comma
+    tables = {}
+    for c in item_cols:
+        spec = resolved[c.pos] if resolved is not None else ItemSpec()
+        tables[c.pos] = _column_table(data[c.pos], spec, dc)
+    if "agreement_7" in tables.values():
+        tables = {k: ("agreement_7" if v == "agreement_5" else v) for k, v in tables.items()}
+    for c in item_cols:
+        spec = resolved[c.pos] if resolved is not None else ItemSpec()
+        values, unknown = _convert(data[c.pos], spec, dc, tables[c.pos])
+        if resolved is None:
+            nonmissing = values.dropna()
+            if unknown or nonmissing.empty or not (nonmissing == nonmissing.round()).all() \
+                    or nonmissing.min() < 0 or nonmissing.max() > 10:
+                skipped.append(c.id)
+                continue
+        elif unknown:
+            for raw, row in list(unknown.items())[:3]:
+                issues.error(f"row {row}, {c.where()}: answer {str(raw)[:40]!r} is not a number or a known label "
+                             "(give it in the mapping's \"labels\")")
+            continue
+        if resolved is not None:
+            construct, reverse, suggested = spec.construct, spec.reverse, False
+        else:
+            construct, reverse, suggested = suggest_construct(c.question), suggest_reverse(c.question), True
+        plans.append(ItemPlan(c, spec, construct, reverse, values, tables[c.pos], suggested=suggested))
+    if skipped:
+        report["skipped_columns"] = skipped
+        issues.warn(f"{len(skipped)} column(s) are not rating items (text, choices or numbers beyond 0–10) and "
+                    f"were not imported: {', '.join(skipped[:8])}{', …' if len(skipped) > 8 else ''}")
+    if not plans and not issues.errors:
+        raise TwowayError(f"{name}: no rating items found (give a mapping naming the items)")
+
+    for p in plans:
+        if p.spec.scale:
+            p.scale = p.spec.scale
+        elif p.table:
+            p.scale = tuple(float(v) for v in TABLES[p.table][1])
+        elif p.spec.labels and any(v is not None for v in p.spec.labels.values()):
+            nums = [v for v in p.spec.labels.values() if v is not None]
+            p.scale = (min(nums), max(nums))
+    known = [p.scale for p in plans if p.scale]
+    if known:
+        default = collections.Counter(known).most_common(1)[0][0]
+        default_src = "the survey's other items"
+    else:
+        allv = pd.concat([p.values for p in plans]).dropna() if plans else pd.Series(dtype=float)
+        lo, hi = (float(allv.min()), float(allv.max())) if len(allv) else (1.0, 5.0)
+        lo = 0.0 if 0 <= lo < 1 else (1.0 if lo >= 1 else lo)
+        hi = float(next((m for m in STANDARD_MAXIMA.get(int(lo), ()) if m >= hi), hi))
+        default = (lo, hi)
+        default_src = "the answers"
+    inferred = [p for p in plans if not p.scale]
+    for p in inferred:
+        p.scale = default
+    if inferred:
+        report["scale_inferred"] = {"scale": list(default), "from": default_src, "items": len(inferred)}
+        if default_src == "the answers":
+            issues.warn(f"scale {default[0]:g}–{default[1]:g} inferred from {default_src} for {len(inferred)} "
+                        "item(s); give \"scale\" in the mapping to be sure")
+    for p in plans:
+        lo, hi = p.scale
+        out = p.values[(p.values < lo) | (p.values > hi)]
+        if len(out):
+            row = out.index[0]
+            issues.error(f"row {row}, {p.column.where()}: value {out.iloc[0]:g} is outside the item's scale "
+                         f"{lo:g}–{hi:g}" + (f" ({len(out)} such values)" if len(out) > 1 else ""))
+
+    # 5. roster links
+    ids = respondent[has_id]
+    missing = store.missing_ids(db, "employees", "employee_id", ids.unique()) if len(ids) else set()
+    linked = has_id & ~respondent.isin(missing)
+    employee_id = respondent.where(linked, None)
+    unlinked = sorted(set(ids) & missing)
+    report["linked"] = int(linked.sum())
+    report["unlinked"] = {"count": int(len(unlinked)), "examples": unlinked[:5]}
+    if unlinked:
+        issues.warn(f"{len(unlinked)} respondent id(s) are not in the roster and stay unlinked "
+                    f"(e.g. {', '.join(unlinked[:3])})")
+
+    report["rows"] = int(len(data))
+    report["items"] = [{"question": p.column.question, "item": p.column.id, "n": int(p.values.notna().sum()),
+                        "mean": (round(float(p.values.mean()), 6) if p.values.notna().any() else None),
+                        "construct": p.construct, "reverse": p.reverse, "scale": list(p.scale),
+                        **({"suggested": True} if p.suggested else {})} for p in plans]
+    unmapped = [p.column.id for p in plans if p.construct is None]
+    if unmapped:
+        report["unmapped"] = unmapped
+        if resolved is None:
+            issues.warn(f"{len(unmapped)} item(s) have no construct (no wording rule matched): "
+                        f"{', '.join(unmapped[:8])}{', …' if len(unmapped) > 8 else ''}")
+    if issues.errors:
+        return {}
+
+    # 6. rows to write
+    stamp = when.dt.floor("s")
+    waves = pd.DataFrame({"survey": [survey], "title": [report.get("title") or survey],
+                          "opened": [stamp.min().date() if stamp.notna().any() else None],
+                          "closed": [stamp.max().date() if stamp.notna().any() else None],
+                          "invited": pd.array([None], dtype="Int64"), "source_format": [fmt],
+                          "import_id": [import_id]})
+    items = pd.DataFrame({
+        "survey": survey, "item": [p.column.id for p in plans], "construct": [p.construct for p in plans],
+        "scale_min": [p.scale[0] for p in plans], "scale_max": [p.scale[1] for p in plans],
+        "reverse": [bool(p.reverse) for p in plans], "question": [p.column.question for p in plans],
+        "import_id": import_id})
+    n_resp, n_items = len(data), len(plans)
+    responses = pd.DataFrame({
+        "survey": survey,
+        "respondent": np.tile(respondent.to_numpy(dtype=object), n_items),
+        "employee_id": np.tile(employee_id.to_numpy(dtype=object), n_items),
+        "item": np.repeat(np.array([p.column.id for p in plans], dtype=object), n_resp),
+        "value": np.concatenate([p.values.to_numpy(dtype=float) for p in plans]) if plans else np.array([]),
+        "submitted_at": np.tile(stamp.to_numpy(), n_items),
+        "import_id": import_id})
+    return {"waves": waves, "items": items, "responses": responses}
+
+
+def preview_items(table: RawTable, fmt: str) -> pd.DataFrame:
+    """The question columns of a survey with suggested constructs, for the mapping editor."""
+    cols = survey_columns(fmt, table)
+    return pd.DataFrame([{"question": c.question, "item": c.id, "import": True,
+                          "construct": suggest_construct(c.question), "reverse": suggest_reverse(c.question)}
+                         for c in cols if c.role == "item"])
