@@ -236,7 +236,7 @@ def _employees(rng, n: int) -> dict:
 
 def _pairs(rng, org: dict) -> dict:
     n = org["n"]
-    n_pairs = max(10, int(round(n * 0.075)))
+    n_pairs = max(10, int(round(n * 0.09)))
     reports = np.bincount(org["manager"][org["manager"] >= 0], minlength=n)
     mentee_pool = np.flatnonzero((org["level"] >= 2) & (reports > 0) & (org["age"] >= 38))
     mentor_pool = np.flatnonzero((org["level"] <= 1) & (org["age"] <= 33))
@@ -354,7 +354,7 @@ def _wave(rng, org: dict, pairs: dict, w: int) -> dict:
         else:
             latent = (BASE_MEAN[construct] + 0.5 * org["traits"][construct][respondents]
                       + org["dept_effect"][construct][org["dept"][respondents]]
-                      + DRIFT_PER_WAVE[construct] * w + 0.25 * occasion)
+                      + DRIFT_PER_WAVE[construct] * w + 0.15 * occasion)
             treated = after[respondents]
             if construct == "engagement":
                 latent = latent + org["engagement_effect"][respondents] * treated
@@ -362,7 +362,7 @@ def _wave(rng, org: dict, pairs: dict, w: int) -> dict:
                 latent = latent + EFFECT["belonging"] * treated
             elif construct == "confidence":
                 latent = latent + EFFECT["mentor_confidence"] * (treated & (org["role"][respondents] == 1))
-        answer = np.clip(np.round(latent + (0.1 * (k - 1)) + rng.normal(0, 0.6, r)), 1, 5)
+        answer = np.clip(np.round(latent + (0.1 * (k - 1)) + rng.normal(0, 0.45, r)), 1, 5)
         if reverse:
             answer = 6 - answer
         if construct == "leadership":
