@@ -258,8 +258,9 @@ def productivity(db: Database, filters: Filters, k: int) -> dict[str, pd.DataFra
 # -- data quality --------------------------------------------------------------------------------
 def data_quality(db: Database, filters: Filters, k: int) -> dict[str, pd.DataFrame]:
     """Response rates per wave, unlinked respondents, item mapping and import history."""
-    return {"rates": response_rates(db, filters, k), "items": sql.unmapped_items(db),
-            "imports": sql.import_history(db)}
+    from analytics.store.imports import history
+
+    return {"rates": response_rates(db, filters, k), "items": sql.unmapped_items(db), "imports": history(db)}
 
 
 def constructs_present(trends: pd.DataFrame) -> list[str]:

@@ -1,44 +1,51 @@
-"""Overview: the headline figures leadership asks for first."""
+"""Overview: in one minute, does the programme work and where?"""
 
-import plotly.express as px
 import streamlit as st
 
-from analytics.filters import Filters
-from analytics.headline import engagement_by_group, kpis
-from ui.state import data_version, get_db
+from ui import cache, charts
+from ui.exports import ViewReport
+from ui.sidebar import current_filters
+from ui.verdicts import scorecard_table
 
-
-@st.cache_data(show_spinner=False)
-def load_kpis(version: tuple, filter_key: tuple) -> dict:
-    return kpis(get_db(), Filters(**dict(filter_key)))
-
-
-@st.cache_data(show_spinner=False)
-def load_groups(version: tuple, filter_key: tuple, group: str):
-    return engagement_by_group(get_db(), group, Filters(**dict(filter_key)))
-
+filters = current_filters()
+k = cache.min_group()
+figures = cache.view("headline", filters)
+report = ViewReport("Overview", filters, k)
 
 st.title("Does our reverse-mentoring programme work?")
-filters = Filters()
-version = data_version()
-figures = load_kpis(version, filters.key())
-st.caption(f"Figures as of {figures['as_of']:%d %B %Y}, the date of the latest data.")
+st.caption(f"{filters.describe()} · figures as of {figures['as_of']:%d %B %Y}, the date of the latest data · "
+           f"groups smaller than {k} people are never shown.")
+
+
+def count(value) -> str:
+    return "—" if value is None else f"{value:,}"
+
 
 cols = st.columns(5)
-cols[0].metric("Employees", f"{figures['employees']:,}")
-cols[1].metric("Programme participants", f"{figures['participants']:,}")
-cols[2].metric("Active pairs", f"{figures['active_pairs']:,}")
-cols[3].metric("Sessions, last 91 days", f"{figures['sessions_quarter']:,}")
-rate = figures["response"]
-cols[4].metric("Latest survey response rate", f"{rate['rate']:.0%}" if rate else "—",
-               help=f"{rate['respondents']:,} of {rate['invited']:,} in {rate['survey']}" if rate else None)
+cols[0].metric("Employees", count(figures["employees"]))
+cols[1].metric("Programme participants", count(figures["participants"]))
+cols[2].metric("Active pairs", count(figures["active_pairs"]))
+cols[3].metric("Sessions this quarter", count(figures["sessions_quarter"]), help="Sessions in the 91 days up to the "
+               "latest data.")
+rate = figures["response_rate"]
+cols[4].metric("Survey response rate", "—" if rate is None else f"{rate:.0%}",
+               help=None if rate is None else f"{figures['respondents']:,} of {figures['invited']:,} "
+                                               f"in {figures['response_survey']}")
+for note in figures["notes"]:
+    st.caption(f"🔒 {note}")
+report.note("Headline figures", " · ".join(
+    f"{label}: {count(figures[key])}" for label, key in (("Employees", "employees"), ("Participants", "participants"),
+                                                          ("Active pairs", "active_pairs"),
+                                                          ("Sessions this quarter", "sessions_quarter")))
+    + ("" if rate is None else f" · Survey response rate: {rate:.0%} ({figures['response_survey']})"))
 
-st.subheader("Engagement by group, latest survey wave")
-group = st.radio("Group by", ["department", "generation", "level", "location"], horizontal=True)
-table = load_groups(version, filters.key(), group)
-shown = table[~table["suppressed"]]
-fig = px.bar(shown, x=group, y="mean", error_y=shown["ci_high"] - shown["mean"],
-             labels={"mean": "Mean engagement (1–5)", group: group.capitalize()}, range_y=[1, 5])
-st.plotly_chart(fig, width="stretch")
-if table["suppressed"].any():
-    st.info(f"{int(table['suppressed'].sum())} group(s) hidden: fewer respondents than the anonymity threshold.")
+trends, comparison = cache.view("engagement_comparison", filters)
+report.chart("Engagement over survey waves: participants vs comparison",
+             charts.trend(trends, y_label="Mean engagement (1–5)"), trends,
+             text=f"Mean engagement per wave with 95% confidence intervals. Comparison: {comparison}.",
+             key="overview-engagement")
+
+scorecard_table(report, cache.view("scorecard", filters))
+st.page_link("pages/claims.py", label="See the evidence behind each verdict", icon=":material/arrow_forward:",
+             query_params=filters.to_params())
+report.report_button()

@@ -1,0 +1,48 @@
+"""Programme activity: are pairs meeting, how often, about what, and how do they rate it?"""
+
+import streamlit as st
+
+from ui import cache, charts
+from ui.exports import ViewReport
+from ui.sidebar import current_filters
+
+filters = current_filters()
+k = cache.min_group()
+report = ViewReport("Programme activity", filters, k)
+data = cache.view("activity", filters)
+inactive = data["inactive"]
+
+st.title("Programme activity")
+st.caption(f"{filters.describe()} · as of {inactive['as_of']:%d %B %Y} · groups smaller than {k} people are "
+           "never shown.")
+
+
+def count(v) -> str:
+    return "—" if v is None else f"{v:,}"
+
+
+cols = st.columns(3)
+cols[0].metric("Pairs", count(inactive["pairs"]))
+cols[1].metric("Ongoing pairs", count(inactive["ongoing"]))
+cols[2].metric(f"Inactive pairs (no session in {inactive['days']} days)", count(inactive["inactive"]))
+report.note("Pairs", f"{count(inactive['pairs'])} pairs, {count(inactive['ongoing'])} ongoing, "
+                     f"{count(inactive['inactive'])} with no session in {inactive['days']} days.")
+
+report.chart("Sessions per month", charts.bars(data["monthly"], "month", "sessions", colour="format"),
+             data["monthly"], key="monthly")
+report.chart("Dose: sessions per pair", charts.bars(data["dose"], "sessions per pair", "pairs"), data["dose"],
+             key="dose")
+mix = data["mix"]
+left, right = st.columns(2)
+with left:
+    formats = mix[mix["kind"] != "topic"]
+    report.chart("Formats and channels", charts.bars(formats, "value", "sessions", colour="kind", barmode="group"),
+                 formats, key="formats")
+with right:
+    topics = mix[mix["kind"] == "topic"]
+    report.chart("Topics", charts.bars(topics, "value", "sessions", horizontal=True), topics, key="topics")
+report.chart("Session ratings by cohort", charts.bars(data["ratings"], "cohort", "rating", colour="rated_by",
+                                                      barmode="group", y_label="Mean rating (1–5)"),
+             data["ratings"], text="Mean rating of sessions given by mentors and by mentees.", key="ratings")
+report.table("Cohorts compared", data["cohorts"], key="cohorts")
+report.report_button()

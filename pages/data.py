@@ -1,0 +1,32 @@
+"""Data (analysts): what has been imported, and how good it is."""
+
+from pathlib import Path
+
+import streamlit as st
+
+from ui import cache
+from ui.exports import ViewReport
+from ui.sidebar import current_filters
+
+filters = current_filters()
+k = cache.min_group()
+report = ViewReport("Data quality", filters, k)
+quality = cache.view("data_quality", filters)
+
+st.title("Data")
+st.caption(f"{filters.describe()} · groups smaller than {k} people are never shown.")
+if Path("pages/upload.py").exists():
+    st.page_link("pages/upload.py", label="Upload data", icon=":material/upload:")
+
+report.table("Survey response rates", quality["rates"][
+    ["survey", "title", "opened", "closed", "invited_selected", "respondents", "rate", "unlinked", "suppressed",
+     "reason"]], key="rates",
+    text="Respondents in the view and the invited base (the wave's invitation count without filters, else the "
+         "view's head count). Unlinked: respondents nobody could match to an employee (whole organisation).",
+    column_config={"rate": st.column_config.NumberColumn("response rate", format="percent"),
+                   "invited_selected": st.column_config.NumberColumn("invited")})
+report.table("Construct reliability", cache.view("reliability", filters), key="reliability",
+             text="Cronbach's alpha per construct; below 0.7 the items may not measure one thing.")
+report.table("Survey items mapped to constructs", quality["items"], key="items")
+report.table("Import history", quality["imports"], key="imports")
+report.report_button()

@@ -1,0 +1,34 @@
+"""Engagement & culture: every survey construct over time, by group, and the generation gap."""
+
+import streamlit as st
+
+from ui import cache, charts
+from ui.exports import ViewReport
+from ui.sidebar import current_filters
+
+GROUPS = {"department": "Department", "generation": "Generation", "level": "Level", "location": "Location"}
+
+filters = current_filters()
+k = cache.min_group()
+report = ViewReport("Engagement & culture", filters, k)
+
+st.title("Engagement & culture")
+st.caption(f"{filters.describe()} · groups smaller than {k} people are never shown.")
+
+trends = cache.view("construct_trends", filters)
+report.chart("Each construct over the survey waves", charts.trend(trends, colour="construct"), trends,
+             text="Mean score (1–5) of everyone in the view, with 95% confidence intervals.", key="constructs")
+
+group = st.segmented_control("Heatmap by", list(GROUPS), format_func=GROUPS.get, default="department",
+                             key="heatmap_group") or "department"
+heat = cache.view("construct_heatmap", filters, group=group)
+survey = heat["survey"].iloc[0] if not heat.empty else "—"
+report.chart(f"Constructs by {GROUPS[group].lower()}, {survey}", charts.heatmap(heat, group), heat,
+             text="Mean score in the latest wave of the selected range. '—' marks a hidden cell: too few people, "
+                  "or hidden so that a small group cannot be worked out from the others.", key="heatmap")
+
+belonging = cache.view("group_trend", filters, group="generation", construct="belonging")
+report.chart("Belonging by generation over time", charts.trend(belonging, colour="generation"), belonging,
+             text="Does every generation feel valued? Mean belonging per wave, with 95% confidence intervals.",
+             key="belonging-generation")
+report.report_button()

@@ -1,0 +1,32 @@
+"""Productivity: each objective metric, before and after, participants vs everyone else."""
+
+import streamlit as st
+
+from ui import cache, charts
+from ui.exports import ViewReport
+from ui.sidebar import current_filters
+
+filters = current_filters()
+k = cache.min_group()
+report = ViewReport("Productivity", filters, k)
+data = cache.view("productivity", filters)
+
+st.title("Productivity")
+st.caption(f"{filters.describe()} · groups smaller than {k} people are never shown. These are descriptive: "
+           "the Claims page tests whether the programme changed productivity.")
+
+if data["defs"].empty:
+    st.info("No objective metrics have been imported yet.")
+for metric in data["defs"].itertuples(index=False):
+    unit = metric.unit or "value"
+    better = "higher is better" if metric.higher_is_better else "lower is better"
+    monthly = data["by_period"][data["by_period"]["metric"] == metric.metric]
+    report.chart(f"{charts.pretty(metric.metric)} per month", charts.trend(monthly, x="period", y_label=unit),
+                 monthly, text=f"Mean {unit} ({better}) of participants and everyone else, 95% confidence intervals.",
+                 key=f"monthly-{metric.metric}")
+    phases = data["before_after"][data["before_after"]["metric"] == metric.metric]
+    report.chart(f"{charts.pretty(metric.metric)}: before and after", charts.points_with_ci(
+        phases, x="phase", colour="group", y_label=unit), phases,
+        text="Participants: months before vs from the start of their first pair. Everyone else: split at the "
+             "first pair start of the selection.", key=f"phase-{metric.metric}")
+report.report_button()

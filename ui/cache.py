@@ -1,0 +1,74 @@
+"""Cached calls into `analytics`: one entry point, keyed by data version, filters and threshold.
+
+Pages ask `view("construct_trends", filters, participants=True)`; the result is computed once
+per (database file, data version, filters, min group size, arguments) and shared by sessions.
+Only names in `VIEWS` can be called, so a page cannot reach anything else by accident.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import streamlit as st
+
+from analytics import privacy, views
+from analytics.filters import Filters
+from ui.state import data_version, get_db
+
+
+def _claims(name: str) -> Callable:
+    def call(db, filters, k, **kw):
+        from analytics import claims
+
+        if name == "scorecard":
+            return claims.scorecard(db, filters, min_group=k, **kw)
+        if name == "claim_detail":
+            return claims.claim_detail(db, kw.pop("claim_id"), filters, min_group=k)
+        return claims.reliability(db, filters)
+
+    return call
+
+
+VIEWS: dict[str, Callable] = {
+    "headline": views.headline,
+    "check_selection": views.check_selection,
+    "construct_trends": views.construct_trends,
+    "construct_heatmap": views.construct_heatmap,
+    "group_trend": views.group_trend,
+    "response_rates": views.response_rates,
+    "engagement_comparison": views.engagement_comparison,
+    "activity": views.activity,
+    "productivity": views.productivity,
+    "data_quality": views.data_quality,
+    "scorecard": _claims("scorecard"),
+    "claim_detail": _claims("claim_detail"),
+    "reliability": _claims("reliability"),
+}
+
+
+@st.cache_data(show_spinner="Crunching the numbers…", max_entries=512)
+def _run(name: str, version: tuple, filter_key: tuple, k: int, kwargs: tuple) -> Any:
+    return VIEWS[name](get_db(), Filters(**dict(filter_key)), k, **dict(kwargs))
+
+
+def view(name: str, filters: Filters, **kwargs) -> Any:
+    """The named analytics view for these filters, from the cache when possible."""
+    if name not in VIEWS:
+        raise ValueError(f"unknown view {name!r}")
+    return _run(name, data_version(), filters.key(), privacy.min_group_size(), tuple(sorted(kwargs.items())))
+
+
+def min_group() -> int:
+    return privacy.min_group_size()
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _latest_import(version: tuple) -> int | None:
+    from analytics.store.dashboard import latest_import_id
+
+    return latest_import_id(get_db())
+
+
+def latest_import() -> int | None:
+    """The newest successful import id (what a pinned link records)."""
+    return _latest_import(data_version())

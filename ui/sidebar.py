@@ -1,0 +1,193 @@
+"""The one sidebar: the filter model (`analytics.filters.Filters`) bound to widgets and the URL.
+
+Both ways:
+
+* opening a URL sets the widgets — the query string is parsed and validated against the values
+  in the store (`Filters.parse`); anything unknown or malformed is dropped with a notice and
+  never reaches SQL as text;
+* changing a widget rewrites the query string (`st.query_params`), so the address bar always
+  holds a link that reproduces the view.
+
+Why not `bind="query-params"` on the widgets: bound widgets drop invalid values silently (the
+issue asks for a visible notice), a wave range has to travel as dates the CLI understands, and
+`as_of` is no widget at all. So the helper syncs explicitly, once per run, from `app.py`, which
+renders the sidebar before the page (widgets in the entrypoint keep their state across pages).
+
+Within a session the widgets are the truth (page switches clear the query string; it is
+written back); a new session — a shared link — takes the URL as the truth.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import pandas as pd
+import streamlit as st
+
+from analytics.filters import IGNORED_KEYS, KEYS, LIST_KEYS, METHODS, Filters
+from analytics.views import FilterOptions, filter_options
+from ui.state import data_version, get_db
+
+LABELS = {"department": "Department", "location": "Location", "generation": "Generation", "level": "Level",
+          "cohort": "Programme cohort"}
+METHOD_LABELS = {"weighted": "Matched comparison (weighted)", "unweighted": "Unmatched comparison"}
+WIDGET = {k: f"flt_{k}" for k in LIST_KEYS}
+WAVES_KEY, METHOD_KEY, PIN_KEY = "flt_waves", "flt_method", "flt_pin"
+_STATE, _URL_SEEN, _NOTICES = "_tw_filters", "_tw_url_seen", "_tw_notices"
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def load_options(version: tuple) -> FilterOptions:
+    return filter_options(get_db())
+
+
+def options() -> FilterOptions:
+    return load_options(data_version())
+
+
+# -- waves <-> dates ------------------------------------------------------------------------------
+def waves_in_range(waves: pd.DataFrame, f: Filters) -> list[str]:
+    """The waves whose opening date lies in the filter's date range, in time order."""
+    opened = pd.to_datetime(waves["opened"]).dt.date
+    keep = pd.Series(True, index=waves.index)
+    if f.date_from:
+        keep &= opened >= f.date_from
+    if f.date_to:
+        keep &= opened <= f.date_to
+    return list(waves.loc[keep, "survey"])
+
+
+def dates_for_waves(waves: pd.DataFrame, first: str, last: str) -> tuple:
+    """Canonical dates for a wave range: None at either open end, else the wave's opening date."""
+    order = list(waves["survey"])
+    opened = dict(zip(waves["survey"], pd.to_datetime(waves["opened"]).dt.date))
+    i, j = sorted((order.index(first), order.index(last)))
+    return (None if i == 0 else opened[order[i]]), (None if j == len(order) - 1 else opened[order[j]])
+
+
+def _snap_to_waves(f: Filters, waves: pd.DataFrame) -> tuple[Filters, list[str]]:
+    """Dates from a URL become the waves they cover, written back as canonical wave dates."""
+    if waves.empty or (f.date_from is None and f.date_to is None) or waves["opened"].isna().any():
+        return f, []
+    chosen = waves_in_range(waves, f)
+    if not chosen:
+        return Filters(**{**dict(f.key()), "date_from": None, "date_to": None}), [
+            "Ignored the date range: no survey wave opened in it; showing all waves."]
+    d_from, d_to = dates_for_waves(waves, chosen[0], chosen[-1])
+    return Filters(**{**dict(f.key()), "date_from": d_from, "date_to": d_to}), []
+
+
+# -- URL -----------------------------------------------------------------------------------------
+def url_params() -> dict[str, list[str]]:
+    """The query string as key → all its values (repeated keys are multi-valued)."""
+    return {k: st.query_params.get_all(k) for k in st.query_params.keys()}
+
+
+def _canon(params: dict) -> tuple:
+    return tuple(sorted((k, tuple(v)) for k, v in params.items() if k not in IGNORED_KEYS))
+
+
+def _write_url(f: Filters) -> None:
+    want = f.to_params()
+    have = url_params()
+    for k in have:
+        if k not in want and k not in IGNORED_KEYS:
+            del st.query_params[k]
+    for k, v in want.items():
+        if have.get(k) != v:
+            st.query_params[k] = v if len(v) > 1 else v[0]
+    st.session_state[_URL_SEEN] = _canon(want)
+
+
+def share_url(f: Filters) -> str:
+    """The full link to this page and view (st.context.url is the page URL without its query)."""
+    base = st.context.url or ""
+    query = urlencode(f.to_params(), doseq=True)
+    return f"{base}?{query}" if query else base
+
+
+# -- widgets -------------------------------------------------------------------------------------
+def _load_widgets(f: Filters, opts: FilterOptions) -> None:
+    ss = st.session_state
+    for k in LIST_KEYS:
+        ss[WIDGET[k]] = list(getattr(f, k))
+    surveys = list(opts.waves["survey"])
+    if len(surveys) > 1:
+        chosen = waves_in_range(opts.waves, f) or surveys
+        ss[WAVES_KEY] = (chosen[0], chosen[-1])
+    ss[METHOD_KEY] = f.method
+    ss[PIN_KEY] = f.as_of is not None
+
+
+def _clear() -> None:
+    _load_widgets(Filters(), options())
+
+
+def filters_sidebar(show_method: bool = False, latest_import: int | None = None) -> tuple[Filters, tuple[str, ...]]:
+    """Render the filters in the sidebar, keep them in sync with the URL; return them and notices.
+
+    Parameters
+    ----------
+    show_method : show the comparison-method choice (pages with claims); otherwise it is kept
+        as it was (and stays in the link).
+    latest_import : the newest import id, offered for pinning the link to this data version.
+    """
+    ss = st.session_state
+    opts = options()
+    raw = url_params()
+    url_has_filters = any(k not in IGNORED_KEYS for k in raw)
+    if _STATE not in ss or (url_has_filters and _canon(raw) != ss.get(_URL_SEEN)):
+        parsed = Filters.parse(raw, opts.allowed())
+        parsed, more = _snap_to_waves(parsed, opts.waves)
+        ss[_NOTICES] = tuple(parsed.notices) + tuple(more)
+        ss[_STATE] = parsed
+        _load_widgets(parsed, opts)
+    previous: Filters = ss[_STATE]
+    for key, value in ((METHOD_KEY, previous.method), (PIN_KEY, previous.as_of is not None)):
+        if key not in ss:
+            ss[key] = value
+
+    surveys = list(opts.waves["survey"])
+    titles = dict(zip(opts.waves["survey"], opts.waves["title"].fillna(opts.waves["survey"])))
+    with st.sidebar:
+        st.header("Filters")
+        for k in LIST_KEYS:
+            st.multiselect(LABELS[k], opts.values.get(k, []), key=WIDGET[k], placeholder="Everyone")
+        if len(surveys) > 1:
+            if ss.get(WAVES_KEY) is None or any(w not in surveys for w in ss[WAVES_KEY]):
+                ss[WAVES_KEY] = (surveys[0], surveys[-1])
+            st.select_slider("Survey waves", surveys, key=WAVES_KEY, format_func=lambda s: titles.get(s) or s)
+        if show_method:
+            st.radio("Comparison method", METHODS, key=METHOD_KEY, format_func=METHOD_LABELS.get,
+                     help="Matched: the comparison group is re-weighted to look like participants before the "
+                          "programme (department, level, generation, tenure). Unmatched: everyone else as is.")
+        pin_label = f"Pin link to this data (import #{latest_import})" if latest_import else "Pin link to this data"
+        st.checkbox(pin_label, key=PIN_KEY, disabled=latest_import is None,
+                    help="A pinned link tells whoever opens it when newer data has arrived since.")
+        st.button("Clear filters", on_click=_clear, type="tertiary", icon=":material/filter_alt_off:")
+
+    values: dict = {k: list(ss.get(WIDGET[k]) or []) for k in LIST_KEYS}
+    if len(surveys) > 1:
+        d_from, d_to = dates_for_waves(opts.waves, *ss[WAVES_KEY])
+        values.update(date_from=[d_from.isoformat()] if d_from else [], date_to=[d_to.isoformat()] if d_to else [])
+    values["method"] = [ss[METHOD_KEY] if show_method else previous.method]
+    if ss[PIN_KEY]:
+        values["as_of"] = [str(previous.as_of or latest_import or "")]
+    current = Filters.parse(values, opts.allowed())
+    if current.key() != previous.key():
+        ss[_NOTICES] = ()  # the person changed the view: notices about the old link are stale
+    ss[_STATE] = current
+    _write_url(current)
+
+    with st.sidebar:
+        st.markdown("**Copy link to this view**")
+        st.code(share_url(current), language=None, wrap_lines=True)
+    return current, ss.get(_NOTICES, ())
+
+
+def current_filters() -> Filters:
+    """The filters the sidebar settled on in this run (pages call this)."""
+    return st.session_state.get(_STATE, Filters())
+
+
+__all__ = ["filters_sidebar", "current_filters", "share_url", "KEYS"]
