@@ -69,7 +69,7 @@ def check_file(db: Database, path: str | Path, *, kind: str | None = None, surve
         raise TwowayError(f"--kind {kind!r}: use one of {', '.join(formats.KINDS)}")
     kind = kind or detected_kind
     if fmt in ("qualtrics", "surveymonkey", "google_forms", "microsoft_forms") and kind != "survey":
-        raise TwowayError(f"{table.file_name} is a {fmt} survey export, not a {kind} file")
+        raise TwowayError(f"{table.file_name} is a {fmt} survey export; it cannot be imported as {kind}")
     report.update(format=fmt, kind=kind, sha256=table.sha256, encoding=table.encoding,
                   delimiter=table.delimiter, container=table.container)
     if kind != detected_kind:

@@ -108,19 +108,21 @@ def parse_number(text: str, decimal_comma: bool = False) -> float | None:
 
 
 def label_table_for(values: set[str]) -> str | None:
-    """The built-in table whose labels cover the given normalised answers, if any.
+    """The built-in table covering most of the given normalised answers, if any covers one.
 
     Agreement answers with a 7-point-only label ("somewhat agree") use the 7-point table.
     """
     words = {v for v in values if v not in MISSING_LABELS}
     if not words:
         return None
-    if words <= set(AGREE_7) and words & SEVEN_ONLY:
+    if words & SEVEN_ONLY:
         return "agreement_7"
+    best, covered = None, 0
     for name in ("agreement_5", "frequency_5"):
-        if words <= set(TABLES[name][0]):
-            return name
-    return None
+        n = len(words & set(TABLES[name][0]))
+        if n > covered:
+            best, covered = name, n
+    return best
 
 
 def leading_number(text: str) -> float | None:

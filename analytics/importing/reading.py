@@ -32,14 +32,24 @@ MAX_FIELD_CHARS = 1_000_000
 CHUNK_ROWS = 50_000
 
 
-def max_upload_bytes() -> int:
-    """Size limit for one file: ``TWOWAY_MAX_UPLOAD_MB`` (default 500 MB)."""
+def max_upload_mb() -> float:
+    """Size limit for one file in MB: ``TWOWAY_MAX_UPLOAD_MB`` (default 500)."""
     raw = os.environ.get("TWOWAY_MAX_UPLOAD_MB", "500")
     try:
         mb = float(raw)
     except ValueError:
         raise TwowayError(f"TWOWAY_MAX_UPLOAD_MB={raw!r} is not a number") from None
-    return int(mb * 1024 * 1024)
+    if mb <= 0:
+        raise TwowayError(f"TWOWAY_MAX_UPLOAD_MB={raw!r} must be positive")
+    return mb
+
+
+def max_upload_bytes() -> int:
+    return int(max_upload_mb() * 1024 * 1024)
+
+
+def human_size(n: int) -> str:
+    return f"{n / 1048576:,.1f} MB" if n >= 1048576 else f"{n / 1024:,.1f} kB" if n >= 1024 else f"{n} bytes"
 
 
 @dataclass
@@ -92,8 +102,7 @@ def read_table(path: str | os.PathLike, file_name: str | None = None,
     limit = max_upload_bytes()
     if size > limit:
         raise TwowayError(
-            f"{name} is {size / 1048576:.1f} MB, over the {limit / 1048576:g} MB limit "
-            "(TWOWAY_MAX_UPLOAD_MB)")
+            f"{name} is {human_size(size)}, over the {max_upload_mb():g} MB limit (TWOWAY_MAX_UPLOAD_MB)")
     if size == 0:
         raise TwowayError(f"{name} is empty")
     with open(path, "rb") as f:

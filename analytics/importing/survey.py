@@ -276,11 +276,14 @@ def analyse_survey(db: Database, table: RawTable, fmt: str, *, survey: str, mapp
         values, unknown = _convert(data[c.pos], spec, dc, tables[c.pos])
         if resolved is None:
             nonmissing = values.dropna()
-            if unknown or nonmissing.empty or not (nonmissing == nonmissing.round()).all() \
+            # Mostly scale labels with a few unknown answers: a typo to report, not a text column.
+            labelled = tables[c.pos] is not None and len(nonmissing) >= 0.5 * (len(nonmissing) + sum(
+                int((data[c.pos] == raw).sum()) for raw in unknown))
+            if (unknown and not labelled) or nonmissing.empty or not (nonmissing == nonmissing.round()).all() \
                     or nonmissing.min() < 0 or nonmissing.max() > 10:
                 skipped.append(c.id)
                 continue
-        elif unknown:
+        if unknown:
             for raw, row in list(unknown.items())[:3]:
                 issues.error(f"row {row}, {c.where()}: answer {str(raw)[:40]!r} is not a number or a known label "
                              "(give it in the mapping's \"labels\")")
