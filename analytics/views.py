@@ -79,10 +79,13 @@ def headline(db: Database, filters: Filters, k: int) -> dict:
         r = latest.iloc[0]
         out.update(response_rate=r["rate"], response_survey=r["survey"], respondents=int(r["respondents"]),
                    invited=int(r["invited_selected"]))
-    for key in ("employees", "participants"):
-        if out[key] is not None and 0 < out[key] < k:
-            out[key] = None
-            out["notes"].append(f"{key.replace('_', ' ')}: {privacy.reason_small(k)}")
+    if 0 < row["employees"] < k:
+        out.update(employees=None, participants=None, active_pairs=None, sessions_quarter=None)
+        out["notes"].append(f"The selection: {privacy.reason_small(k)}.")
+    elif 0 < row["participants"] < k:
+        # pairs and sessions of a handful of participants would describe those people
+        out.update(participants=None, active_pairs=None, sessions_quarter=None)
+        out["notes"].append(f"Programme figures: {privacy.reason_small(k, 'participants in this view')}.")
     return out
 
 

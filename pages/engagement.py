@@ -15,9 +15,11 @@ report = ViewReport("Engagement & culture", filters, k)
 st.title("Engagement & culture")
 st.caption(f"{filters.describe()} · groups smaller than {k} people are never shown.")
 
-trends = cache.view("construct_trends", filters)
-report.chart("Each construct over the survey waves", charts.trend(trends, colour="construct"), trends,
-             text="Mean score (1–5) of everyone in the view, with 95% confidence intervals.", key="constructs")
+trends = cache.view("construct_trends", filters, participants=True)
+report.chart("Each construct over the survey waves", charts.trend(trends, facet="construct"), trends,
+             text="Mean score (1–5) of programme participants and everyone else in the view, with 95% confidence "
+                  "intervals. Descriptive: the Claims page compares participants with a matched group.",
+             key="constructs")
 
 group = st.segmented_control("Heatmap by", list(GROUPS), format_func=GROUPS.get, default="department",
                              key="heatmap_group") or "department"

@@ -41,10 +41,15 @@ class ViewReport:
         if text:
             st.caption(text)
         notes = suppression_notes(data)
-        if fig is not None and (data is None or not data.empty):
-            st.plotly_chart(fig, width="stretch", key=key)
-        elif data is not None and data.empty:
+        all_hidden = data is not None and not data.empty and SUPPRESSED in data and bool(data[SUPPRESSED].all())
+        if data is not None and data.empty:
             st.info("No data for this view.")
+        elif all_hidden:
+            st.info("Every value of this chart is hidden to protect anonymity; widen the filters to see it.",
+                    icon=":material/lock:")
+            fig = None
+        elif fig is not None:
+            st.plotly_chart(fig, width="stretch", key=key)
         for note in notes:
             st.caption(f"🔒 {note}")
         if data is not None and not data.empty:

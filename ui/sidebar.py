@@ -148,7 +148,8 @@ def filters_sidebar(show_method: bool = False, latest_import: int | None = None)
             ss[key] = value
 
     surveys = list(opts.waves["survey"])
-    titles = dict(zip(opts.waves["survey"], opts.waves["title"].fillna(opts.waves["survey"])))
+    titles = {w.survey: (f"{w.opened:%b %Y}" if pd.notna(w.opened) else w.survey)
+              for w in opts.waves.itertuples(index=False)}
     with st.sidebar:
         st.header("Filters")
         for k in LIST_KEYS:
