@@ -183,7 +183,7 @@ def preview(db: Database, path: str | Path, *, file_name: str | None = None, row
     names = [str(c) for c in table.cells.iloc[hdr - 1]]
     head.columns = _unique_names(names)
     out = {"format": fmt, "kind": kind, "rows_in_file": int(len(table.cells) - hdr), "head": head,
-           "sha256": table.sha256, "file_name": table.file_name, "table": table,
+           "sha256": table.sha256, "file_name": table.file_name,
            "duplicate_of": (store.find_ok_import(db, table.sha256) or {}).get("import_id")}
     if kind == "survey":
         items = preview_items(table, fmt)
@@ -191,6 +191,13 @@ def preview(db: Database, path: str | Path, *, file_name: str | None = None, row
         saved = store.get_saved_mapping(db, f"survey:{survey_family(name)}")
         if saved and len(items):
             items = apply_saved(items, load_mapping(saved))
+        else:  # tick only the columns that hold ratings (not text, choices or ages)
+            try:
+                report, _, _ = check_file(db, path, kind="survey", survey=name, _table=table)
+                rated = {i["item"] for i in report["items"]}
+            except TwowayError:
+                rated = set()
+            items["import"] = items["item"].isin(rated)
         out["items"] = items
         out["survey"] = name
         out["columns"] = [c.id for c in formats.survey_columns(fmt, table)]

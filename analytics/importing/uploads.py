@@ -1,0 +1,76 @@
+"""Uploaded files on their way to the importer: copied to a private temporary file in chunks
+(so a file of hundreds of MB never sits in memory twice) with the size limit enforced while
+copying."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+from typing import BinaryIO
+
+import pandas as pd
+
+from analytics.errors import TwowayError
+from analytics.importing.reading import human_size, max_upload_bytes, max_upload_mb
+from analytics.vocab import CONSTRUCTS
+
+UPLOAD_DIR = Path(tempfile.gettempdir()) / "twoway-uploads"
+
+
+def save_upload(fileobj: BinaryIO, file_name: str, dest_dir: Path | None = None) -> Path:
+    """Copy an uploaded file object to a new private temporary file; returns its path."""
+    safe = re.sub(r"[^A-Za-z0-9._ -]+", "_", Path(file_name).name)[:120] or "upload"
+    base = Path(dest_dir or UPLOAD_DIR)
+    base.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="up-", dir=base))
+    path = folder / safe
+    limit, copied = max_upload_bytes(), 0
+    if hasattr(fileobj, "seek"):
+        fileobj.seek(0)
+    with open(path, "wb") as out:
+        while True:
+            block = fileobj.read(1 << 20)
+            if not block:
+                break
+            copied += len(block)
+            if copied > limit:
+                out.close()
+                discard_upload(path)
+                raise TwowayError(f"{file_name} is over the {max_upload_mb():g} MB limit (TWOWAY_MAX_UPLOAD_MB)")
+            out.write(block)
+    os.chmod(path, 0o600)
+    return path
+
+
+def discard_upload(path: Path) -> None:
+    """Remove a temporary upload (and its private folder)."""
+    path = Path(path)
+    if path.parent.parent == UPLOAD_DIR or path.parent.name.startswith("up-"):
+        shutil.rmtree(path.parent, ignore_errors=True)
+
+
+def describe_size(path: Path) -> str:
+    return human_size(Path(path).stat().st_size)
+
+
+def editor_table(items: pd.DataFrame) -> pd.DataFrame:
+    """The mapping editor's starting table: question, item, import, construct, reverse."""
+    if items is None or items.empty:
+        return pd.DataFrame(columns=["question", "item", "import", "construct", "reverse"])
+    out = items[["question", "item", "import", "construct", "reverse"]].copy()
+    out["construct"] = out["construct"].where(out["construct"].isin(CONSTRUCTS), None)
+    out["import"] = out["import"].astype(bool)
+    out["reverse"] = out["reverse"].astype(bool)
+    return out.reset_index(drop=True)
+
+
+def report_frames(report: dict) -> dict[str, pd.DataFrame]:
+    """The report as tables for the page: items (question, n, mean, construct …) and issues."""
+    items = pd.DataFrame(report.get("items") or [], columns=["question", "item", "n", "mean", "construct",
+                                                             "reverse", "scale"])
+    issues = pd.DataFrame([("error", e) for e in report.get("errors") or []]
+                          + [("warning", w) for w in report.get("warnings") or []], columns=["level", "message"])
+    return {"items": items, "issues": issues}

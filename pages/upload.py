@@ -1,0 +1,157 @@
+"""Upload data (analysts): upload an export, see what Twoway understood, map the survey items,
+validate, import with a progress bar, and undo imports from the history.
+
+All logic lives in `analytics.importing`; this page only lays it out.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from analytics.errors import TwowayError
+from analytics.importing import (TEMPLATE_KINDS, ImportFailed, blank_template, check_file, import_file,
+                                 import_history, mapping_from_editor, preview, undo_import)
+from analytics.importing.formats import KINDS
+from analytics.importing.reading import max_upload_mb
+from analytics.importing.uploads import describe_size, editor_table, report_frames, save_upload
+from analytics.vocab import CONSTRUCTS
+from ui.state import get_db
+
+db = get_db()
+st.title("Upload data")
+st.caption("Rosters, mentoring pairs, session logs, metrics and survey exports (Qualtrics, SurveyMonkey, "
+           "Google Forms, Microsoft Forms, Twoway templates, any CSV/XLSX). Every import is one transaction "
+           "and can be undone below.")
+
+with st.expander("Blank templates", icon=":material/download:"):
+    st.write("One row per record; see the column descriptions in the README (Importing data).")
+    cols = st.columns(len(TEMPLATE_KINDS))
+    for col, kind in zip(cols, TEMPLATE_KINDS):
+        col.download_button(f"{kind}.csv", blank_template(kind), file_name=f"{kind}.csv", mime="text/csv",
+                            key=f"tpl_{kind}", icon=":material/description:")
+
+uploaded = st.file_uploader(f"Export file (CSV or XLSX, up to {max_upload_mb():g} MB)",
+                            type=["csv", "xlsx", "txt", "tsv"], key="upload")
+
+
+def _show_report(report: dict) -> None:
+    frames = report_frames(report)
+    for level, message in frames["issues"].itertuples(index=False):
+        (st.error if level == "error" else st.warning)(message)
+    if report.get("dropped"):
+        st.caption("Not counted as respondents: " + ", ".join(f"{n} × {k}" for k, n in report["dropped"].items()))
+    if not frames["items"].empty:
+        st.dataframe(frames["items"], hide_index=True, width="stretch",
+                     column_config={"mean": st.column_config.NumberColumn(format="%.3f")})
+
+
+# The staged file: set from the uploader; it stays until the uploader is cleared.
+staged = st.session_state.get("upload_staged")
+if uploaded is not None:
+    key = getattr(uploaded, "file_id", None) or uploaded.name
+    if staged is None or staged.get("key") != key:
+        try:
+            path = save_upload(uploaded, uploaded.name)
+            with st.spinner("Reading the file…"):
+                staged = {"key": key, "path": path, "name": uploaded.name,
+                          "preview": preview(db, path, file_name=uploaded.name)}
+        except TwowayError as exc:
+            staged = None
+            st.error(str(exc), icon=":material/error:")
+        st.session_state["upload_staged"] = staged
+elif staged is not None and staged.get("key") is not None:
+    staged = st.session_state["upload_staged"] = None
+
+if staged is not None:
+    info, prev = staged, staged["preview"]
+    st.subheader("1 · What Twoway found")
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Format", prev["format"])
+    c2.metric("Rows in file", f"{prev['rows_in_file']:,}")
+    c3.metric("Size", describe_size(info["path"]))
+    if prev.get("duplicate_of"):
+        st.info(f"This exact file was already imported as #{prev['duplicate_of']}; importing it again changes "
+                "nothing.", icon=":material/content_copy:")
+    kind = st.selectbox("Kind of data", KINDS, index=KINDS.index(prev["kind"]), key="kind",
+                        help="Detected from the file; change it if the guess is wrong.")
+    st.dataframe(prev["head"], hide_index=True, width="stretch")
+
+    survey = id_column = mapping = None
+    if kind == "survey":
+        st.subheader("2 · Survey items")
+        survey = st.text_input("Survey wave name", value=prev.get("survey", ""), key="survey",
+                               help="One name per wave, e.g. 'pulse-2025-q1'. Mappings are saved per survey family "
+                                    "and offered again for the next wave.")
+        columns = prev.get("columns", [])
+        choice = st.selectbox("Column that identifies a person", ["(detect)"] + columns, key="id_column",
+                              help="Employee ids link answers to the roster. Without one, each response is "
+                                   "its own respondent.")
+        id_column = None if choice == "(detect)" else choice
+        st.caption("Tick the items to import, confirm or change the suggested construct, and mark "
+                   "reverse-coded items.")
+        edited = st.data_editor(
+            editor_table(prev.get("items")), key="mapping_editor", hide_index=True, width="stretch",
+            disabled=["question", "item"],
+            column_config={
+                "construct": st.column_config.SelectboxColumn("construct", options=list(CONSTRUCTS)),
+                "import": st.column_config.CheckboxColumn("import"),
+                "reverse": st.column_config.CheckboxColumn("reverse-coded"),
+            })
+        mapping = mapping_from_editor(edited)
+
+    st.subheader("3 · Check and import")
+    b1, b2 = st.columns(2)
+    args = dict(kind=kind, survey=survey, mapping=mapping, id_column=id_column, file_name=info["name"])
+    if b1.button("Check (nothing is written)", key="check", icon=":material/rule:"):
+        try:
+            report, _, _ = check_file(db, info["path"], **args)
+            if not report["errors"]:
+                st.success(f"Ready: {report['rows']:,} {'respondents' if kind == 'survey' else 'rows'}.")
+            _show_report(report)
+        except TwowayError as exc:
+            st.error(str(exc))
+    if b2.button("Import", key="import", type="primary", icon=":material/upload:"):
+        bar = st.progress(0.0, text="Starting…")
+
+        def progress(fraction: float, message: str) -> None:
+            bar.progress(min(max(fraction, 0.0), 1.0), text=message)
+
+        try:
+            report = import_file(db, info["path"], progress=progress, **args)
+        except ImportFailed as exc:
+            st.error("Nothing was imported: the file has problems.", icon=":material/error:")
+            _show_report(exc.report)
+        except TwowayError as exc:
+            st.error(f"Nothing was imported: {exc}", icon=":material/error:")
+        else:
+            if report.get("duplicate_of"):
+                st.info(f"Already imported as #{report['duplicate_of']}: nothing changed.")
+            else:
+                st.success(f"Imported as #{report['import_id']}: {report['rows']:,} "
+                           f"{'respondents' if kind == 'survey' else 'rows'} in {report['seconds']:.1f} s.",
+                           icon=":material/check_circle:")
+            _show_report(report)
+
+st.subheader("Import history")
+history = import_history(db)
+if history.empty:
+    st.info("Nothing imported yet.")
+else:
+    st.dataframe(history, hide_index=True, width="stretch", key="history")
+    live = history.loc[history["status"] == "ok", "import_id"].tolist()
+    if live:
+        u1, u2 = st.columns([3, 1], vertical_alignment="bottom")
+        target = u1.selectbox("Undo an import", live, key="undo_id",
+                              format_func=lambda i: f"#{i} · " + " · ".join(
+                                  str(v) for v in history.loc[history["import_id"] == i,
+                                                              ["file_name", "kind", "rows"]].iloc[0]))
+        if u2.button("Undo", key="undo", icon=":material/undo:"):
+            try:
+                result = undo_import(db, int(target))
+                st.session_state["undo_message"] = f"Import #{target} undone: " + (
+                    ", ".join(f"{n:,} {t}" for t, n in result["deleted"].items()) or "no rows") + " removed."
+                st.rerun()
+            except TwowayError as exc:
+                st.error(str(exc))
+if "undo_message" in st.session_state:
+    st.success(st.session_state.pop("undo_message"), icon=":material/undo:")
