@@ -1,11 +1,14 @@
-"""Twoway dashboard entry point: who is signing in, which pages they may open, the shared
-filters (sidebar ⇄ URL), the anonymity guard for the whole view, then the chosen page."""
+"""Twoway dashboard entry point: who is signing in, which pages they may open, then the page.
+
+Each page starts with `ui.sidebar.start_page`, which draws the shared filters (kept in sync
+with the URL), checks the role again and applies the anonymity guard to the whole view.
+"""
 
 from pathlib import Path
 
 import streamlit as st
 
-from ui import auth, cache, sidebar
+from ui import auth
 
 st.set_page_config(page_title="Twoway — does reverse mentoring work?", page_icon="🔁", layout="wide")
 
@@ -22,22 +25,4 @@ analysts = [st.Page("pages/data.py", title="Data", icon=":material/database:", u
 if (Path(__file__).parent / "pages" / "upload.py").exists():
     analysts.append(st.Page("pages/upload.py", title="Upload data", icon=":material/upload:", url_path="upload"))
 # Viewers never get the analyst pages registered, so no URL reaches them.
-page = st.navigation({"Leadership": leadership, **({"Analysts": analysts} if user.is_analyst else {})})
-
-latest_import = cache.latest_import()
-filters, notices = sidebar.filters_sidebar(show_method=page.title in ("Overview", "Claims"),
-                                           latest_import=latest_import)
-auth.account_box(user)
-for notice in notices:
-    st.warning(notice, icon=":material/link_off:")
-if filters.as_of is not None and latest_import is not None and filters.as_of < latest_import:
-    st.info(f"This link was pinned to import #{filters.as_of}; newer data has arrived since "
-            f"(import #{latest_import}), so some figures may differ from what the sender saw.",
-            icon=":material/history:")
-
-check = cache.view("check_selection", filters)
-if not check.ok and page.title != "Upload data":
-    st.title(page.title)
-    st.error(check.reason, icon=":material/lock:")
-    st.stop()
-page.run()
+st.navigation({"Leadership": leadership, **({"Analysts": analysts} if user.is_analyst else {})}).run()

@@ -4,9 +4,9 @@ import streamlit as st
 
 from ui import cache, charts
 from ui.exports import ViewReport
-from ui.sidebar import current_filters
+from ui.sidebar import start_page
 
-filters = current_filters()
+filters = start_page()
 k = cache.min_group()
 report = ViewReport("Programme activity", filters, k)
 data = cache.view("activity", filters)

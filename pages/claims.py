@@ -5,10 +5,10 @@ import streamlit as st
 
 from ui import cache, charts
 from ui.exports import ViewReport
-from ui.sidebar import current_filters
+from ui.sidebar import start_page
 from ui.verdicts import badge, number, p_text, scorecard_table
 
-filters = current_filters()
+filters = start_page(method=True)
 k = cache.min_group()
 report = ViewReport("Claims", filters, k)
 card = cache.view("scorecard", filters)

@@ -6,9 +6,9 @@ import streamlit as st
 
 from ui import cache
 from ui.exports import ViewReport
-from ui.sidebar import current_filters
+from ui.sidebar import start_page
 
-filters = current_filters()
+filters = start_page(analysts_only=True)
 k = cache.min_group()
 report = ViewReport("Data quality", filters, k)
 quality = cache.view("data_quality", filters)

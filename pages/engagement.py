@@ -4,11 +4,11 @@ import streamlit as st
 
 from ui import cache, charts
 from ui.exports import ViewReport
-from ui.sidebar import current_filters
+from ui.sidebar import start_page
 
 GROUPS = {"department": "Department", "generation": "Generation", "level": "Level", "location": "Location"}
 
-filters = current_filters()
+filters = start_page()
 k = cache.min_group()
 report = ViewReport("Engagement & culture", filters, k)
 

@@ -4,10 +4,10 @@ import streamlit as st
 
 from ui import cache, charts
 from ui.exports import ViewReport
-from ui.sidebar import current_filters
+from ui.sidebar import start_page
 from ui.verdicts import scorecard_table
 
-filters = current_filters()
+filters = start_page(method=True)
 k = cache.min_group()
 figures = cache.view("headline", filters)
 report = ViewReport("Overview", filters, k)

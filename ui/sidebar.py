@@ -10,8 +10,8 @@ Both ways:
 
 Why not `bind="query-params"` on the widgets: bound widgets drop invalid values silently (the
 issue asks for a visible notice), a wave range has to travel as dates the CLI understands, and
-`as_of` is no widget at all. So the helper syncs explicitly, once per run, from `app.py`, which
-renders the sidebar before the page (widgets in the entrypoint keep their state across pages).
+`as_of` is no widget at all. So the helper syncs explicitly, once per run;
+every page calls through `start_page` before drawing anything.
 
 Within a session the widgets are the truth (page switches clear the query string; it is
 written back); a new session — a shared link — takes the URL as the truth.
@@ -143,9 +143,16 @@ def filters_sidebar(show_method: bool = False, latest_import: int | None = None)
         ss[_STATE] = parsed
         _load_widgets(parsed, opts)
     previous: Filters = ss[_STATE]
+    if any(WIDGET[k] not in ss for k in LIST_KEYS):
+        _load_widgets(previous, opts)
     for key, value in ((METHOD_KEY, previous.method), (PIN_KEY, previous.as_of is not None)):
         if key not in ss:
             ss[key] = value
+    # Each page draws its own copy of the widgets (Streamlit tells widgets apart by page), so the
+    # values are handed on explicitly: re-assigning them carries them over a page switch.
+    for key in [*WIDGET.values(), WAVES_KEY, METHOD_KEY, PIN_KEY]:
+        if key in ss:
+            ss[key] = ss[key]
 
     surveys = list(opts.waves["survey"])
     titles = {w.survey: (f"{w.opened:%b %Y}" if pd.notna(w.opened) else w.survey)
@@ -157,7 +164,9 @@ def filters_sidebar(show_method: bool = False, latest_import: int | None = None)
         if len(surveys) > 1:
             if ss.get(WAVES_KEY) is None or any(w not in surveys for w in ss[WAVES_KEY]):
                 ss[WAVES_KEY] = (surveys[0], surveys[-1])
-            st.select_slider("Survey waves", surveys, key=WAVES_KEY, format_func=lambda s: titles.get(s) or s)
+            # value= makes it a range slider whatever the session holds (it only sets the default)
+            st.select_slider("Survey waves", surveys, value=(surveys[0], surveys[-1]), key=WAVES_KEY,
+                             format_func=lambda s: titles.get(s) or s)
         if show_method:
             st.radio("Comparison method", METHODS, key=METHOD_KEY, format_func=METHOD_LABELS.get,
                      help="Matched: the comparison group is re-weighted to look like participants before the "
@@ -191,4 +200,25 @@ def current_filters() -> Filters:
     return st.session_state.get(_STATE, Filters())
 
 
-__all__ = ["filters_sidebar", "current_filters", "share_url", "KEYS"]
+
+
+def start_page(method: bool = False, analysts_only: bool = False) -> Filters:
+    """What every page does first: check who is asking, draw the filters, say what was ignored,
+    and refuse a view that would expose a small group. Returns the filters to use."""
+    from ui import auth, cache
+
+    user = auth.require_role("analyst") if analysts_only else auth.current_user()
+    latest_import = cache.latest_import()
+    filters, notices = filters_sidebar(show_method=method, latest_import=latest_import)
+    auth.account_box(user)
+    for notice in notices:
+        st.warning(notice, icon=":material/link_off:")
+    if filters.as_of is not None and latest_import is not None and filters.as_of < latest_import:
+        st.info(f"This link was pinned to import #{filters.as_of}; newer data has arrived since "
+                f"(import #{latest_import}), so some figures may differ from what the sender saw.",
+                icon=":material/history:")
+    check = cache.view("check_selection", filters)
+    if not check.ok:
+        st.error(check.reason, icon=":material/lock:")
+        st.stop()
+    return filters

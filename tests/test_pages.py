@@ -1,0 +1,169 @@
+"""Every dashboard page in AppTest: renders, honours filters from the URL, round-trips links,
+survives hostile parameters and never shows a group under the threshold."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.fixtures_dashboard import PAGES, app_db_path, app_env, open_app, raw_scalar, shown_numbers, widget_values  # noqa: F401
+
+FILTERED = {"department": ["Engineering", "Sales"], "generation": "Millennial"}
+
+
+@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("params", [{}, FILTERED], ids=["everyone", "filtered"])
+def test_every_page_renders_with_and_without_filters(app_env, page, params):
+    at = open_app(params, page)
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert at.title, "the page has a title"
+    if params:
+        assert widget_values(at)["department"] == ["Engineering", "Sales"]
+        assert at.query_params["department"] == ["Engineering", "Sales"]
+        assert at.query_params["generation"] == "Millennial"
+
+
+def test_overview_figures_come_from_the_data_for_the_filtered_people(app_env):
+    at = open_app({"department": "Sales"})
+    employees = raw_scalar(app_env, "SELECT count(*) FROM employees WHERE department = ?", ["Sales"])
+    participants = raw_scalar(app_env, """SELECT count(*) FROM employees WHERE department = 'Sales' AND employee_id IN
+        (SELECT mentor_id FROM pairs UNION SELECT mentee_id FROM pairs)""")
+    shown = shown_numbers(at)
+    assert shown["Employees"] == f"{employees:,}"
+    assert shown["Programme participants"] == f"{participants:,}"
+
+
+def test_changing_a_filter_updates_the_url_and_a_new_session_reproduces_the_view(app_env):
+    at = open_app()
+    before = shown_numbers(at)
+    at.multiselect(key="flt_location").select("Berlin").select("London").run()
+    at.multiselect(key="flt_level").select("Associate").run()
+    at.select_slider(key="flt_waves").set_range("pulse-2025-q2", "pulse-2025-q3").run()
+    assert not at.exception
+    url = dict(at.query_params)
+    assert url["location"] == ["Berlin", "London"] and url["level"] == "Associate"
+    # the wave range travels as the opening dates of its first and last wave
+    assert url["date_from"] == "2025-04-15" and url["date_to"] == "2025-07-15"
+    after = shown_numbers(at)
+    assert after != before
+
+    again = open_app(url)
+    assert widget_values(again) == widget_values(at)
+    assert again.select_slider(key="flt_waves").value == at.select_slider(key="flt_waves").value
+    assert shown_numbers(again) == after
+    assert dict(again.query_params) == url
+
+
+def test_the_same_link_opens_the_same_page_with_the_same_numbers(app_env):
+    link = {"cohort": "2025-A", "department": "Engineering"}
+    first = open_app(link, "pages/activity.py")
+    second = open_app(link, "pages/activity.py")
+    assert shown_numbers(first) == shown_numbers(second)
+    assert [d.value.to_dict() for d in first.dataframe] == [d.value.to_dict() for d in second.dataframe]
+
+
+def test_filters_survive_a_page_switch(app_env):
+    at = open_app({"department": "Sales"})
+    at.switch_page("pages/engagement.py").run()
+    assert widget_values(at)["department"] == ["Sales"]
+    assert at.query_params["department"] == "Sales"
+
+
+HOSTILE = {
+    "department": ["Sales", "x' OR '1'='1", "Robert'); DROP TABLE employees;--"],
+    "location": "A" * 10_000,
+    "date_from": "2025-13-45",
+    "date_to": "not a date",
+    "as_of": "1; DELETE FROM imports",
+    "method": "<script>alert(1)</script>",
+    "utm_source": "newsletter",
+}
+
+
+@pytest.mark.parametrize("page", ["pages/overview.py", "pages/engagement.py", "pages/data.py"])
+def test_hostile_parameters_are_ignored_with_a_notice(app_env, page):
+    at = open_app(HOSTILE, page)
+    assert not at.exception, at.exception
+    notices = " ".join(w.value for w in at.warning)
+    for word in ("department", "location", "date_from", "date_to", "as_of", "method", "utm_source"):
+        assert word in notices, word
+    assert widget_values(at)["department"] == ["Sales"]
+    assert dict(at.query_params) == {"department": "Sales"}  # the URL is cleaned
+    assert raw_scalar(app_env, "SELECT count(*) FROM employees") > 0  # nothing was dropped
+
+
+def test_a_date_range_without_waves_is_ignored_with_a_notice(app_env):
+    at = open_app({"date_from": "2030-01-01"})
+    assert any("no survey wave" in w.value for w in at.warning)
+    assert "date_from" not in at.query_params
+
+
+def test_a_subtractable_selection_is_refused_on_every_page(app_env):
+    # Everyone except Executives: the organisation minus this view would describe the few executives.
+    execs = raw_scalar(app_env, "SELECT count(*) FROM employees WHERE level = 'Executive'")
+    assert 0 < execs < 5 or execs >= 5
+    levels = ["Associate", "Director", "Manager", "Senior Manager", "Specialist"]
+    at = open_app({"level": levels}, "pages/engagement.py", )
+    if execs < 5:
+        assert at.error and "fewer than" in at.error[0].value
+        assert not at.get("plotly_chart")
+    else:
+        assert not at.error
+
+
+def test_raising_the_threshold_hides_groups_and_says_why(app_env, monkeypatch):
+    monkeypatch.setenv("TWOWAY_MIN_GROUP_SIZE", "60")
+    at = open_app({}, "pages/engagement.py")
+    assert not at.exception
+    captions = " ".join(c.value for c in at.caption)
+    assert "hidden: fewer than 60 people" in captions
+    assert "groups smaller than 60 people" in captions
+
+
+def test_local_mode_says_so(app_env):
+    at = open_app()
+    assert any("Single-user local mode" in c.value for c in at.sidebar.caption)
+
+
+def test_copy_link_shows_the_query_string(app_env):
+    at = open_app({"generation": ["Gen X", "Gen Z"]})
+    code = at.sidebar.code[0].value
+    assert code.endswith("?generation=Gen+X&generation=Gen+Z")
+
+
+@pytest.fixture
+def roles_file(tmp_path, monkeypatch):
+    path = tmp_path / "roles.toml"
+    path.write_text('analysts = ["ana@example.org"]\nviewers = ["@example.org"]\n')
+    monkeypatch.setenv("TWOWAY_ROLES", str(path))
+    return path
+
+
+AUTH = {"auth": {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32,
+                 "client_id": "id", "client_secret": "secret",
+                 "server_metadata_url": "https://example.org/.well-known/openid-configuration"}}
+
+
+def test_with_login_configured_a_signed_out_person_sees_only_the_sign_in(app_env, roles_file):
+    at = open_app(secrets=AUTH, user={"is_logged_in": False})
+    assert not at.exception
+    assert [b.label for b in at.button] == ["Sign in"]
+    assert not at.metric
+
+
+def test_a_viewer_sees_dashboards_but_cannot_reach_analyst_pages(app_env, roles_file):
+    viewer = {"is_logged_in": True, "email": "val@example.org", "name": "Val"}
+    at = open_app(secrets=AUTH, user=viewer)
+    assert not at.exception and at.metric
+    assert any("val@example.org (viewer)" in c.value for c in at.sidebar.caption)
+    with pytest.raises(Exception):
+        at.switch_page("pages/data.py").run()  # not registered for viewers: no URL leads there
+    analyst = open_app({}, "pages/data.py", secrets=AUTH,
+                       user={"is_logged_in": True, "email": "ana@example.org", "name": "Ana"})
+    assert not analyst.exception and analyst.title[0].value == "Data"
+
+
+def test_an_unknown_account_gets_no_access(app_env, roles_file):
+    at = open_app(secrets=AUTH, user={"is_logged_in": True, "email": "eve@elsewhere.com"})
+    assert at.error and "no access" in at.error[0].value
+    assert not at.metric
