@@ -109,6 +109,22 @@ def _stderr_progress(fraction: float, message: str) -> None:
 # Feature commands register below (import, claims, …).
 
 
+@cli.command()
+@db_option()
+@where_option
+@click.option("--sesoi", type=click.FloatRange(min=0.01, max=5), default=0.2, show_default=True,
+              help="Smallest effect of interest (SD) for the no-effect verdict.")
+@click.option("--min-group", type=click.IntRange(min=1), default=None,
+              help="Minimum group size (default $TWOWAY_MIN_GROUP_SIZE or 5).")
+@json_option
+@friendly_errors
+def claims(db_path, where, sesoi, min_group, as_json):
+    """Test every reverse-mentoring claim and print the scorecard."""
+    from analytics.claims.cli_support import claims_command
+
+    claims_command(db_path, where, sesoi, min_group, as_json, emit_json)
+
+
 @cli.command("import")
 @click.argument("file", type=click.Path(dir_okay=False))
 @db_option()

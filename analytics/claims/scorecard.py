@@ -1,0 +1,332 @@
+"""The scorecard: every claim judged with its design, effect size, power and a verdict.
+
+Data come from `analytics.store.claims` as person × wave construct scores (aggregated in
+DuckDB); this module decides who is treated and who is comparison for each claim, runs the
+estimator (`did.staggered_did` or `within.gain_regression`), adjusts p-values across the
+scorecard (Holm) and turns the numbers into a verdict and a sentence.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from analytics.claims import did, within
+from analytics.claims.definitions import CLAIMS, CLAIMS_BY_ID, Claim
+from analytics.claims.sentences import method_text, sentence
+from analytics.claims.verdict import equivalence_p, holm, mde, verdict
+from analytics.errors import TwowayError
+from analytics.filters import Filters
+from analytics.store import claims as q
+from analytics.vocab import DEFAULT_MIN_GROUP_SIZE
+
+SURVEY_CONSTRUCTS = ("engagement", "belonging", "productivity", "agility", "innovation", "confidence",
+                     "psychological_safety")
+COLUMNS = ["id", "title", "outcome", "verdict", "estimate", "ci_low", "ci_high", "se", "p_value", "p_adjusted",
+           "n", "n_treated", "n_comparison", "effect_size", "es_ci_low", "es_ci_high", "es_se", "p_equivalence", "mde",
+           "baseline_sd",
+           "sentence", "method", "design", "direction", "reason"]
+
+
+def resolve_min_group(min_group: int | None) -> int:
+    if min_group is None:
+        try:
+            min_group = int(os.environ.get("TWOWAY_MIN_GROUP_SIZE", DEFAULT_MIN_GROUP_SIZE))
+        except ValueError:
+            min_group = DEFAULT_MIN_GROUP_SIZE
+    if int(min_group) < 1:
+        raise ValueError("min_group must be at least 1")
+    return int(min_group)
+
+
+# -- data ---------------------------------------------------------------------------------------
+@dataclass
+class _Data:
+    filters: Filters
+    waves: pd.DataFrame           # survey, opened, t
+    units: pd.DataFrame           # roster + timing, one row per employee
+    scores: pd.DataFrame          # unit, t, construct, y
+    leadership: pd.DataFrame      # unit (manager), t, y, n_raters
+    doses: pd.DataFrame           # unit, n_sessions, hours, share_informal
+    n_unlinked: int
+    weights: dict = None          # population -> Series of covariate weights by unit
+
+    def __post_init__(self):
+        if self.weights is None:
+            self.weights = {}
+
+    @property
+    def n_periods(self) -> int:
+        return len(self.waves)
+
+
+def _load(db, filters: Filters) -> _Data:
+    w = q.waves(db, filters)
+    n_unlinked = int(w["n_unlinked"].sum()) if len(w) else 0
+    w = w[w["n_linked"] > 0].reset_index(drop=True)
+    w["t"] = np.arange(len(w))
+    t_of = dict(zip(w["survey"], w["t"]))
+    u = q.units(db, filters).rename(columns={"employee_id": "unit"})
+    ref = pd.Timestamp(w["opened"].iloc[0]) if len(w) else pd.Timestamp.today()
+    u["tenure"] = (ref - pd.to_datetime(u["hire_date"])).dt.days / 365.25
+    s = q.person_scores(db, filters, SURVEY_CONSTRUCTS) if len(w) else pd.DataFrame(
+        columns=["employee_id", "survey", "construct", "score"])
+    s = s[s["survey"].isin(t_of)]
+    scores = pd.DataFrame({"unit": s["employee_id"].to_numpy(), "t": s["survey"].map(t_of).to_numpy(int),
+                           "construct": s["construct"].to_numpy(), "y": s["score"].to_numpy(float)})
+    m = q.manager_scores(db, filters) if len(w) else pd.DataFrame(columns=["employee_id", "survey", "score",
+                                                                           "n_raters"])
+    m = m[m["survey"].isin(t_of)]
+    lead = pd.DataFrame({"unit": m["employee_id"].to_numpy(), "t": m["survey"].map(t_of).to_numpy(int),
+                         "y": m["score"].to_numpy(float), "n_raters": m["n_raters"].to_numpy()})
+    until = w["opened"].iloc[-1] if len(w) else None
+    doses = q.session_doses(db, filters, until=until).rename(columns={"employee_id": "unit"})
+    return _Data(filters, w, u, scores, lead, doses, n_unlinked)
+
+
+@dataclass
+class _Population:
+    units: pd.DataFrame   # unit, g, treated, participant, w, covariates
+    panel: pd.DataFrame   # unit, t, y
+
+
+def _population(data: _Data, claim: Claim, construct: str | None = None) -> _Population:
+    """Who is treated and who is comparison for a claim, with timing groups and weights."""
+    u = data.units
+    start_col = {"participants": "first_start", "mentors": "mentor_start", "managers": "mentee_start"}[
+        claim.population]
+    start = u[start_col]
+    participant = start.notna()
+    keep = ~(u["any_pair"].astype(bool) & ~participant)  # other programme roles are neither
+    u = u.loc[keep].copy()
+    u["participant"] = participant[keep].to_numpy()
+    u["g"] = did.timing_group(u[start_col], data.waves["opened"]) if data.n_periods else np.inf
+    u = u[~(u["participant"] & (u["g"] == 0))]  # started before the first wave: no "before"
+    if claim.population == "managers":
+        panel = data.leadership[["unit", "t", "y"]]
+    else:
+        c = construct or claim.construct
+        panel = data.scores.loc[data.scores["construct"] == c, ["unit", "t", "y"]]
+    u = u[u["unit"].isin(panel["unit"].unique())].reset_index(drop=True)
+    panel = panel[panel["unit"].isin(u["unit"])]
+    u["treated"] = u["participant"]
+    u["w"] = u["unit"].map(_weights(data, claim.population, u)).fillna(1.0).to_numpy(float)
+    return _Population(u, panel)
+
+
+def _weights(data: _Data, population: str, u: pd.DataFrame) -> pd.Series:
+    """Covariate weights per unit, fitted once per population on everyone with survey answers."""
+    if population in data.weights:
+        return data.weights[population]
+    if data.filters.method != "weighted" or not u["participant"].any() or u["participant"].all():
+        w = pd.Series(1.0, index=u["unit"])
+    else:
+        if population == "managers":
+            answered = data.leadership["unit"].unique()
+        else:
+            answered = data.scores["unit"].unique()
+        base = data.units.loc[data.units["unit"].isin(answered) | data.units["unit"].isin(u["unit"]), ["unit"]]
+        fit_units = u if population == "managers" else base.merge(
+            _population_frame(data, population), on="unit")
+        w = pd.Series(did.propensity_weights(fit_units), index=fit_units["unit"].to_numpy())
+    data.weights[population] = w
+    return w
+
+
+def _population_frame(data: _Data, population: str) -> pd.DataFrame:
+    u = data.units
+    start_col = {"participants": "first_start", "mentors": "mentor_start", "managers": "mentee_start"}[population]
+    participant = u[start_col].notna()
+    keep = ~(u["any_pair"].astype(bool) & ~participant)
+    out = u.loc[keep].copy()
+    out["participant"] = participant[keep].to_numpy()
+    return out
+
+
+def _baseline_sd(pop: _Population) -> float:
+    p = pop.panel
+    for t in sorted(p["t"].unique()):
+        y = p.loc[p["t"] == t, "y"]
+        if len(y) >= 2:
+            return float(y.std(ddof=1))
+    return float("nan")
+
+
+# -- one claim ----------------------------------------------------------------------------------
+def _row_nan(claim: Claim, reason: str, **extra) -> dict:
+    row = {c: np.nan for c in COLUMNS}
+    row.update(id=claim.id, title=claim.title, outcome=claim.outcome, design=claim.design,
+               direction=claim.direction, reason=reason, n=0, n_treated=0, n_comparison=0)
+    row.update(extra)
+    return row
+
+
+def _did_claim(data: _Data, claim: Claim, min_group: int) -> tuple[dict, dict]:
+    pop = _population(data, claim)
+    res = did.staggered_did(pop.panel, pop.units[["unit", "g", "treated", "w"]], data.n_periods, min_group)
+    sd = _baseline_sd(pop)
+    n_t, n_c = res["n_treated"], res["n_comparison"]
+    if n_t < min_group or n_c < min_group or not np.isfinite(res["estimate"]) or not sd > 0:
+        reason = (f"fewer than {min_group} treated or comparison people with before and after scores"
+                  if data.n_periods else "no survey waves with answers linked to the roster")
+        if data.n_periods == 0 and data.n_unlinked:
+            reason = "the survey is anonymous, so participants cannot be told apart"
+        return _row_nan(claim, reason, n_treated=n_t if n_t >= min_group else 0,
+                        n_comparison=n_c if n_c >= min_group else 0), {"pop": pop, "res": res}
+    row = _row_nan(claim, "")
+    row.update(estimate=res["estimate"], ci_low=res["ci_low"], ci_high=res["ci_high"], se=res["se"],
+               p_value=res["p_value"], n=n_t + n_c, n_treated=n_t, n_comparison=n_c,
+               effect_size=res["estimate"] / sd, es_ci_low=res["ci_low"] / sd, es_ci_high=res["ci_high"] / sd,
+               es_se=res["se"] / sd, mde=mde(res["se"] / sd), baseline_sd=sd)
+    return row, {"pop": pop, "res": res}
+
+
+def _within_frame(data: _Data, claim: Claim, min_group: int) -> tuple[pd.DataFrame, _Population]:
+    pop = _population(data, claim, construct="engagement")
+    gains = within.person_gains(pop.panel, pop.units, data.n_periods)
+    gains = gains.merge(data.doses, on="unit", how="left")
+    gains = gains.merge(pop.units[["unit", "department"]], on="unit", how="left")
+    ps = data.scores[(data.scores["construct"] == "psychological_safety") & (data.scores["t"] == 0)]
+    ps = ps.merge(data.units[["unit", "department"]], on="unit")
+    dept = ps.groupby("department")["y"].agg(["mean", "size"])
+    dept = dept[dept["size"] >= min_group]["mean"].rename("dept_safety")
+    gains = gains.merge(dept, left_on="department", right_index=True, how="left")
+    return gains, pop
+
+
+def _within_claim(data: _Data, claim: Claim, min_group: int) -> tuple[dict, dict]:
+    gains, pop = _within_frame(data, claim, min_group)
+    d = gains.dropna(subset=[claim.predictor])
+    res = within.gain_regression(d, claim.predictor)
+    need = max(min_group, 10)
+    if res["n"] < need or not np.isfinite(res["estimate"]):
+        return _row_nan(claim, f"fewer than {need} participants with before and after scores and a "
+                               f"{claim.predictor_label}", n_treated=res["n"] if res["n"] >= min_group else 0), \
+            {"gains": gains, "pop": pop, "res": res}
+    row = _row_nan(claim, "")
+    row.update(estimate=res["estimate"], ci_low=res["ci_low"], ci_high=res["ci_high"], se=res["se"],
+               p_value=res["p_value"], n=res["n"], n_treated=res["n"], n_comparison=0,
+               effect_size=res["effect_size"], es_ci_low=res["es_ci_low"], es_ci_high=res["es_ci_high"],
+               es_se=res["es_se"], mde=mde(res["es_se"]), baseline_sd=float(d["gain"].std()))
+    return row, {"gains": gains, "pop": pop, "res": res}
+
+
+def _analyse(data: _Data, claim: Claim, min_group: int):
+    if claim.design == "did":
+        return _did_claim(data, claim, min_group)
+    return _within_claim(data, claim, min_group)
+
+
+def _finish(rows: list[dict], sesoi: float, min_group: int, weighted: bool) -> pd.DataFrame:
+    padj = holm([r["p_value"] for r in rows])
+    for r, p in zip(rows, padj):
+        claim = CLAIMS_BY_ID[r["id"]]
+        r["p_adjusted"] = p
+        r["p_equivalence"] = equivalence_p(r["effect_size"], r["es_se"], sesoi)
+        r["verdict"] = verdict(r["estimate"], p, r["p_equivalence"], claim.direction, sufficient=not r["reason"])
+        r["sentence"] = sentence(claim, r, sesoi, min_group)
+        r["method"] = method_text(claim, weighted)
+    out = pd.DataFrame(rows, columns=COLUMNS)
+    for c in ("n", "n_treated", "n_comparison"):
+        out[c] = out[c].fillna(0).astype(int)
+    return out
+
+
+# -- cache (the dashboard asks for the scorecard and then for each claim's detail) --------------
+_CACHE: "OrderedDict[tuple, tuple]" = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+_CACHE_SIZE = 4
+
+
+def _key(db, filters, min_group, sesoi):
+    return (id(db), str(getattr(db, "path", "")), db.data_version(), filters.key(), min_group, float(sesoi))
+
+
+def _run(db, filters: Filters, min_group: int, sesoi: float):
+    key = _key(db, filters, min_group, sesoi)
+    with _CACHE_LOCK:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]
+    data = _load(db, filters)
+    rows, parts = [], {}
+    for claim in CLAIMS:
+        row, part = _analyse(data, claim, min_group)
+        rows.append(row)
+        parts[claim.id] = part
+    card = _finish(rows, sesoi, min_group, filters.method == "weighted")
+    value = (data, card, parts)
+    with _CACHE_LOCK:
+        _CACHE[key] = value
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return value
+
+
+def clear_cache() -> None:
+    with _CACHE_LOCK:
+        _CACHE.clear()
+
+
+# -- public API ---------------------------------------------------------------------------------
+def scorecard(db, filters: Filters = Filters(), min_group: int | None = None, sesoi: float = 0.2) -> pd.DataFrame:
+    """One row per claim (in `CLAIMS` order) with estimate, CI, p, Holm-adjusted p, effect size, MDE,
+    verdict and a sentence. See docs/CLAIMS.md for how each verdict is reached.
+
+    Parameters
+    ----------
+    db : analytics.store.Database
+    filters : Filters applied to every analysis (roster filters, cohort, date range, method).
+    min_group : anonymity threshold and minimum group size (default $TWOWAY_MIN_GROUP_SIZE or 5).
+    sesoi : smallest effect size of interest in SD, the equivalence margin for 'no_effect'.
+    """
+    if not sesoi or not np.isfinite(sesoi) or sesoi <= 0:
+        raise ValueError("sesoi must be a positive number of SDs")
+    min_group = resolve_min_group(min_group)
+    return _run(db, filters, min_group, sesoi)[1].copy()
+
+
+def claim_detail(db, claim_id: str, filters: Filters = Filters(), min_group: int | None = None,
+                 sesoi: float = 0.2) -> dict:
+    """Everything behind one scorecard row: trends, balance, pre-trends, naive contrasts, cohorts.
+
+    Keys: row, trends, balance, pretrend, naive, cohorts, by_generation (belonging only),
+    generation_gap (belonging only), metrics (productivity only), within (within-programme
+    claims only). No table contains a group smaller than `min_group`.
+    """
+    if claim_id not in CLAIMS_BY_ID:
+        raise TwowayError(f"unknown claim {claim_id!r}; claims: {', '.join(CLAIMS_BY_ID)}")
+    min_group = resolve_min_group(min_group)
+    data, card, parts = _run(db, filters, min_group, sesoi)
+    claim = CLAIMS_BY_ID[claim_id]
+    row = card.loc[card["id"] == claim_id].iloc[0].to_dict()
+    part = parts[claim_id]
+    from analytics.claims import detail
+
+    out = {"row": row, "trends": None, "balance": None, "pretrend": None, "naive": None, "cohorts": None,
+           "by_generation": None, "generation_gap": None, "metrics": None, "within": None}
+    if claim.design == "did":
+        pop, res = part["pop"], part["res"]
+        out["trends"] = detail.trends(pop, data, min_group)
+        out["balance"] = detail.balance(pop, data, min_group)
+        out["pretrend"] = res["pretrend"] if row["verdict"] != "insufficient_data" else None
+        out["naive"] = detail.naive(pop, data, min_group)
+        out["cohorts"] = detail.cohorts(pop, res)
+        if claim_id == "belonging":
+            out["by_generation"], out["generation_gap"] = detail.by_generation(data, claim, min_group)
+        if claim_id == "productivity":
+            out["metrics"] = detail.metrics(db, data, filters, min_group, sesoi)
+    else:
+        pop = part["pop"]
+        out["trends"] = detail.trends(pop, data, min_group)
+        out["balance"] = detail.empty_balance()
+        out["naive"] = detail.empty_naive()
+        out["cohorts"] = detail.empty_cohorts()
+        out["within"] = detail.within_table(part["gains"], claim, min_group)
+    return out

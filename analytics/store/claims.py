@@ -1,0 +1,260 @@
+"""SQL for the claims engine: construct scores per person × wave, programme timing, doses.
+
+Every function aggregates in DuckDB and returns a small-per-row DataFrame (one row per
+person-wave-construct at most, never raw response rows). Filters reach SQL only through
+`Filters.employee_where()` and bound parameters; construct and column names come from the
+fixed vocabulary.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from analytics.filters import Filters, LIST_KEYS
+from analytics.store.database import Database
+from analytics.vocab import CONSTRUCTS
+
+
+def _constructs(constructs) -> list[str]:
+    out = [c for c in constructs]
+    bad = [c for c in out if c not in CONSTRUCTS]
+    if bad or not out:
+        raise ValueError(f"unknown construct(s) {bad or constructs!r}")
+    return out
+
+
+def _date_clause(filters: Filters, alias: str = "w") -> tuple[str, list]:
+    clauses, params = [f"{alias}.opened IS NOT NULL"], []
+    if filters.date_from:
+        clauses.append(f"{alias}.opened >= ?")
+        params.append(filters.date_from)
+    if filters.date_to:
+        clauses.append(f"{alias}.opened <= ?")
+        params.append(filters.date_to)
+    return " AND ".join(clauses), params
+
+
+def waves(db: Database, filters: Filters = Filters()) -> pd.DataFrame:
+    """Survey waves inside the date range, oldest first: survey, opened, n_linked, n_unlinked."""
+    dsql, dparams = _date_clause(filters)
+    return db.query_df(
+        f"""SELECT w.survey, w.opened,
+                   count(DISTINCT r.employee_id) AS n_linked,
+                   count(DISTINCT r.respondent) FILTER (WHERE r.employee_id IS NULL) AS n_unlinked
+            FROM waves w LEFT JOIN responses r ON r.survey = w.survey
+            WHERE {dsql}
+            GROUP BY w.survey, w.opened
+            ORDER BY w.opened, w.survey""",
+        dparams,
+    )
+
+
+_SCORE = "CASE WHEN i.reverse THEN i.scale_min + i.scale_max - r.value ELSE r.value END"
+
+
+def person_scores(db: Database, filters: Filters, constructs) -> pd.DataFrame:
+    """Construct score of each linked respondent per wave: employee_id, survey, construct, score.
+
+    Score = mean of the person's mapped items in that wave after reverse coding
+    (value' = scale_min + scale_max − value). Roster filters select the respondent; the cohort
+    filter is applied later by the engine (comparison colleagues must stay in).
+    """
+    cons = _constructs(constructs)
+    where, wparams = filters.employee_where("e", include_cohort=False)
+    dsql, dparams = _date_clause(filters)
+    marks = ", ".join("?" * len(cons))
+    return db.query_df(
+        f"""SELECT r.employee_id, r.survey, i.construct, avg({_SCORE}) AS score
+            FROM responses r
+            JOIN items i ON i.survey = r.survey AND i.item = r.item
+            JOIN waves w ON w.survey = r.survey
+            JOIN employees e ON e.employee_id = r.employee_id
+            WHERE r.value IS NOT NULL AND i.construct IN ({marks}) AND {dsql} AND {where}
+            GROUP BY r.employee_id, r.survey, i.construct""",
+        cons + dparams + wparams,
+    )
+
+
+def manager_scores(db: Database, filters: Filters, construct: str = "leadership") -> pd.DataFrame:
+    """Leadership of each manager per wave, from their direct reports' answers.
+
+    Returns employee_id (the manager), survey, score (mean of the reports' construct scores)
+    and n_raters. Roster filters select the *manager*, who is the unit of the claim.
+    """
+    (cons,) = _constructs([construct])
+    where, wparams = filters.employee_where("m", include_cohort=False)
+    dsql, dparams = _date_clause(filters)
+    return db.query_df(
+        f"""WITH rater AS (
+                SELECT r.employee_id, r.survey, avg({_SCORE}) AS score
+                FROM responses r
+                JOIN items i ON i.survey = r.survey AND i.item = r.item
+                JOIN waves w ON w.survey = r.survey
+                WHERE r.value IS NOT NULL AND r.employee_id IS NOT NULL AND i.construct = ? AND {dsql}
+                GROUP BY r.employee_id, r.survey)
+            SELECT m.employee_id, rater.survey, avg(rater.score) AS score, count(*) AS n_raters
+            FROM rater
+            JOIN employees d ON d.employee_id = rater.employee_id
+            JOIN employees m ON m.employee_id = d.manager_id
+            WHERE {where}
+            GROUP BY m.employee_id, rater.survey""",
+        [cons] + dparams + wparams,
+    )
+
+
+def units(db: Database, filters: Filters) -> pd.DataFrame:
+    """One row per employee passing the roster filters, with covariates and programme timing.
+
+    Columns: employee_id, department, level, location, generation, hire_date, n_reports,
+    first_start / mentor_start / mentee_start (earliest pair start in each role, over the
+    selected cohorts when a cohort filter is set), cohort (label of the earliest pair),
+    any_pair (in the programme at all, any cohort).
+    """
+    where, wparams = filters.employee_where("e", include_cohort=False)
+    if filters.cohort:
+        cohort_sql = f"WHERE cohort IN ({', '.join('?' * len(filters.cohort))})"
+        cparams = list(filters.cohort)
+    else:
+        cohort_sql, cparams = "", []
+    return db.query_df(
+        f"""WITH p AS (
+                SELECT mentor_id AS employee_id, 'mentor' AS role, cohort, start_date FROM pairs {cohort_sql}
+                UNION ALL
+                SELECT mentee_id, 'mentee', cohort, start_date FROM pairs {cohort_sql}),
+            agg AS (
+                SELECT employee_id,
+                       min(start_date) AS first_start,
+                       min(start_date) FILTER (WHERE role = 'mentor') AS mentor_start,
+                       min(start_date) FILTER (WHERE role = 'mentee') AS mentee_start,
+                       arg_min(cohort, start_date) AS cohort
+                FROM p GROUP BY employee_id),
+            anyp AS (
+                SELECT mentor_id AS employee_id FROM pairs UNION SELECT mentee_id FROM pairs),
+            reports AS (
+                SELECT manager_id AS employee_id, count(*) AS n_reports
+                FROM employees WHERE manager_id IS NOT NULL GROUP BY manager_id)
+            SELECT e.employee_id, e.department, e.level, e.location, e.generation, e.hire_date,
+                   coalesce(reports.n_reports, 0) AS n_reports,
+                   agg.first_start, agg.mentor_start, agg.mentee_start, agg.cohort,
+                   anyp.employee_id IS NOT NULL AS any_pair
+            FROM employees e
+            LEFT JOIN agg ON agg.employee_id = e.employee_id
+            LEFT JOIN anyp ON anyp.employee_id = e.employee_id
+            LEFT JOIN reports ON reports.employee_id = e.employee_id
+            WHERE {where}""",
+        cparams * 2 + wparams,
+    )
+
+
+def session_doses(db: Database, filters: Filters, until=None) -> pd.DataFrame:
+    """Per programme participant: n_sessions, hours and share_informal over all their pairs.
+
+    Only sessions on or before `until` (the last analysed wave) count: a session after the
+    last survey cannot have caused the measured gain.
+    """
+    where, wparams = filters.employee_where("e", include_cohort=False)
+    date_sql, dparams = ("AND s.date <= ?", [until]) if until is not None else ("", [])
+    return db.query_df(
+        f"""WITH p AS (SELECT pair_id, mentor_id AS employee_id FROM pairs
+                       UNION ALL SELECT pair_id, mentee_id FROM pairs)
+            SELECT p.employee_id,
+                   count(s.session_id) AS n_sessions,
+                   coalesce(sum(s.duration_min), 0) / 60.0 AS hours,
+                   avg(CASE s.format WHEN 'informal' THEN 1.0 WHEN 'scheduled' THEN 0.0 END) AS share_informal
+            FROM p
+            JOIN employees e ON e.employee_id = p.employee_id
+            LEFT JOIN sessions s ON s.pair_id = p.pair_id {date_sql}
+            WHERE {where}
+            GROUP BY p.employee_id""",
+        dparams + wparams,
+    )
+
+
+def metric_panel(db: Database, filters: Filters) -> pd.DataFrame:
+    """Objective metrics per employee × month: employee_id, metric, period, value, higher_is_better.
+
+    The date range limits months (a month counts when it overlaps the range).
+    """
+    where, wparams = filters.employee_where("e", include_cohort=False)
+    clauses, params = [], []
+    if filters.date_from:
+        clauses.append("m.period >= ?")
+        params.append(filters.date_from.strftime("%Y-%m"))
+    if filters.date_to:
+        clauses.append("m.period <= ?")
+        params.append(filters.date_to.strftime("%Y-%m"))
+    extra = "".join(f" AND {c}" for c in clauses)
+    return db.query_df(
+        f"""SELECT m.employee_id, m.metric, m.period, avg(m.value) AS value,
+                   coalesce(any_value(d.higher_is_better), TRUE) AS higher_is_better,
+                   any_value(d.unit) AS unit
+            FROM metrics m
+            JOIN employees e ON e.employee_id = m.employee_id
+            LEFT JOIN metric_defs d ON d.metric = m.metric
+            WHERE m.value IS NOT NULL AND {where}{extra}
+            GROUP BY m.employee_id, m.metric, m.period""",
+        wparams + params,
+    )
+
+
+def item_variances(db: Database, filters: Filters = Filters()) -> pd.DataFrame:
+    """Ingredients of Cronbach's alpha per survey × construct, from complete answers only.
+
+    Returns survey, construct, k (items), n (complete respondents), sum_item_var (sum of the
+    items' sample variances) and total_var (sample variance of the sum score), so alpha is
+    k/(k−1)·(1 − sum_item_var/total_var) without bringing item rows into pandas.
+    Unlinked (anonymous) answers count only when no roster filter is set.
+    """
+    where, wparams = filters.employee_where("e", include_cohort=True)
+    dsql, dparams = _date_clause(filters)
+    roster = [getattr(filters, k) for k in LIST_KEYS]
+    if any(roster):
+        emp_sql = f"JOIN employees e ON e.employee_id = r.employee_id AND {where}"
+        eparams = wparams
+    else:
+        emp_sql, eparams = "", []
+    return db.query_df(
+        f"""WITH k AS (
+                SELECT survey, construct, count(*) AS k FROM items
+                WHERE construct IS NOT NULL GROUP BY survey, construct),
+            v AS (
+                SELECT r.survey, r.respondent, i.construct, r.item, avg({_SCORE}) AS value
+                FROM responses r
+                JOIN items i ON i.survey = r.survey AND i.item = r.item
+                JOIN waves w ON w.survey = r.survey
+                {emp_sql}
+                WHERE r.value IS NOT NULL AND i.construct IS NOT NULL AND {dsql}
+                GROUP BY r.survey, r.respondent, i.construct, r.item),
+            complete AS (
+                SELECT v.survey, v.respondent, v.construct, sum(v.value) AS total
+                FROM v JOIN k ON k.survey = v.survey AND k.construct = v.construct
+                GROUP BY v.survey, v.respondent, v.construct, k.k
+                HAVING count(*) = k.k),
+            iv AS (
+                SELECT v.survey, v.construct, v.item, var_samp(v.value) AS item_var
+                FROM v JOIN complete c
+                  ON c.survey = v.survey AND c.respondent = v.respondent AND c.construct = v.construct
+                GROUP BY v.survey, v.construct, v.item),
+            ivs AS (
+                SELECT survey, construct, sum(item_var) AS sum_item_var FROM iv GROUP BY survey, construct),
+            tot AS (
+                SELECT c.survey, c.construct, count(*) AS n, var_samp(c.total) AS total_var
+                FROM complete c GROUP BY c.survey, c.construct)
+            SELECT tot.survey, tot.construct, k.k, tot.n, ivs.sum_item_var, tot.total_var
+            FROM tot
+            JOIN k ON k.survey = tot.survey AND k.construct = tot.construct
+            JOIN ivs ON ivs.survey = tot.survey AND ivs.construct = tot.construct
+            ORDER BY tot.construct, tot.survey""",
+        eparams + dparams,
+    )
+
+
+def filter_values(db: Database) -> dict[str, list[str]]:
+    """Distinct values per list filter (the `allowed` argument of `Filters.parse`)."""
+    out: dict[str, list[str]] = {}
+    for key in ("department", "location", "generation", "level"):
+        out[key] = [r[0] for r in db.query(
+            f"SELECT DISTINCT {key} FROM employees WHERE {key} IS NOT NULL ORDER BY 1").rows]
+    out["cohort"] = [r[0] for r in db.query(
+        "SELECT DISTINCT cohort FROM pairs WHERE cohort IS NOT NULL ORDER BY 1").rows]
+    return out
