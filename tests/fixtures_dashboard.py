@@ -12,8 +12,8 @@ from streamlit.testing.v1 import AppTest
 from tests.fixtures import ROOT
 
 APP = str(ROOT / "app.py")
-PAGES = ["pages/overview.py", "pages/claims.py", "pages/engagement.py", "pages/activity.py",
-         "pages/productivity.py", "pages/data.py"]
+PAGES = ["app_pages/overview.py", "app_pages/claims.py", "app_pages/engagement.py", "app_pages/activity.py",
+         "app_pages/productivity.py", "app_pages/data.py"]
 
 
 @pytest.fixture(scope="session")
@@ -41,7 +41,7 @@ def open_app(params: dict | None = None, page: str | None = None, **setup) -> Ap
     for k, v in setup.items():
         setattr(at, k, v)
     at.run()
-    if page and page != "pages/overview.py":
+    if page and page != "app_pages/overview.py":
         at.switch_page(page).run()
     return at
 

@@ -16,7 +16,7 @@ from analytics.importing import import_file, preview
 from analytics.store import Database
 from tests.test_import_helpers import EXPORTS
 
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "upload.py")
+PAGE = str(Path(__file__).resolve().parents[1] / "app_pages" / "upload.py")
 
 
 @pytest.fixture

@@ -56,15 +56,15 @@ def test_changing_a_filter_updates_the_url_and_a_new_session_reproduces_the_view
 
 def test_the_same_link_opens_the_same_page_with_the_same_numbers(app_env):
     link = {"cohort": "2025-A", "department": "Engineering"}
-    first = open_app(link, "pages/activity.py")
-    second = open_app(link, "pages/activity.py")
+    first = open_app(link, "app_pages/activity.py")
+    second = open_app(link, "app_pages/activity.py")
     assert shown_numbers(first) == shown_numbers(second)
     assert [d.value.to_dict() for d in first.dataframe] == [d.value.to_dict() for d in second.dataframe]
 
 
 def test_filters_survive_a_page_switch(app_env):
     at = open_app({"department": "Sales"})
-    at.switch_page("pages/engagement.py").run()
+    at.switch_page("app_pages/engagement.py").run()
     assert widget_values(at)["department"] == ["Sales"]
     assert at.query_params["department"] == "Sales"
 
@@ -80,7 +80,7 @@ HOSTILE = {
 }
 
 
-@pytest.mark.parametrize("page", ["pages/overview.py", "pages/engagement.py", "pages/data.py"])
+@pytest.mark.parametrize("page", ["app_pages/overview.py", "app_pages/engagement.py", "app_pages/data.py"])
 def test_hostile_parameters_are_ignored_with_a_notice(app_env, page):
     at = open_app(HOSTILE, page)
     assert not at.exception, at.exception
@@ -103,7 +103,7 @@ def test_a_subtractable_selection_is_refused_on_every_page(app_env):
     execs = raw_scalar(app_env, "SELECT count(*) FROM employees WHERE level = 'Executive'")
     assert 0 < execs < 5 or execs >= 5
     levels = ["Associate", "Director", "Manager", "Senior Manager", "Specialist"]
-    at = open_app({"level": levels}, "pages/engagement.py", )
+    at = open_app({"level": levels}, "app_pages/engagement.py", )
     if execs < 5:
         assert at.error and "fewer than" in at.error[0].value
         assert not at.get("plotly_chart")
@@ -113,7 +113,7 @@ def test_a_subtractable_selection_is_refused_on_every_page(app_env):
 
 def test_raising_the_threshold_hides_groups_and_says_why(app_env, monkeypatch):
     monkeypatch.setenv("TWOWAY_MIN_GROUP_SIZE", "60")
-    at = open_app({}, "pages/engagement.py")
+    at = open_app({}, "app_pages/engagement.py")
     assert not at.exception
     captions = " ".join(c.value for c in at.caption)
     assert "hidden: fewer than 60 people" in captions
@@ -157,8 +157,8 @@ def test_a_viewer_sees_dashboards_but_cannot_reach_analyst_pages(app_env, roles_
     assert not at.exception and at.metric
     assert any("val@example.org (viewer)" in c.value for c in at.sidebar.caption)
     with pytest.raises(Exception):
-        at.switch_page("pages/data.py").run()  # not registered for viewers: no URL leads there
-    analyst = open_app({}, "pages/data.py", secrets=AUTH,
+        at.switch_page("app_pages/data.py").run()  # not registered for viewers: no URL leads there
+    analyst = open_app({}, "app_pages/data.py", secrets=AUTH,
                        user={"is_logged_in": True, "email": "ana@example.org", "name": "Ana"})
     assert not analyst.exception and analyst.title[0].value == "Data"
 

@@ -1,0 +1,133 @@
+"""One real-browser test: a shared link opened in headless Chromium shows its filters and a chart.
+
+Runs `streamlit run app.py` on a small demo organisation built with the CLI, drives Debian's
+chromium through Playwright's Python package, and saves screenshots under tests/artifacts/.
+With TWOWAY_UPDATE_SCREENSHOTS=1 it also refreshes docs/screenshots/{overview,claims}.png.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures import ROOT
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is missing (apt-get install chromium)"),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("browser")
+    db = tmp / "demo.duckdb"
+    subprocess.run([sys.executable, "-m", "analytics", "demo", "--db", str(db), "--employees", "600"],
+                   cwd=ROOT, check=True, capture_output=True)
+    port = free_port()
+    env = {**os.environ, "TWOWAY_DB": str(db)}
+    env.pop("TWOWAY_MIN_GROUP_SIZE", None)
+    log = open(tmp / "streamlit.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+                             "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                if urllib.request.urlopen(f"{base}/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                pass
+            if time.time() > deadline or proc.poll() is not None:
+                raise RuntimeError(f"streamlit did not start: {(tmp / 'streamlit.log').read_text()[-2000:]}")
+            time.sleep(0.3)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def open_page(browser, url: str, height: int = 1000):
+    page = browser.new_page(viewport={"width": 1440, "height": height})
+    page.goto(url)
+    page.wait_for_selector(".js-plotly-plot", timeout=120_000)
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(800)  # let plotly finish its transition
+    return page
+
+
+def chips(page, label: str) -> list[str]:
+    """The selected values shown in the sidebar multiselect labelled `label`."""
+    box = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').filter(has_text=label)
+    tags = box.locator(".react-aria-ComboBox [data-tag]")
+    return [tags.nth(i).get_attribute("aria-label") for i in range(tags.count())]
+
+
+def test_a_shared_link_opens_with_its_filters_and_a_chart(server, browser):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    url = f"{server}/engagement?department=Sales&department=Engineering&generation=Millennial&evil=%27%3BDROP"
+    page = open_page(browser, url, height=1400)
+    assert chips(page, "Department") == ["Engineering", "Sales"]
+    assert chips(page, "Generation") == ["Millennial"]
+    assert page.locator(".js-plotly-plot").count() >= 1
+    assert page.get_by_text("Ignored unknown filter 'evil'").is_visible()
+    # the address bar now holds the clean, canonical link
+    assert page.url.endswith("/engagement?department=Engineering&department=Sales&generation=Millennial")
+    assert "generation=Millennial" in page.locator('[data-testid="stSidebar"] code').inner_text()
+    page.screenshot(path=str(ARTIFACTS / "shared-link.png"))
+
+    # the same link in a fresh tab shows the same numbers
+    again = open_page(browser, page.url, height=1400)
+    heat = lambda p: p.locator(".js-plotly-plot").nth(1).inner_text()  # noqa: E731
+    assert heat(again) == heat(page)
+    page.close()
+    again.close()
+
+
+def test_overview_and_claims_pages_render_for_screenshots(server, browser):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for name, path, height in (("overview", "/", 1500), ("claims", "/claims", 1700)):
+        page = open_page(browser, f"{server}{path}", height=height)
+        assert page.locator('[data-testid="stException"]').count() == 0
+        shot = ARTIFACTS / f"{name}.png"
+        page.screenshot(path=str(shot))
+        page.close()
+        if os.environ.get("TWOWAY_UPDATE_SCREENSHOTS") == "1":
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            shutil.copy(shot, SCREENSHOTS / f"{name}.png")
