@@ -26,8 +26,8 @@ _SERIAL = re.compile(r"^\d{5}(\.\d+)?$")
 def parse_datetimes(values: pd.Series) -> pd.Series:
     """Text → naive datetime64 (time zones dropped: wave dates need the local day); NaT when
     empty or unparseable."""
-    text = values.astype("string").fillna("").str.strip()
-    text = text.str.replace(_TZ_SUFFIX, "", regex=True)
+    text = values.fillna("").astype(str).str.strip()
+    text = text.str.replace(_TZ_SUFFIX.pattern, "", regex=True)
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us]")
     todo = text != ""
     if not todo.any():

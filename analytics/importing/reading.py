@@ -117,12 +117,12 @@ def read_table(path: str | os.PathLike, file_name: str | None = None,
     else:
         encoding = _detect_encoding(head, name)
         try:
-            cells, delimiter = _read_csv(path, name, encoding, size, progress)
+            cells, delimiter = _read_csv_fast(path, name, encoding, size, progress)
         except UnicodeDecodeError:
             if encoding != "utf-8":
                 raise TwowayError(f"{name}: cannot decode the text as {encoding}") from None
             encoding = "cp1252"
-            cells, delimiter = _read_csv(path, name, encoding, size, progress)
+            cells, delimiter = _read_csv_fast(path, name, encoding, size, progress)
         table = RawTable(path, name, size, digest, "csv", encoding, delimiter, cells)
     if table.cells.empty or not (table.cells != "").to_numpy().any():
         raise TwowayError(f"{name} has no rows")
@@ -164,6 +164,69 @@ def _sniff_delimiter(first_line: str) -> str:
             counts[ch] += 1
     best = max(counts, key=lambda d: (counts[d], d == ","))
     return best if counts[best] else ","
+
+
+def _first_record(path: Path, encoding: str) -> tuple[str, int]:
+    """Delimiter and field count of the first record."""
+    csv.field_size_limit(MAX_FIELD_CHARS)
+    with open(path, "r", encoding=encoding, newline="") as text:
+        first = text.readline(1_000_000)
+        delimiter = _sniff_delimiter(first)
+        text.seek(0)
+        try:
+            rec = next(csv.reader(text, delimiter=delimiter, quotechar='"', strict=False), [])
+        except csv.Error:
+            rec = first.split(delimiter)
+    return delimiter, len(rec)
+
+
+def _read_csv_fast(path: Path, name: str, encoding: str, size: int, progress: Progress) -> tuple[pd.DataFrame, str]:
+    """Arrow's streaming CSV reader (fast, in C++); on any structural problem the exact
+    row-by-row reader below runs instead, to name the row in the message."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    delimiter, width = _first_record(path, encoding)
+    if width > MAX_COLUMNS:
+        raise TwowayError(f"{name}, row 1: {width:,} columns, more than the {MAX_COLUMNS:,} allowed")
+    names = [f"f{i}" for i in range(width)]
+    arrow_encoding = "utf8" if encoding in ("utf-8", "utf-8-sig") else encoding
+    read = pacsv.ReadOptions(column_names=names, encoding=arrow_encoding, block_size=4 << 20)
+    parse = pacsv.ParseOptions(delimiter=delimiter, quote_char='"', double_quote=True, newlines_in_values=True,
+                               ignore_empty_lines=True)
+    convert = pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, strings_can_be_null=False,
+                                   quoted_strings_can_be_null=False, null_values=[])
+    raw = open(path, "rb")
+    batches = []
+    try:
+        reader = pacsv.open_csv(raw, read_options=read, parse_options=parse, convert_options=convert)
+        rows = 0
+        for batch in reader:
+            batches.append(batch)
+            rows += batch.num_rows
+            progress(min(raw.tell() / size, 1.0) * 0.6, f"read {rows:,} rows")
+    except (pa.ArrowInvalid, pa.ArrowException) as exc:
+        raw.close()
+        if "invalid utf8" in str(exc).lower() or "utf-8" in str(exc).lower() and encoding == "utf-8":
+            raise UnicodeDecodeError("utf-8", b"", 0, 1, "invalid utf8") from None
+        cells, delimiter = _read_csv(path, name, encoding, size, progress)  # raises with the row
+        return cells, delimiter
+    finally:
+        raw.close()
+    table = pa.Table.from_batches(batches, schema=batches[0].schema) if batches else None
+    if table is None or table.num_rows == 0:
+        return pd.DataFrame(dtype=str), delimiter
+    if encoding == "utf-8-sig" or encoding == "utf-8":
+        first = table.column(0)[0].as_py()
+        if first.startswith("\ufeff"):
+            col0 = pa.concat_arrays([pa.array([first[1:]], pa.string()),
+                                     table.column(0).combine_chunks().slice(1)])
+            table = table.set_column(0, names[0], col0)
+    cells = table.to_pandas()
+    cells.columns = range(width)
+    cells.index = pd.RangeIndex(1, len(cells) + 1)
+    progress(0.6, "read the file")
+    return cells, delimiter
 
 
 def _read_csv(path: Path, name: str, encoding: str, size: int, progress: Progress) -> tuple[pd.DataFrame, str]:

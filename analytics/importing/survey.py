@@ -59,6 +59,48 @@ def is_masked(value: str) -> bool:
     return v == "" or (len(v) >= 3 and set(v) <= MASK_CHARS)
 
 
+def _by_unique(series: pd.Series, fn, dtype=object) -> np.ndarray:
+    """fn applied once per distinct value, spread back over the series (fast on big columns)."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=False)
+    table = np.array([fn(u) for u in uniques], dtype=dtype)
+    return table[codes] if len(table) else np.array([], dtype=dtype)
+
+
+def masked(series: pd.Series) -> pd.Series:
+    """`is_masked` for a whole column, vectorised (the pattern test runs only on candidates)."""
+    t = series.fillna("").str.strip()
+    out = (t == "").to_numpy(dtype=bool).copy()
+    maybe = t.str.startswith(tuple(MASK_CHARS)).to_numpy(dtype=bool)
+    if maybe.any():
+        out[maybe] = [is_masked(v) for v in t[maybe].tolist()]
+    return pd.Series(out, index=series.index)
+
+
+class LongResponses:
+    """The long-form responses of a survey, produced one item at a time so a big survey is
+    never held in memory as one giant frame; `store.write_rows` inserts each part."""
+
+    def __init__(self, survey, respondent, employee_id, stamp, plans, import_id):
+        self.survey, self.import_id = survey, import_id
+        self.respondent = respondent.to_numpy(dtype=object)
+        self.employee_id = employee_id.to_numpy(dtype=object)
+        self.stamp = stamp.to_numpy()
+        self.plans = plans
+
+    def __len__(self) -> int:
+        return len(self.respondent) * len(self.plans)
+
+    def __iter__(self):
+        for p in self.plans:
+            yield pd.DataFrame({"survey": self.survey, "respondent": self.respondent,
+                                "employee_id": self.employee_id, "item": p.column.id,
+                                "value": p.values.to_numpy(dtype=float), "submitted_at": self.stamp,
+                                "import_id": self.import_id})
+
+    def frame(self) -> pd.DataFrame:
+        return pd.concat(list(self), ignore_index=True) if self.plans else pd.DataFrame()
+
+
 @dataclass
 class ItemPlan:
     column: Column
@@ -140,10 +182,13 @@ def _convert(series: pd.Series, spec: ItemSpec, decimal_comma: bool, table: str 
                 lookup[raw] = math.nan
             else:
                 lookup[raw] = v
-    values = series.map(lookup).astype(float)
+    codes, uniques = pd.factorize(series, use_na_sentinel=False)
+    table = np.array([lookup[u] for u in uniques], dtype=float)
+    values = pd.Series(table[codes] if len(table) else np.array([], dtype=float), index=series.index)
     if unknown:
+        positions = {u: i for i, u in enumerate(uniques)}
         for raw in unknown:
-            unknown[raw] = series.index[series.to_numpy() == raw][0]
+            unknown[raw] = series.index[np.argmax(codes == positions[raw])]
     return values, unknown
 
 
@@ -215,7 +260,7 @@ def analyse_survey(db: Database, table: RawTable, fmt: str, *, survey: str, mapp
         if fmt == "surveymonkey":
             candidates += [c for c in cols if snake(c.header).startswith("custom_data")]
         for c in candidates:
-            if not data[c.pos].map(is_masked).all():
+            if not masked(data[c.pos]).all():
                 person = c
                 break
             report.setdefault("notes", []).append(f"column {c.id!r} is masked or empty: not used as a person id")
@@ -223,10 +268,10 @@ def analyse_survey(db: Database, table: RawTable, fmt: str, *, survey: str, mapp
     if person is not None and person.role == "item":
         person.role = "meta"
     row_labels = pd.Series([f"row{i}" for i in data.index], index=data.index)
-    fallback = data[response.pos].where(~data[response.pos].map(is_masked), row_labels) if response else row_labels
+    fallback = data[response.pos].where(~masked(data[response.pos]), row_labels) if response else row_labels
     if person is not None:
         ids = data[person.pos].str.strip()
-        has_id = ~ids.map(is_masked)
+        has_id = ~masked(ids)
         respondent = ids.where(has_id, fallback)
         if (~has_id).any():
             issues.warn(f"{int((~has_id).sum())} response(s) have no value in {person.id!r}; each is counted "
@@ -337,8 +382,10 @@ def analyse_survey(db: Database, table: RawTable, fmt: str, *, survey: str, mapp
 
     # 5. roster links
     ids = respondent[has_id]
-    missing = store.missing_ids(db, "employees", "employee_id", ids.unique()) if len(ids) else set()
-    linked = has_id & ~respondent.isin(missing)
+    missing = store.missing_ids(db, "employees", "employee_id", ids) if len(ids) else set()
+    resp_np = respondent.to_numpy(dtype=object)
+    is_missing = np.fromiter((r in missing for r in resp_np), dtype=bool, count=len(resp_np))
+    linked = has_id & ~pd.Series(is_missing, index=respondent.index)
     employee_id = respondent.where(linked, None)
     unlinked = sorted(set(ids) & missing)
     report["linked"] = int(linked.sum())
@@ -373,15 +420,7 @@ def analyse_survey(db: Database, table: RawTable, fmt: str, *, survey: str, mapp
         "scale_min": [p.scale[0] for p in plans], "scale_max": [p.scale[1] for p in plans],
         "reverse": [bool(p.reverse) for p in plans], "question": [p.column.question for p in plans],
         "import_id": import_id})
-    n_resp, n_items = len(data), len(plans)
-    responses = pd.DataFrame({
-        "survey": survey,
-        "respondent": np.tile(respondent.to_numpy(dtype=object), n_items),
-        "employee_id": np.tile(employee_id.to_numpy(dtype=object), n_items),
-        "item": np.repeat(np.array([p.column.id for p in plans], dtype=object), n_resp),
-        "value": np.concatenate([p.values.to_numpy(dtype=float) for p in plans]) if plans else np.array([]),
-        "submitted_at": np.tile(stamp.to_numpy(), n_items),
-        "import_id": import_id})
+    responses = LongResponses(survey, respondent, employee_id, stamp, plans, import_id)
     return {"waves": waves, "items": items, "responses": responses}
 
 

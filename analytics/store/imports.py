@@ -7,6 +7,7 @@ import datetime as dt
 import json
 from typing import Iterable
 
+import numpy as np
 import pandas as pd
 
 from analytics.errors import TwowayError
@@ -43,10 +44,16 @@ def _check(table: str, column: str) -> None:
         raise ValueError(f"no id look-up for {table}.{column}")
 
 
+def _distinct(ids) -> list[str]:
+    """Distinct ids as a list of str (fast for large pandas/arrow columns)."""
+    arr = ids.to_numpy(dtype=object) if hasattr(ids, "to_numpy") else np.asarray(list(ids), dtype=object)
+    return [x if isinstance(x, str) else str(x) for x in pd.unique(arr)]
+
+
 def missing_ids(db: Database, table: str, column: str, ids: Iterable[str]) -> set[str]:
     """The given ids that do not exist in table.column."""
     _check(table, column)
-    ids = sorted({str(i) for i in ids})
+    ids = _distinct(ids)
     if not ids:
         return set()
     res = db.query(f"SELECT x FROM unnest(?::VARCHAR[]) t(x) "
@@ -57,7 +64,7 @@ def missing_ids(db: Database, table: str, column: str, ids: Iterable[str]) -> se
 def existing_ids(db: Database, table: str, column: str, ids: Iterable[str]) -> dict[str, int | None]:
     """The given ids that already exist in table.column, with the import that brought each."""
     _check(table, column)
-    ids = sorted({str(i) for i in ids})
+    ids = _distinct(ids)
     if not ids:
         return {}
     res = db.query(f"SELECT {column}, import_id FROM {table} WHERE {column} IN (SELECT unnest(?::VARCHAR[]))",
@@ -65,12 +72,16 @@ def existing_ids(db: Database, table: str, column: str, ids: Iterable[str]) -> d
     return {r[0]: r[1] for r in res.rows}
 
 
-def write_rows(db: Database, frames: dict[str, pd.DataFrame]) -> dict[str, int]:
-    """Append each frame to its table (must be called inside a transaction)."""
+def write_rows(db: Database, frames: dict) -> dict[str, int]:
+    """Append each frame (or each part of an iterable of frames) to its table; call inside a transaction."""
     counts = {}
     for table in DATA_TABLES:
         if table in frames and len(frames[table]):
-            counts[table] = db.insert_df(table, frames[table])
+            frame = frames[table]
+            if isinstance(frame, pd.DataFrame):
+                counts[table] = db.insert_df(table, frame)
+            else:  # an iterable of parts (a big survey, one item at a time)
+                counts[table] = sum(db.insert_df(table, part) for part in frame)
     return counts
 
 
