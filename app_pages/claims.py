@@ -6,7 +6,7 @@ import streamlit as st
 from ui import cache, charts
 from ui.exports import ViewReport
 from ui.sidebar import start_page
-from ui.verdicts import badge, number, p_text, scorecard_table
+from ui.verdicts import badge, label, number, p_text, pretrend_text, scorecard_table
 
 filters = start_page(method=True)
 k = cache.min_group()
@@ -21,12 +21,11 @@ st.caption(f"{filters.describe()} · comparison: "
 report.chart("Effect of the programme, claim by claim", charts.forest(card), card,
              text="Standardised effect (in standard deviations of the outcome) with its 95% confidence interval. "
                   "Zero means no difference from the comparison group.", key="claims-forest")
-scorecard_table(report, card)
+scorecard_table(report, card, "Verdicts at a glance")
 
 for row in card.itertuples(index=False):
     detail = cache.view("claim_detail", filters, claim_id=row.id)
-    with st.container(border=True):
-        st.header(row.title, anchor=row.id)
+    with st.expander(f"**{row.title}** — {label(row.verdict)}", expanded=False):
         badge(row.verdict)
         st.write(row.sentence)
         cols = st.columns(4)
@@ -51,8 +50,7 @@ for row in card.itertuples(index=False):
                          text="Mean outcome per survey wave for both groups, with 95% confidence intervals.")
         pretrend = detail.get("pretrend")
         if pretrend:
-            st.caption("Before the programme: " + (pretrend.get("sentence") or ", ".join(
-                f"{key} {number(v) if isinstance(v, float) else v}" for key, v in pretrend.items())))
+            st.caption(pretrend_text(pretrend))
         within = detail.get("within")
         if isinstance(within, pd.DataFrame) and not within.empty:
             report.table(f"{row.title}: within the programme", within, key=f"within-{row.id}")
@@ -68,10 +66,10 @@ for row in card.itertuples(index=False):
                         "effect with who signed up and with change everyone saw.]")
             st.dataframe(naive.style.set_properties(**{"color": "#8b949e"}), hide_index=True, width="stretch")
             report.download(naive, f"{row.id} naive comparisons", key=f"csv-naive-{row.id}")
-        for name, title in (("cohorts", "By cohort"), ("by_generation", "By generation"), ("metrics", "Objective metrics")):
+        for name, title in (("cohorts", "By cohort"), ("by_generation", "By generation"),
+                            ("generation_gap", "Generation gap"), ("metrics", "Objective metrics")):
             extra = detail.get(name)
             if isinstance(extra, pd.DataFrame) and not extra.empty:
-                with st.expander(title):
-                    report.table(f"{row.title}: {title.lower()}", extra, key=f"{name}-{row.id}")
+                report.table(f"{row.title}: {title.lower()}", extra, key=f"{name}-{row.id}")
 
 report.report_button()

@@ -66,6 +66,7 @@ def forest(scorecard: pd.DataFrame) -> go.Figure:
             error_x=dict(type="data", symmetric=False, array=part["es_ci_high"] - part["effect_size"],
                          arrayminus=part["effect_size"] - part["es_ci_low"]),
             hovertemplate="%{y}<br>effect %{x:.2f} SD<extra></extra>"))
+    fig.update_yaxes(categoryorder="array", categoryarray=list(d["title"]))  # scorecard order, top down
     fig.add_vline(x=0, line_color="#444", line_width=1)
     fig.update_layout(xaxis_title="Effect in standard deviations (95% CI)", height=90 + 38 * max(len(d), 1),
                       **{**_LAYOUT, "hovermode": "closest"})

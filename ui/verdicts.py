@@ -8,19 +8,18 @@ import pandas as pd
 import streamlit as st
 
 from analytics.report import Section
-from ui.charts import VERDICT_LABELS
+from ui.charts import VERDICT_COLOURS, VERDICT_LABELS
 from ui.exports import ViewReport
 
 BADGE_COLOURS = {"supported": "green", "contradicted": "red", "no_effect": "gray", "inconclusive": "orange",
                  "insufficient_data": "gray"}
-ICONS = {"supported": "✅", "contradicted": "❌", "no_effect": "➖", "inconclusive": "❔", "insufficient_data": "⏳"}
 SCORECARD_COLUMNS = ["title", "verdict", "sentence", "estimate", "ci_low", "ci_high", "effect_size", "es_ci_low",
                      "es_ci_high", "p_value", "p_adjusted", "n", "n_treated", "n_comparison", "mde", "method",
                      "outcome", "id"]
 
 
 def label(verdict: str) -> str:
-    return f"{ICONS.get(verdict, '')} {VERDICT_LABELS.get(verdict, verdict)}".strip()
+    return VERDICT_LABELS.get(verdict, verdict)
 
 
 def badge(verdict: str) -> None:
@@ -37,16 +36,30 @@ def p_text(p) -> str:
     return "< 0.001" if p < 0.001 else f"{p:.3f}"
 
 
-def scorecard_table(report: ViewReport, card: pd.DataFrame) -> None:
-    """Verdict and one plain sentence per claim; the CSV holds every column."""
+def _colour(verdict_label: str) -> str:
+    code = {v: k for k, v in VERDICT_LABELS.items()}.get(verdict_label, "")
+    colour = VERDICT_COLOURS.get(code)
+    return f"color: {colour}; font-weight: 600" if colour else ""
+
+
+def scorecard_table(report: ViewReport, card: pd.DataFrame, title: str = "The claims, tested") -> None:
+    """Verdict and one plain sentence per claim (wrapped, static); the CSV holds every column."""
     compact = pd.DataFrame({"Claim": card["title"], "Verdict": card["verdict"].map(label),
                             "In one sentence": card["sentence"]})
-    st.subheader("The claims, tested")
-    st.caption("Each claim is tested against a comparison group; see the Claims page for the evidence.")
-    st.dataframe(compact, hide_index=True, width="stretch",
-                 column_config={"Claim": st.column_config.TextColumn(width="medium"),
-                                "Verdict": st.column_config.TextColumn(width="small"),
-                                "In one sentence": st.column_config.TextColumn(width="large")})
+    st.subheader(title)
+    st.caption("Each claim is tested against a comparison group of colleagues who were not (yet) in the programme.")
+    st.table(compact.style.hide(axis="index").map(_colour, subset=["Verdict"]))
     full = card[[c for c in SCORECARD_COLUMNS if c in card.columns]]
     report.download(full, "scorecard", key="csv-scorecard")
-    report.sections.append(Section("The claims, tested", "", None, compact))
+    report.sections.append(Section(title, "", None, compact))
+
+
+def pretrend_text(pretrend: dict) -> str:
+    """The pre-trend check in one sentence: did both groups move alike before the programme?"""
+    if pretrend.get("sentence"):
+        return str(pretrend["sentence"])
+    est, lo, hi, p = (pretrend.get(k) for k in ("estimate", "ci_low", "ci_high", "p_value"))
+    return (f"Before the programme, participants' trend differed from the comparison group's by {number(est)} "
+            f"(95% CI {number(lo)} to {number(hi)}, p = {p_text(p)}); "
+            + ("no sign that the groups were already drifting apart." if p is not None and p >= 0.05
+               else "the groups were already drifting apart, so read the estimate with care."))
