@@ -97,7 +97,8 @@ def check_file(db: Database, path: str | Path, *, kind: str | None = None, surve
             issues.error(f"survey {name!r} already exists (import #{existing}); give this wave another name with "
                          "--survey, or undo that import first")
         frames = analyse_survey(db, table, fmt, survey=name, mapping=parsed, mapping_strict=strict,
-                                id_column=id_column, import_id=_import_id, issues=issues, report=report)
+                                id_column=id_column, import_id=_import_id, issues=issues, report=report,
+                                progress=progress)
         report["_mapping"] = parsed if source == "given" else None
     else:
         if id_column or mapping:
@@ -147,6 +148,8 @@ def import_file(db: Database, path: str | Path, *, kind: str | None = None, surv
     with db.transaction():
         if store.next_import_id(db) != import_id:  # another writer got in between
             raise TwowayError("another import ran at the same time; try again")
+        if "responses" in frames and not isinstance(frames["responses"], pd.DataFrame):
+            frames["responses"] = _with_progress(frames["responses"], progress)
         written = store.write_rows(db, frames)
         store.record_import(db, import_id, table.file_name, table.sha256, report["kind"], int(report["rows"]),
                             details)
@@ -159,6 +162,22 @@ def import_file(db: Database, path: str | Path, *, kind: str | None = None, surv
     report["seconds"] = round(time.perf_counter() - started, 3)
     progress(1.0, f"imported {report['rows']:,} rows as #{import_id}")
     return report
+
+
+class _with_progress:
+    """An iterable of frame parts that reports writing progress (0.9 → 1.0) part by part."""
+
+    def __init__(self, parts, progress: Progress):
+        self.parts, self.progress = parts, progress
+
+    def __len__(self) -> int:
+        return len(self.parts)
+
+    def __iter__(self):
+        n = max(len(getattr(self.parts, "plans", [])), 1)
+        for k, part in enumerate(self.parts):
+            self.progress(0.9 + 0.1 * k / n, f"writing item {k + 1:,} of {n:,}")
+            yield part
 
 
 def undo_import(db: Database, import_id: int) -> dict:

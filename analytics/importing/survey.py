@@ -82,8 +82,9 @@ class LongResponses:
 
     def __init__(self, survey, respondent, employee_id, stamp, plans, import_id):
         self.survey, self.import_id = survey, import_id
-        self.respondent = respondent.to_numpy(dtype=object)
-        self.employee_id = employee_id.to_numpy(dtype=object)
+        # Arrow-backed strings: DuckDB scans them without converting Python objects.
+        self.respondent = pd.array(respondent.to_numpy(dtype=object), dtype="str")
+        self.employee_id = pd.array(employee_id.to_numpy(dtype=object), dtype="str")
         self.stamp = stamp.to_numpy()
         self.plans = plans
 
@@ -204,7 +205,7 @@ def _column_table(series: pd.Series, spec: ItemSpec, decimal_comma: bool) -> str
 
 def analyse_survey(db: Database, table: RawTable, fmt: str, *, survey: str, mapping: dict[str, ItemSpec] | None,
                    mapping_strict: bool, id_column: str | None, import_id: int | None,
-                   issues: Issues, report: dict) -> dict[str, pd.DataFrame]:
+                   issues: Issues, report: dict, progress=None) -> dict[str, pd.DataFrame]:
     """Check a survey export and build the rows to write; problems go to `issues`."""
     name = table.file_name
     cols = survey_columns(fmt, table)
@@ -316,7 +317,9 @@ def analyse_survey(db: Database, table: RawTable, fmt: str, *, survey: str, mapp
         tables[c.pos] = _column_table(data[c.pos], spec, dc)
     if "agreement_7" in tables.values():
         tables = {k: ("agreement_7" if v == "agreement_5" else v) for k, v in tables.items()}
-    for c in item_cols:
+    for k, c in enumerate(item_cols):
+        if progress is not None and k % 5 == 0:
+            progress(0.62 + 0.2 * k / len(item_cols), f"checking item {k + 1:,} of {len(item_cols):,}")
         spec = resolved[c.pos] if resolved is not None else ItemSpec()
         values, unknown = _convert(data[c.pos], spec, dc, tables[c.pos])
         if resolved is None:
