@@ -78,10 +78,9 @@ def balance(pop, data, min_group: int) -> pd.DataFrame:
             add(f"{col}: {value}", (tr[col] == value).to_numpy(float), (co[col] == value).to_numpy(float),
                 co["w"].to_numpy(float))
     add("tenure (years)", tr["tenure"].to_numpy(float), co["tenure"].to_numpy(float), co["w"].to_numpy(float))
-    base = data.scores[data.scores["t"] == 0]
-    outcome_first = pop.panel[pop.panel["t"] == 0].assign(construct="outcome (this claim)")
-    for construct, b in pd.concat([outcome_first, base]).groupby("construct", sort=False):
-        s = b.groupby("unit")["y"].mean()
+    firsts = [("outcome (this claim)", pop.panel)] + [(c, p) for c, p in data.panels.items() if c != "leadership"]
+    for construct, panel in firsts:
+        s = panel[panel["t"] == 0].groupby("unit")["y"].mean()
         add(f"baseline {construct}", tr["unit"].map(s).to_numpy(float), co["unit"].map(s).to_numpy(float),
             co["w"].to_numpy(float))
     return pd.DataFrame(rows, columns=BALANCE_COLUMNS)
@@ -186,8 +185,10 @@ def metrics(db, data, filters, min_group: int, sesoi: float) -> pd.DataFrame:
         periods = sorted(mm["period"].unique())
         t_of = {p: i for i, p in enumerate(periods)}
         hib = bool(mm["higher_is_better"].iloc[0])
-        panel = pd.DataFrame({"unit": mm["employee_id"].to_numpy(), "t": mm["period"].map(t_of).to_numpy(int),
-                              "y": mm["value"].to_numpy(float) * (1 if hib else -1)})
+        codes = pd.Index(data.units["employee_id"].astype(object)).get_indexer(
+            pd.Index(mm["employee_id"].astype(object)))
+        panel = pd.DataFrame({"unit": codes, "t": mm["period"].map(t_of).to_numpy(int),
+                              "y": mm["value"].to_numpy(float) * (1 if hib else -1)})[codes >= 0]
         uu = u[u["unit"].isin(panel["unit"].unique())].copy()
         start_month = pd.to_datetime(uu["first_start"]).dt.strftime("%Y-%m")
         idx = np.searchsorted(np.array(periods, dtype=object), start_month.fillna("9999-99").to_numpy(object))

@@ -50,9 +50,8 @@ def resolve_min_group(min_group: int | None) -> int:
 class _Data:
     filters: Filters
     waves: pd.DataFrame           # survey, opened, t
-    units: pd.DataFrame           # roster + timing, one row per employee
-    scores: pd.DataFrame          # unit, t, construct, y
-    leadership: pd.DataFrame      # unit (manager), t, y, n_raters
+    units: pd.DataFrame           # roster + timing, one row per employee; unit = row number
+    panels: dict                  # construct -> DataFrame(unit, t, y); 'leadership' per manager
     doses: pd.DataFrame           # unit, n_sessions, hours, share_informal
     n_unlinked: int
     weights: dict = None          # population -> Series of covariate weights by unit
@@ -66,28 +65,52 @@ class _Data:
         return len(self.waves)
 
 
+TENURE_BANDS = (-np.inf, 1, 2, 3, 5, 10, np.inf)
+TENURE_LABELS = ("<1y", "1-2y", "2-3y", "3-5y", "5-10y", "10y+")
+
+
+def _codes(ids: pd.Series, index: pd.Index) -> np.ndarray:
+    return index.get_indexer(pd.Index(ids.astype(object)))
+
+
 def _load(db, filters: Filters) -> _Data:
+    q.quiet(db)
     w = q.waves(db, filters)
     n_unlinked = int(w["n_unlinked"].sum()) if len(w) else 0
     w = w[w["n_linked"] > 0].reset_index(drop=True)
     w["t"] = np.arange(len(w))
     t_of = dict(zip(w["survey"], w["t"]))
-    u = q.units(db, filters).rename(columns={"employee_id": "unit"})
+    u = q.units(db, filters).reset_index(drop=True)
+    u["unit"] = np.arange(len(u))
+    index = pd.Index(u["employee_id"].astype(object))
     ref = pd.Timestamp(w["opened"].iloc[0]) if len(w) else pd.Timestamp.today()
     u["tenure"] = (ref - pd.to_datetime(u["hire_date"])).dt.days / 365.25
-    s = q.person_scores(db, filters, SURVEY_CONSTRUCTS) if len(w) else pd.DataFrame(
-        columns=["employee_id", "survey", "construct", "score"])
-    s = s[s["survey"].isin(t_of)]
-    scores = pd.DataFrame({"unit": s["employee_id"].to_numpy(), "t": s["survey"].map(t_of).to_numpy(int),
-                           "construct": s["construct"].to_numpy(), "y": s["score"].to_numpy(float)})
-    m = q.manager_scores(db, filters) if len(w) else pd.DataFrame(columns=["employee_id", "survey", "score",
-                                                                           "n_raters"])
-    m = m[m["survey"].isin(t_of)]
-    lead = pd.DataFrame({"unit": m["employee_id"].to_numpy(), "t": m["survey"].map(t_of).to_numpy(int),
-                         "y": m["score"].to_numpy(float), "n_raters": m["n_raters"].to_numpy()})
+    u["tenure_band"] = pd.cut(u["tenure"], TENURE_BANDS, labels=TENURE_LABELS).astype(object)
+    panels: dict[str, pd.DataFrame] = {}
+    if len(w):
+        s = q.person_scores_wide(db, filters, SURVEY_CONSTRUCTS)
+        s = s[s["survey"].isin(t_of)]
+        unit = _codes(s["employee_id"], index)
+        t = s["survey"].map(t_of).to_numpy(int)
+        for c in SURVEY_CONSTRUCTS:
+            y = s[c].to_numpy(float)
+            ok = np.isfinite(y) & (unit >= 0)
+            panels[c] = pd.DataFrame({"unit": unit[ok], "t": t[ok], "y": y[ok]})
+        m = q.manager_scores(db, filters)
+        m = m[m["survey"].isin(t_of)]
+        mu = _codes(m["employee_id"], index)
+        panels["leadership"] = pd.DataFrame({"unit": mu, "t": m["survey"].map(t_of).to_numpy(int),
+                                             "y": m["score"].to_numpy(float),
+                                             "n_raters": m["n_raters"].to_numpy()})[mu >= 0]
+    else:
+        for c in SURVEY_CONSTRUCTS + ("leadership",):
+            panels[c] = pd.DataFrame({"unit": pd.Series(dtype=int), "t": pd.Series(dtype=int),
+                                      "y": pd.Series(dtype=float)})
     until = w["opened"].iloc[-1] if len(w) else None
-    doses = q.session_doses(db, filters, until=until).rename(columns={"employee_id": "unit"})
-    return _Data(filters, w, u, scores, lead, doses, n_unlinked)
+    doses = q.session_doses(db, filters, until=until)
+    doses["unit"] = _codes(doses["employee_id"], index)
+    doses = doses[doses["unit"] >= 0].drop(columns="employee_id")
+    return _Data(filters, w, u, panels, doses, n_unlinked)
 
 
 @dataclass
@@ -108,13 +131,14 @@ def _population(data: _Data, claim: Claim, construct: str | None = None) -> _Pop
     u["participant"] = participant[keep].to_numpy()
     u["g"] = did.timing_group(u[start_col], data.waves["opened"]) if data.n_periods else np.inf
     u = u[~(u["participant"] & (u["g"] == 0))]  # started before the first wave: no "before"
-    if claim.population == "managers":
-        panel = data.leadership[["unit", "t", "y"]]
-    else:
-        c = construct or claim.construct
-        panel = data.scores.loc[data.scores["construct"] == c, ["unit", "t", "y"]]
-    u = u[u["unit"].isin(panel["unit"].unique())].reset_index(drop=True)
-    panel = panel[panel["unit"].isin(u["unit"])]
+    c = "leadership" if claim.population == "managers" else (construct or claim.construct)
+    panel = data.panels[c][["unit", "t", "y"]]
+    has = np.zeros(len(data.units), bool)
+    has[panel["unit"].to_numpy()] = True
+    u = u[has[u["unit"].to_numpy()]].reset_index(drop=True)
+    keep_u = np.zeros(len(data.units), bool)
+    keep_u[u["unit"].to_numpy()] = True
+    panel = panel[keep_u[panel["unit"].to_numpy()]]
     u["treated"] = u["participant"]
     u["w"] = u["unit"].map(_weights(data, claim.population, u)).fillna(1.0).to_numpy(float)
     return _Population(u, panel)
@@ -128,12 +152,14 @@ def _weights(data: _Data, population: str, u: pd.DataFrame) -> pd.Series:
         w = pd.Series(1.0, index=u["unit"])
     else:
         if population == "managers":
-            answered = data.leadership["unit"].unique()
+            fit_units = u
         else:
-            answered = data.scores["unit"].unique()
-        base = data.units.loc[data.units["unit"].isin(answered) | data.units["unit"].isin(u["unit"]), ["unit"]]
-        fit_units = u if population == "managers" else base.merge(
-            _population_frame(data, population), on="unit")
+            answered = np.zeros(len(data.units), bool)
+            for c in SURVEY_CONSTRUCTS:
+                answered[data.panels[c]["unit"].to_numpy()] = True
+            answered[u["unit"].to_numpy()] = True
+            frame = _population_frame(data, population)
+            fit_units = frame[answered[frame["unit"].to_numpy()]]
         w = pd.Series(did.propensity_weights(fit_units), index=fit_units["unit"].to_numpy())
     data.weights[population] = w
     return w
@@ -192,8 +218,8 @@ def _within_frame(data: _Data, claim: Claim, min_group: int) -> tuple[pd.DataFra
     gains = within.person_gains(pop.panel, pop.units, data.n_periods)
     gains = gains.merge(data.doses, on="unit", how="left")
     gains = gains.merge(pop.units[["unit", "department"]], on="unit", how="left")
-    ps = data.scores[(data.scores["construct"] == "psychological_safety") & (data.scores["t"] == 0)]
-    ps = ps.merge(data.units[["unit", "department"]], on="unit")
+    ps = data.panels["psychological_safety"]
+    ps = ps[ps["t"] == 0].merge(data.units[["unit", "department"]], on="unit")
     dept = ps.groupby("department")["y"].agg(["mean", "size"])
     dept = dept[dept["size"] >= min_group]["mean"].rename("dept_safety")
     gains = gains.merge(dept, left_on="department", right_index=True, how="left")

@@ -75,6 +75,37 @@ def person_scores(db: Database, filters: Filters, constructs) -> pd.DataFrame:
     )
 
 
+def person_scores_wide(db: Database, filters: Filters, constructs) -> pd.DataFrame:
+    """The same scores, one row per person × wave with one column per construct (NULL = not answered).
+
+    Wide rows keep the transfer to pandas small on big organisations (one employee id per
+    person-wave instead of one per construct). Column names come from the fixed vocabulary.
+    """
+    cons = _constructs(constructs)
+    where, wparams = filters.employee_where("e", include_cohort=False)
+    dsql, dparams = _date_clause(filters)
+    cols = ", ".join(f"avg(v) FILTER (WHERE construct = '{c}') AS {c}" for c in cons)
+    marks = ", ".join("?" * len(cons))
+    return db.query_df(
+        f"""WITH v AS (
+                SELECT r.employee_id, r.survey, i.construct, {_SCORE} AS v
+                FROM responses r
+                JOIN items i ON i.survey = r.survey AND i.item = r.item
+                JOIN waves w ON w.survey = r.survey
+                WHERE r.value IS NOT NULL AND r.employee_id IS NOT NULL AND i.construct IN ({marks}) AND {dsql})
+            SELECT v.employee_id, v.survey, {cols}
+            FROM v JOIN employees e ON e.employee_id = v.employee_id
+            WHERE {where}
+            GROUP BY v.employee_id, v.survey""",
+        cons + dparams + wparams,
+    )
+
+
+def quiet(db: Database) -> None:
+    """No progress bar on stderr from long aggregations (the CLI prints JSON there)."""
+    db.execute("SET enable_progress_bar = false")
+
+
 def manager_scores(db: Database, filters: Filters, construct: str = "leadership") -> pd.DataFrame:
     """Leadership of each manager per wave, from their direct reports' answers.
 
