@@ -9,6 +9,8 @@ from __future__ import annotations
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
+import plotly.io as pio
+from plotly.subplots import make_subplots
 
 VERDICT_COLOURS = {
     "supported": "#1a7f37",
@@ -27,8 +29,11 @@ VERDICT_LABELS = {
 GROUP_COLOURS = {"participants": "#1f6feb", "matched comparison": "#8b949e", "comparison": "#8b949e",
                  "everyone else": "#8b949e"}
 SCALE_LABEL = "Mean score (1–5)"
-_LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.2), hovermode="x unified",
-               template="plotly_white")
+PALETTE = ("#1f6feb", "#8b949e", "#d18b00", "#1a7f37", "#8250df", "#c62828", "#0598bc", "#bf3989")
+# Set once as the default: passing template= re-validates the whole template on every figure
+# (~0.1 s each), which made the ten-chart Claims page spend seconds on layout alone.
+pio.templates.default = "plotly_white"
+_LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.2), hovermode="x unified")
 
 
 def pretty(name: str) -> str:
@@ -37,21 +42,47 @@ def pretty(name: str) -> str:
 
 def trend(df: pd.DataFrame, x: str = "opened", y: str = "mean", colour: str | None = "group",
           title: str = "", y_label: str = SCALE_LABEL, facet: str | None = None) -> go.Figure:
-    """Lines with markers and 95% CI error bars, one per `colour` value."""
-    data = df.dropna(subset=[y]).copy()
-    kwargs = {}
-    if {"ci_low", "ci_high"} <= set(data.columns):
-        data["_up"] = data["ci_high"] - data[y]
-        data["_down"] = data[y] - data["ci_low"]
-        kwargs = dict(error_y="_up", error_y_minus="_down")
-    hover = [c for c in ("survey", "n") if c in data.columns]
-    fig = px.line(data, x=x, y=y, color=colour, markers=True, facet_col=facet, facet_col_wrap=4 if facet else 0,
-                  color_discrete_map=GROUP_COLOURS, hover_data=hover,
-                  labels={y: y_label, x: "Survey wave" if x == "opened" else pretty(x),
-                          colour or "": pretty(colour or "")}, **kwargs)
-    fig.update_layout(title=title, **_LAYOUT)
+    """Lines with markers and 95% CI error bars, one per `colour` value (small multiples by `facet`).
+
+    Built from graph_objects rather than plotly.express, which costs ~0.15 s per figure.
+    """
+    data = df.dropna(subset=[y])
+    panels = list(dict.fromkeys(data[facet])) if facet else [None]
+    cols = min(4, len(panels)) or 1
+    rows = -(-len(panels) // cols)
     if facet:
-        fig.for_each_annotation(lambda a: a.update(text=pretty(a.text.split("=")[-1])))
+        fig = make_subplots(rows=rows, cols=cols, shared_xaxes=True, shared_yaxes=True,
+                            subplot_titles=[pretty(p) for p in panels], vertical_spacing=0.12)
+    else:
+        fig = go.Figure()
+    series = list(dict.fromkeys(data[colour])) if colour else [None]
+    for i, panel in enumerate(panels):
+        part = data[data[facet] == panel] if facet else data
+        for j, name in enumerate(series):
+            line = part[part[colour] == name] if colour else part
+            if line.empty:
+                continue
+            err = None
+            if {"ci_low", "ci_high"} <= set(line.columns):
+                err = dict(type="data", symmetric=False, array=(line["ci_high"] - line[y]).tolist(),
+                           arrayminus=(line[y] - line["ci_low"]).tolist(), thickness=1.2, width=4)
+            colour_of = GROUP_COLOURS.get(str(name)) or PALETTE[j % len(PALETTE)]
+            n = line["n"].tolist() if "n" in line else [None] * len(line)
+            trace = go.Scatter(x=line[x].tolist(), y=line[y].tolist(), mode="lines+markers",
+                               name=pretty(name) if name is not None else y_label, legendgroup=str(name),
+                               showlegend=i == 0 and name is not None, error_y=err,
+                               line=dict(color=colour_of, width=2), marker=dict(color=colour_of, size=7),
+                               customdata=n, hovertemplate="%{y:.2f} (n=%{customdata})")
+            if facet:
+                fig.add_trace(trace, row=i // cols + 1, col=i % cols + 1)
+            else:
+                fig.add_trace(trace)
+    fig.update_layout(title=title or None, height=260 * rows + 120 if facet else 420,
+                      legend=dict(orientation="h", y=-0.15, title=pretty(colour) if colour else None),
+                      margin=dict(l=10, r=10, t=40, b=10), hovermode="x unified")
+    fig.update_yaxes(title_text=y_label, row=None if not facet else 1, col=None if not facet else 1)
+    if not facet:
+        fig.update_xaxes(title_text="Survey wave" if x == "opened" else pretty(x))
     return fig
 
 
