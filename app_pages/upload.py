@@ -13,10 +13,12 @@ from analytics.importing import (TEMPLATE_KINDS, ImportFailed, blank_template, c
                                  import_history, mapping_from_editor, preview, undo_import)
 from analytics.importing.formats import KINDS
 from analytics.importing.reading import max_upload_mb
-from analytics.importing.uploads import describe_size, editor_table, report_frames, save_upload
+from analytics.importing.uploads import describe_size, discard_upload, editor_table, report_frames, save_upload
 from analytics.vocab import CONSTRUCTS
+from ui import auth
 from ui.state import get_db
 
+auth.require_role("analyst")  # app.py registers this page for analysts only; checked again here
 db = get_db()
 st.title("Upload data")
 st.caption("Rosters, mentoring pairs, session logs, metrics and survey exports (Qualtrics, SurveyMonkey, "
@@ -50,6 +52,8 @@ staged = st.session_state.get("upload_staged")
 if uploaded is not None:
     key = getattr(uploaded, "file_id", None) or uploaded.name
     if staged is None or staged.get("key") != key:
+        if staged is not None and staged.get("key") is not None:
+            discard_upload(staged["path"])
         try:
             path = save_upload(uploaded, uploaded.name)
             with st.spinner("Reading the file…"):
@@ -60,6 +64,7 @@ if uploaded is not None:
             st.error(str(exc), icon=":material/error:")
         st.session_state["upload_staged"] = staged
 elif staged is not None and staged.get("key") is not None:
+    discard_upload(staged["path"])
     staged = st.session_state["upload_staged"] = None
 
 if staged is not None:
@@ -98,6 +103,13 @@ if staged is not None:
                 "reverse": st.column_config.CheckboxColumn("reverse-coded"),
             })
         mapping = mapping_from_editor(edited)
+        advanced = st.text_area(
+            "Mapping JSON (optional; replaces the table above)", key="mapping_json", height=100,
+            placeholder='{"Q3_2": {"construct": "agility", "scale": [1, 4], "labels": {"Never": 1, "Always": 4}}}',
+            help="For scales that are not agreement: give \"scale\" and a \"labels\" table per item. "
+                 "Keys are question texts or column ids.")
+        if advanced.strip():
+            mapping = advanced
 
     st.subheader("3 · Check and import")
     b1, b2 = st.columns(2)

@@ -124,7 +124,7 @@ def test_reimport_same_file_changes_nothing(db):
     first = import_file(db, EXPORTS / "qualtrics_pulse.csv")
     before = snapshot(db)
     again = import_file(db, EXPORTS / "qualtrics_pulse.csv", survey="another-name")
-    assert again["duplicate_of"] == first["import_id"] and again["import_id"] is None
+    assert again["duplicate"] and again["duplicate_of"] == first["import_id"] and again["import_id"] is None
     assert snapshot(db) == before
     # through the CLI: exit 0, reported as a duplicate
     db.close()

@@ -103,3 +103,30 @@ def test_page_staged_bad_file_reports_and_writes_nothing(page_db, tmp_path):
     assert any("unknown employee_id 'E404'" in e for e in _texts(at.error))
     with Database(page_db) as db:
         assert db.table_counts() == before
+
+
+def test_page_advanced_mapping_json(page_db):
+    at = _app(_stage(page_db, "surveymonkey_mentoring.csv"))
+    at.text_area(key="mapping_json").input(
+        '{"How often do you try new tools at work?": {"construct": "agility", "scale": [1, 4], '
+        '"labels": {"Never": 1, "Rarely": 2, "Sometimes": 3, "Often": 4, "Always": 4}}}')
+    at.button(key="import").click().run()
+    assert not at.exception
+    with Database(page_db) as db:
+        # Often 4 + Always 4 + Never 1 + Rarely 2 = 11 / 4 (only the mapped item is imported)
+        assert db.query("SELECT avg(value), count(DISTINCT item) FROM responses").first() == (2.75, 1)
+
+
+def test_save_upload_copies_and_enforces_the_limit(tmp_path, monkeypatch):
+    import io
+
+    from analytics.errors import TwowayError
+    from analytics.importing.uploads import discard_upload, save_upload
+
+    path = save_upload(io.BytesIO(b"a,b\n1,2\n"), "../../etc/passwd x.csv", dest_dir=tmp_path)
+    assert path.read_bytes() == b"a,b\n1,2\n" and path.parent.parent == tmp_path and path.name == "passwd x.csv"
+    monkeypatch.setenv("TWOWAY_MAX_UPLOAD_MB", "0.000001")
+    with pytest.raises(TwowayError, match="over the"):
+        save_upload(io.BytesIO(b"x" * 100), "big.csv", dest_dir=tmp_path)
+    assert len(list(tmp_path.iterdir())) == 1  # the partial copy was removed
+    discard_upload(path)

@@ -128,6 +128,7 @@ def import_file(db: Database, path: str | Path, *, kind: str | None = None, surv
                                        progress=progress, _import_id=import_id, _table=table)
     given_mapping: dict[str, ItemSpec] | None = report.pop("_mapping", None)
     if previous is not None:
+        report["duplicate"] = True
         report["duplicate_of"] = previous["import_id"]
         report["warnings"].insert(0, f"this file was already imported as #{previous['import_id']} "
                                      f"({previous['file_name']}); nothing changed")

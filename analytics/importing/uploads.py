@@ -48,7 +48,7 @@ def save_upload(fileobj: BinaryIO, file_name: str, dest_dir: Path | None = None)
 def discard_upload(path: Path) -> None:
     """Remove a temporary upload (and its private folder)."""
     path = Path(path)
-    if path.parent.parent == UPLOAD_DIR or path.parent.name.startswith("up-"):
+    if path.parent.name.startswith("up-"):  # only folders save_upload made
         shutil.rmtree(path.parent, ignore_errors=True)
 
 
