@@ -54,14 +54,19 @@ if uploaded is not None:
     if staged is None or staged.get("key") != key:
         if staged is not None and staged.get("key") is not None:
             discard_upload(staged["path"])
+        path = None
+        bar = st.progress(0.0, text="Reading the file…")
         try:
             path = save_upload(uploaded, uploaded.name)
-            with st.spinner("Reading the file…"):
-                staged = {"key": key, "path": path, "name": uploaded.name,
-                          "preview": preview(db, path, file_name=uploaded.name)}
+            staged = {"key": key, "path": path, "name": uploaded.name,
+                      "preview": preview(db, path, file_name=uploaded.name,
+                                         progress=lambda f, m: bar.progress(min(f / 0.6, 1.0), text=m))}
         except TwowayError as exc:
             staged = None
+            if path is not None:
+                discard_upload(path)
             st.error(str(exc), icon=":material/error:")
+        bar.empty()
         st.session_state["upload_staged"] = staged
 elif staged is not None and staged.get("key") is not None:
     discard_upload(staged["path"])
