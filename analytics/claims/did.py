@@ -29,6 +29,8 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 
+from analytics.claims._threads import single_threaded
+
 Z = stats.norm.ppf(0.975)
 
 
@@ -53,6 +55,7 @@ def timing_group(start, wave_dates) -> np.ndarray:
 COVARIATES = ("department", "level", "generation", "tenure_band")
 
 
+@single_threaded
 def propensity_weights(units: pd.DataFrame, treated_col: str = "participant", max_p: float = 0.95,
                        covariates=COVARIATES) -> np.ndarray:
     """ATT weights: 1 for participants, p/(1−p) for everyone else (p from a logit on covariates).
@@ -120,6 +123,7 @@ def _combo(b, v, a):
     return est, se, est - Z * se, est + Z * se, p
 
 
+@single_threaded
 def staggered_did(panel: pd.DataFrame, units: pd.DataFrame, n_periods: int, min_group: int = 5,
                   collapse_post: bool = False) -> dict:
     """Staggered DiD of `panel` (unit, t, y) for the treated units in `units`.

@@ -18,6 +18,7 @@ import pandas as pd
 from scipy import stats
 
 from analytics.claims import did, within
+from analytics.claims._threads import single_blas_thread
 from analytics.claims.definitions import CLAIMS, CLAIMS_BY_ID, Claim
 from analytics.claims.sentences import method_text, sentence
 from analytics.claims.verdict import equivalence_p, holm, mde, verdict
@@ -282,11 +283,12 @@ def _run(db, filters: Filters, min_group: int, sesoi: float):
             return _CACHE[key]
     data = _load(db, filters)
     rows, parts = [], {}
-    for claim in CLAIMS:
-        row, part = _analyse(data, claim, min_group)
-        rows.append(row)
-        parts[claim.id] = part
-    card = _finish(rows, sesoi, min_group, filters.method == "weighted")
+    with single_blas_thread():
+        for claim in CLAIMS:
+            row, part = _analyse(data, claim, min_group)
+            rows.append(row)
+            parts[claim.id] = part
+        card = _finish(rows, sesoi, min_group, filters.method == "weighted")
     value = (data, card, parts)
     with _CACHE_LOCK:
         _CACHE[key] = value

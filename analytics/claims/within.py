@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 import statsmodels.formula.api as smf
 
+from analytics.claims._threads import single_threaded
+
 
 def person_gains(panel: pd.DataFrame, units: pd.DataFrame, n_periods: int) -> pd.DataFrame:
     """Per treated person: unit, g, baseline (mean before g), post (mean from g on), gain."""
@@ -29,6 +31,7 @@ def person_gains(panel: pd.DataFrame, units: pd.DataFrame, n_periods: int) -> pd
     return m[["unit", "g", "baseline", "post", "gain"]]
 
 
+@single_threaded
 def gain_regression(df: pd.DataFrame, predictor: str = "x") -> dict:
     """OLS gain ~ predictor + baseline (+ start group dummies), HC3 errors.
 
