@@ -233,8 +233,9 @@ def _within_claim(data: _Data, claim: Claim, min_group: int) -> tuple[dict, dict
     res = within.gain_regression(d, claim.predictor)
     need = max(min_group, 10)
     if res["n"] < need or not np.isfinite(res["estimate"]):
-        return _row_nan(claim, f"fewer than {need} participants with before and after scores and a "
-                               f"{claim.predictor_label}", n_treated=res["n"] if res["n"] >= min_group else 0), \
+        reason = (f"the {claim.predictor_label} does not vary in this selection" if res["n"] >= need else
+                  f"fewer than {need} participants with before and after scores and a {claim.predictor_label}")
+        return _row_nan(claim, reason, n_treated=res["n"] if res["n"] >= min_group else 0), \
             {"gains": gains, "pop": pop, "res": res}
     row = _row_nan(claim, "")
     row.update(estimate=res["estimate"], ci_low=res["ci_low"], ci_high=res["ci_high"], se=res["se"],

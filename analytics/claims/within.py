@@ -51,7 +51,7 @@ def gain_regression(df: pd.DataFrame, predictor: str = "x") -> dict:
     d = df.dropna(subset=["gain", predictor, "baseline"]).copy()
     nan = {"estimate": np.nan, "se": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p_value": np.nan,
            "n": int(len(d)), "effect_size": np.nan, "es_ci_low": np.nan, "es_ci_high": np.nan, "es_se": np.nan}
-    if len(d) < 5 or d[predictor].std() == 0 or not np.isfinite(d[predictor].std()):
+    if len(d) < 5 or d[predictor].nunique() < 2:
         return nan
     d = d.rename(columns={predictor: "x_"})
     formula = "gain ~ x_ + baseline" + (" + C(g)" if d["g"].nunique() > 1 else "")

@@ -1,0 +1,191 @@
+"""The claims engine end to end: the public API contract, filters, privacy, the CLI and the demo's truth."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from analytics.claims import CLAIMS, claim_detail, reliability, scorecard
+from analytics.cli import cli
+from analytics.demo import PLANTED
+from analytics.filters import Filters
+from analytics.store import Database
+
+CONTRACT = ["id", "title", "verdict", "estimate", "ci_low", "ci_high", "p_value", "p_adjusted", "n", "n_treated",
+            "n_comparison", "effect_size", "es_ci_low", "es_ci_high", "mde", "sentence", "method", "outcome"]
+VERDICTS = {"supported", "contradicted", "no_effect", "inconclusive", "insufficient_data"}
+
+
+@pytest.fixture(scope="module")
+def small(demo_path):
+    db = Database(demo_path)
+    yield db
+    db.close()
+
+
+@pytest.fixture(scope="module")
+def full(full_demo_path):
+    db = Database(full_demo_path)
+    yield db
+    db.close()
+
+
+def test_scorecard_on_the_demo_gets_every_planted_truth(full):
+    card = scorecard(full)
+    got = dict(zip(card["id"], card["verdict"]))
+    assert got == PLANTED, card[["id", "verdict", "effect_size", "es_ci_low", "es_ci_high", "p_adjusted"]]
+
+
+def test_scorecard_contract(small):
+    card = scorecard(small)
+    assert list(card["id"]) == [c.id for c in CLAIMS]
+    assert set(CONTRACT) <= set(card.columns)
+    assert set(card["verdict"]) <= VERDICTS
+    ok = card["verdict"] != "insufficient_data"
+    assert (card.loc[ok, "ci_low"] <= card.loc[ok, "estimate"]).all()
+    assert (card.loc[ok, "estimate"] <= card.loc[ok, "ci_high"]).all()
+    assert (card["n"] >= card["n_treated"]).all()
+    assert card["sentence"].str.len().gt(20).all()
+    # Holm by hand (step-down): sort p ascending, multiply the i-th smallest by (m - i), running max, cap 1
+    p = card["p_value"].to_numpy(float)
+    valid = np.flatnonzero(~np.isnan(p))
+    order = valid[np.argsort(p[valid])]
+    m, running, ref = len(order), 0.0, {}
+    for i, j in enumerate(order):
+        running = max(running, min(1.0, (m - i) * p[j]))
+        ref[j] = running
+    for j, v in ref.items():
+        assert card["p_adjusted"].iloc[j] == pytest.approx(v)
+
+
+def test_min_group_above_every_group_gives_insufficient_data(small):
+    card = scorecard(small, min_group=100_000)
+    assert set(card["verdict"]) == {"insufficient_data"}
+    assert card["estimate"].isna().all() and card["p_adjusted"].isna().all()
+    assert card["sentence"].str.startswith("Not enough data").all()
+
+
+def test_min_group_from_environment(small, monkeypatch):
+    monkeypatch.setenv("TWOWAY_MIN_GROUP_SIZE", "100000")
+    assert set(scorecard(small)["verdict"]) == {"insufficient_data"}
+
+
+def test_filters_change_the_analysis(small):
+    everyone = scorecard(small).set_index("id")
+    sales = scorecard(small, Filters(department=("Engineering",))).set_index("id")
+    assert sales.loc["engagement", "n"] < everyone.loc["engagement", "n"]
+    early = scorecard(small, Filters(date_to=dt.date(2025, 5, 1))).set_index("id")
+    # with two waves only cohort 2025-A (first post wave in April) can be analysed
+    assert early.loc["engagement", "n_treated"] < everyone.loc["engagement", "n_treated"]
+    cohort = claim_detail(small, "engagement", Filters(cohort=("2025-B",)))["cohorts"]
+    assert list(cohort["cohort"]) == ["2025-B"]
+    unweighted = scorecard(small, Filters(method="unweighted")).set_index("id")
+    assert unweighted.loc["engagement", "estimate"] != everyone.loc["engagement", "estimate"]
+
+
+def test_claim_detail_contract_and_privacy(full):
+    mg = 5
+    for claim in CLAIMS:
+        d = claim_detail(full, claim.id, min_group=mg)
+        assert d["row"]["id"] == claim.id
+        t = d["trends"]
+        assert list(t.columns)[:7] == ["wave", "wave_date", "group", "mean", "ci_low", "ci_high", "n"]
+        assert (t["n"] >= mg).all() and set(t["group"]) <= {"participants", "comparison"}
+        for key in ("balance", "naive", "cohorts"):
+            assert isinstance(d[key], pd.DataFrame)
+        if claim.design == "did":
+            assert {"n_treated", "n_comparison"} <= set(d["cohorts"].columns)
+            assert (d["cohorts"]["n_treated"] >= mg).all()
+            assert d["cohorts"]["weight"].sum() == pytest.approx(1.0)
+            assert set(d["naive"]["comparison"]) == {"participants vs others after", "participants before vs after"}
+            assert d["naive"]["label"].str.startswith("biased").all()
+            assert d["pretrend"]["n_waves"] == 3 and 0 <= d["pretrend"]["p_value"] <= 1
+    bal = claim_detail(full, "engagement")["balance"].set_index("variable")
+    demog = bal[~bal.index.str.startswith("baseline")]
+    assert demog["smd_weighted"].abs().max() < 0.1          # weighting balances the covariates …
+    assert demog["smd_raw"].abs().max() > 0.2
+    assert bal.loc["baseline engagement", "smd_weighted"] > 0.1  # … but not the self-selected baseline
+    b = claim_detail(full, "belonging")
+    assert {"generation", "estimate", "ci_low", "ci_high"} <= set(b["by_generation"].columns)
+    assert (b["by_generation"]["n_treated"] >= 5).all()
+    m = claim_detail(full, "productivity")["metrics"]
+    assert set(m["metric"]) == {"tasks_completed", "cycle_time_days"}
+    assert not m.set_index("metric").loc["cycle_time_days", "higher_is_better"]
+    w = claim_detail(full, "dose_response")["within"]
+    assert {"number of sessions", "hours of mentoring"} == set(w["predictor"])
+
+
+def test_naive_contrasts_are_biased_on_the_demo(full):
+    # the demo plants no productivity effect; both naive contrasts nonetheless come out positive
+    nv = claim_detail(full, "productivity")["naive"].set_index("comparison")
+    assert (nv["estimate"] > 0).all() and (nv["p_value"] < 0.05).all()
+    assert scorecard(full).set_index("id").loc["productivity", "verdict"] == "no_effect"
+
+
+def test_reliability(full):
+    r = reliability(full)
+    assert list(r.columns)[:5] == ["construct", "n_items", "n", "alpha", "flag"]
+    assert set(r["construct"]) >= {"engagement", "leadership"}
+    assert r["alpha"].between(0, 1).all() and (r["n_items"] == 3).all()
+    assert (r["flag"] == (r["alpha"] < 0.6)).all()
+
+
+def test_unknown_claim_is_an_error(small):
+    with pytest.raises(ValueError, match="unknown claim"):
+        claim_detail(small, "nope")
+
+
+def test_anonymous_survey_gives_insufficient_data(tmp_path):
+    db = Database(tmp_path / "anon.duckdb")
+    db.insert_df("employees", pd.DataFrame({"employee_id": ["a", "b"], "department": "X"}))
+    db.insert_df("pairs", pd.DataFrame({"pair_id": ["p"], "mentor_id": ["a"], "mentee_id": ["b"],
+                                        "cohort": ["c"], "start_date": [dt.date(2025, 2, 1)]}))
+    db.insert_df("waves", pd.DataFrame({"survey": ["s1", "s2"], "opened": [dt.date(2025, 1, 1), dt.date(2025, 4, 1)]}))
+    db.insert_df("items", pd.DataFrame({"survey": ["s1", "s2"], "item": "e1", "construct": "engagement",
+                                        "scale_min": 1.0, "scale_max": 5.0, "reverse": False}))
+    db.insert_df("responses", pd.DataFrame({"survey": ["s1"] * 10 + ["s2"] * 10,
+                                            "respondent": [f"r{i}" for i in range(20)], "item": "e1",
+                                            "value": [3.0, 4.0] * 10}))
+    card = scorecard(db)
+    assert set(card["verdict"]) == {"insufficient_data"}
+    assert "anonymous" in card.set_index("id").loc["engagement", "reason"]
+    db.close()
+
+
+# -- CLI ----------------------------------------------------------------------------------------
+def test_cli_json(demo_path):
+    result = CliRunner().invoke(cli, ["claims", "--db", str(demo_path), "--json"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    assert [r["id"] for r in rows] == [c.id for c in CLAIMS]
+    for r in rows:
+        assert {"id", "verdict", "estimate", "ci_low", "ci_high", "p_value", "p_adjusted", "n"} <= set(r)
+        assert r["verdict"] in VERDICTS
+        assert r["estimate"] is None or math.isfinite(r["estimate"])
+
+
+def test_cli_text_and_filters(demo_path):
+    result = CliRunner().invoke(cli, ["claims", "--db", str(demo_path), "--where", "department=Sales"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0
+    assert "Department: Sales" in result.output and "engagement" in result.output
+
+
+@pytest.mark.parametrize("where", ["department=Nope", "colour=red", "nonsense"])
+def test_cli_bad_filter_is_one_line_error(demo_path, where):
+    result = CliRunner().invoke(cli, ["claims", "--db", str(demo_path), "--where", where])
+    assert result.exit_code != 0
+    lines = [ln for ln in result.output.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("Error:"), result.output
+    assert "Traceback" not in result.output
+
+
+def test_cli_missing_database(tmp_path):
+    result = CliRunner().invoke(cli, ["claims", "--db", str(tmp_path / "none.duckdb")])
+    assert result.exit_code != 0 and "does not exist" in result.output
