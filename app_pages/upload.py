@@ -12,6 +12,7 @@ from analytics.errors import TwowayError
 from analytics.importing import (TEMPLATE_KINDS, ImportFailed, blank_template, check_file, import_file,
                                  import_history, mapping_from_editor, preview, undo_import)
 from analytics.importing.formats import KINDS
+from analytics.importing.mapping import mapping_from_text
 from analytics.importing.reading import max_upload_mb
 from analytics.importing.uploads import describe_size, discard_upload, editor_table, report_frames, save_upload
 from analytics.vocab import CONSTRUCTS
@@ -114,7 +115,11 @@ if staged is not None:
             help="For scales that are not agreement: give \"scale\" and a \"labels\" table per item. "
                  "Keys are question texts or column ids.")
         if advanced.strip():
-            mapping = advanced
+            try:
+                mapping = mapping_from_text(advanced)
+            except TwowayError as exc:
+                st.error(f"Mapping JSON: {exc}")
+                st.stop()
 
     st.subheader("3 · Check and import")
     b1, b2 = st.columns(2)

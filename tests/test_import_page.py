@@ -130,3 +130,12 @@ def test_save_upload_copies_and_enforces_the_limit(tmp_path, monkeypatch):
         save_upload(io.BytesIO(b"x" * 100), "big.csv", dest_dir=tmp_path)
     assert len(list(tmp_path.iterdir())) == 1  # the partial copy was removed
     discard_upload(path)
+
+
+def test_page_mapping_json_is_never_read_as_a_path(page_db):
+    at = _app(_stage(page_db, "survey_wide.csv"))
+    at.text_area(key="mapping_json").input("/etc/passwd").run()
+    assert not at.exception
+    assert any("must be a JSON object" in e for e in _texts(at.error))
+    with Database(page_db) as db:
+        assert db.query("SELECT count(*) FROM responses").scalar() == 0

@@ -35,6 +35,18 @@ class ItemSpec:
         return out
 
 
+def mapping_from_text(text: str) -> dict:
+    """An inline JSON mapping typed on the page: parsed and validated, never read as a path.
+
+    >>> mapping_from_text('{"Q1": "engagement"}')
+    {'Q1': 'engagement'}
+    """
+    if not text.lstrip().startswith("{"):
+        raise TwowayError("the mapping must be a JSON object such as {\"Q1\": \"engagement\"}")
+    load_mapping(text)  # validates
+    return json.loads(text)
+
+
 def load_mapping(source: str | dict | None) -> dict[str, ItemSpec] | None:
     """Parse a mapping given as a dict, a JSON string, or a path to a JSON file.
 
