@@ -176,7 +176,8 @@ class Filters:
         return " AND ".join(clauses), params
 
 
-IGNORED_KEYS = frozenset({"page", "embed", "embed_options"})
+#: Page-level parameters that are not filters (kept in links, never used in SQL).
+IGNORED_KEYS = frozenset({"page", "embed", "embed_options", "claim"})
 
 
 def _bad():

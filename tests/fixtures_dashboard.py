@@ -40,10 +40,9 @@ def open_app(params: dict | None = None, page: str | None = None, **setup) -> Ap
         at.query_params[k] = v
     for k, v in setup.items():
         setattr(at, k, v)
-    at.run()
-    if page and page != "app_pages/overview.py":
-        at.switch_page(page).run()
-    return at
+    if page:  # url_path == file name, so the page resolves before the first run: one run, like a link
+        at.switch_page(page)
+    return at.run()
 
 
 def raw_scalar(path: Path, sql: str, params=()):

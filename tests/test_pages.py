@@ -24,9 +24,10 @@ def test_every_page_renders_with_and_without_filters(app_env, page, params):
 
 
 def test_overview_figures_come_from_the_data_for_the_filtered_people(app_env):
-    at = open_app({"department": "Sales"})
-    employees = raw_scalar(app_env, "SELECT count(*) FROM employees WHERE department = ?", ["Sales"])
-    participants = raw_scalar(app_env, """SELECT count(*) FROM employees WHERE department = 'Sales' AND employee_id IN
+    at = open_app(FILTERED)
+    where = "department IN ('Engineering', 'Sales') AND generation = 'Millennial'"
+    employees = raw_scalar(app_env, f"SELECT count(*) FROM employees WHERE {where}")
+    participants = raw_scalar(app_env, f"""SELECT count(*) FROM employees WHERE {where} AND employee_id IN
         (SELECT mentor_id FROM pairs UNION SELECT mentee_id FROM pairs)""")
     shown = shown_numbers(at)
     assert shown["Employees"] == f"{employees:,}"
@@ -34,7 +35,7 @@ def test_overview_figures_come_from_the_data_for_the_filtered_people(app_env):
 
 
 def test_changing_a_filter_updates_the_url_and_a_new_session_reproduces_the_view(app_env):
-    at = open_app()
+    at = open_app({}, "app_pages/activity.py")
     before = shown_numbers(at)
     at.multiselect(key="flt_location").select("Berlin").select("London").run()
     at.multiselect(key="flt_level").select("Associate").run()
@@ -47,7 +48,7 @@ def test_changing_a_filter_updates_the_url_and_a_new_session_reproduces_the_view
     after = shown_numbers(at)
     assert after != before
 
-    again = open_app(url)
+    again = open_app(url, "app_pages/activity.py")
     assert widget_values(again) == widget_values(at)
     assert again.select_slider(key="flt_waves").value == at.select_slider(key="flt_waves").value
     assert shown_numbers(again) == after
@@ -63,7 +64,7 @@ def test_the_same_link_opens_the_same_page_with_the_same_numbers(app_env):
 
 
 def test_filters_survive_a_page_switch(app_env):
-    at = open_app({"department": "Sales"})
+    at = open_app({"department": "Sales"}, "app_pages/productivity.py")
     at.switch_page("app_pages/engagement.py").run()
     assert widget_values(at)["department"] == ["Sales"]
     assert at.query_params["department"] == "Sales"
@@ -80,7 +81,7 @@ HOSTILE = {
 }
 
 
-@pytest.mark.parametrize("page", ["app_pages/overview.py", "app_pages/engagement.py", "app_pages/data.py"])
+@pytest.mark.parametrize("page", ["app_pages/activity.py", "app_pages/engagement.py", "app_pages/data.py"])
 def test_hostile_parameters_are_ignored_with_a_notice(app_env, page):
     at = open_app(HOSTILE, page)
     assert not at.exception, at.exception
@@ -93,7 +94,7 @@ def test_hostile_parameters_are_ignored_with_a_notice(app_env, page):
 
 
 def test_a_date_range_without_waves_is_ignored_with_a_notice(app_env):
-    at = open_app({"date_from": "2030-01-01"})
+    at = open_app({"date_from": "2030-01-01"}, "app_pages/activity.py")
     assert any("no survey wave" in w.value for w in at.warning)
     assert "date_from" not in at.query_params
 
@@ -121,12 +122,12 @@ def test_raising_the_threshold_hides_groups_and_says_why(app_env, monkeypatch):
 
 
 def test_local_mode_says_so(app_env):
-    at = open_app()
+    at = open_app({}, "app_pages/data.py")
     assert any("Single-user local mode" in c.value for c in at.sidebar.caption)
 
 
 def test_copy_link_shows_the_query_string(app_env):
-    at = open_app({"generation": ["Gen X", "Gen Z"]})
+    at = open_app({"generation": ["Gen X", "Gen Z"]}, "app_pages/engagement.py")
     code = at.sidebar.code[0].value
     assert code.endswith("?generation=Gen+X&generation=Gen+Z")
 
@@ -167,3 +168,15 @@ def test_an_unknown_account_gets_no_access(app_env, roles_file):
     at = open_app(secrets=AUTH, user={"is_logged_in": True, "email": "eve@elsewhere.com"})
     assert at.error and "no access" in at.error[0].value
     assert not at.metric
+
+
+def test_a_link_can_open_one_claim_with_its_evidence(app_env):
+    at = open_app({"claim": "engagement"}, "app_pages/claims.py")
+    assert not at.exception, at.exception
+    assert not at.warning  # 'claim' is a page parameter, not an unknown filter
+    titles = [s.value for s in at.subheader]
+    assert "It raises engagement: before and after" in titles
+    assert "Is the comparison group comparable?" in titles
+    assert not any("leadership for the better: before" in t for t in titles)  # closed claims stay light
+    assert any("Naive comparisons" in m.value for m in at.markdown)
+    assert at.query_params["claim"] == "engagement"

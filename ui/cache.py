@@ -7,6 +7,9 @@ Only names in `VIEWS` can be called, so a page cannot reach anything else by acc
 
 from __future__ import annotations
 
+import os
+import sys
+import time
 from typing import Any, Callable
 
 import streamlit as st
@@ -55,7 +58,11 @@ def view(name: str, filters: Filters, **kwargs) -> Any:
     """The named analytics view for these filters, from the cache when possible."""
     if name not in VIEWS:
         raise ValueError(f"unknown view {name!r}")
-    return _run(name, data_version(), filters.key(), privacy.min_group_size(), tuple(sorted(kwargs.items())))
+    started = time.perf_counter()
+    out = _run(name, data_version(), filters.key(), privacy.min_group_size(), tuple(sorted(kwargs.items())))
+    if os.environ.get("TWOWAY_TIMING"):
+        print(f"[timing] {name} {kwargs or ''} {time.perf_counter() - started:.3f}s", file=sys.stderr)
+    return out
 
 
 def min_group() -> int:

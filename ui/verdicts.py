@@ -7,6 +7,8 @@ import math
 import pandas as pd
 import streamlit as st
 
+from ui import charts
+
 from analytics.report import Section
 from ui.charts import VERDICT_COLOURS, VERDICT_LABELS
 from ui.exports import ViewReport
@@ -63,3 +65,59 @@ def pretrend_text(pretrend: dict) -> str:
             f"(95% CI {number(lo)} to {number(hi)}, p = {p_text(p)}); "
             + ("no sign that the groups were already drifting apart." if p is not None and p >= 0.05
                else "the groups were already drifting apart, so read the estimate with care."))
+
+
+def focused_claim(card: pd.DataFrame) -> str | None:
+    """The claim a link asks to open (``?claim=<id>``), if it is one of ours."""
+    wanted = st.query_params.get("claim")
+    return wanted if wanted in set(card["id"]) else None
+
+
+def claim_summary(row, report: ViewReport) -> None:
+    """Verdict, the sentence, the numbers and the method: cheap, always drawn."""
+    badge(row.verdict)
+    st.write(row.sentence)
+    cols = st.columns(4)
+    cols[0].metric("Estimate", number(row.estimate), help=f"In score units; outcome: {row.outcome}")
+    cols[0].caption(f"95% CI {number(row.ci_low)} to {number(row.ci_high)}")
+    cols[1].metric("Effect size (SD)", number(row.effect_size))
+    cols[1].caption(f"95% CI {number(row.es_ci_low)} to {number(row.es_ci_high)}")
+    cols[2].metric("p (Holm-adjusted)", p_text(row.p_adjusted))
+    cols[2].caption(f"unadjusted p {p_text(row.p_value)}")
+    cols[3].metric("People", number(row.n, "{:,.0f}"))
+    cols[3].caption(f"{number(row.n_treated, '{:,.0f}')} participants · "
+                    f"{number(row.n_comparison, '{:,.0f}')} comparison")
+    st.markdown(f"**How this was tested.** {row.method}")
+    report.note(f"{row.title} — {label(row.verdict)}", f"{row.sentence} {row.method}")
+
+
+def claim_evidence(row, detail: dict, report: ViewReport) -> None:
+    """Both groups over time, pre-trends, balance, the biased naive comparisons (greyed), extras."""
+    trends = detail.get("trends")
+    if isinstance(trends, pd.DataFrame) and not trends.empty:
+        report.chart(f"{row.title}: before and after",
+                     charts.trend(trends.rename(columns={"wave_date": "opened", "wave": "survey"})),
+                     trends, key=f"trend-{row.id}",
+                     text="Mean outcome per survey wave for both groups, with 95% confidence intervals.")
+    if detail.get("pretrend"):
+        st.caption(pretrend_text(detail["pretrend"]))
+    within = detail.get("within")
+    if isinstance(within, pd.DataFrame) and not within.empty:
+        report.table(f"{row.title}: within the programme", within, key=f"within-{row.id}")
+    balance = detail.get("balance")
+    if isinstance(balance, pd.DataFrame) and not balance.empty:
+        report.table("Is the comparison group comparable?", balance, key=f"balance-{row.id}",
+                     text="Share or mean of each background variable; standardised mean differences (SMD) "
+                          "below 0.1 mean the groups are alike.")
+    naive = detail.get("naive")
+    if isinstance(naive, pd.DataFrame) and not naive.empty:
+        st.markdown(":gray[**Naive comparisons — biased, shown for context only.** People chose to join, "
+                    "so simple before/after or participant/non-participant differences mix the programme's "
+                    "effect with who signed up and with change everyone saw.]")
+        st.dataframe(naive.style.set_properties(**{"color": "#8b949e"}), hide_index=True, width="stretch")
+        report.download(naive, f"{row.id} naive comparisons", key=f"csv-naive-{row.id}")
+    for name, title in (("cohorts", "By cohort"), ("by_generation", "By generation"),
+                        ("generation_gap", "Generation gap"), ("metrics", "Objective metrics")):
+        extra = detail.get(name)
+        if isinstance(extra, pd.DataFrame) and not extra.empty:
+            report.table(f"{row.title}: {title.lower()}", extra, key=f"{name}-{row.id}")
