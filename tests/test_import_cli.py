@@ -52,7 +52,7 @@ def test_real_exports(case, tmp_path):
             assert by_q[question]["mean"] == pytest.approx(mean, abs=tol)
             assert by_q[question]["n"] == case["item_n"][question]
         if extra:
-            assert rep["import_id"] is None and _count(db, "responses") == 0
+            assert rep["import_id"] is None and not db.exists()
         else:
             assert rep["import_id"] == 1
     # what was written agrees with the report
@@ -62,11 +62,6 @@ def test_real_exports(case, tmp_path):
                           "WHERE i.question = ?", [question]).first()
             assert got[0] == pytest.approx(mean, abs=tol) and got[1] == case["item_n"][question]
         assert d.query("SELECT count(DISTINCT respondent) FROM responses").scalar() == case["respondents"]
-
-
-def _count(path, table):
-    with Database(path) as d:
-        return d.query(f"SELECT count(*) FROM {table}").scalar()
 
 
 def test_cli_import_json_and_text(tmp_path):
@@ -104,6 +99,12 @@ def test_cli_bad_input_exit_status_and_message(tmp_path):
     assert res.returncode == 1 and json.loads(res.stdout)["errors"] == ["empty.csv is empty"]
     with Database(db) as d:
         assert snapshot(d) == before
+
+
+def test_dry_run_creates_no_database(tmp_path):
+    res = run("import", EXPORTS / "survey_wide.csv", "--db", tmp_path / "new.duckdb", "--dry-run", "--json")
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)["rows"] == 3 and not (tmp_path / "new.duckdb").exists()
 
 
 def test_dry_run_writes_nothing(tmp_path):

@@ -17,7 +17,13 @@ def run_import(file, db_path, *, kind, survey, mapping, id_column, dry_run, as_j
     """Run one import and print the report; exit 1 on bad input (the database unchanged)."""
     from pathlib import Path
 
+    import tempfile
+
     report = None
+    scratch = None
+    if dry_run and not Path(db_path).exists():  # a dry run creates no database file
+        scratch = tempfile.TemporaryDirectory(prefix="twoway-dry-")
+        db_path = Path(scratch.name) / "empty.duckdb"
     try:
         with Database(db_path) as db:
             report = import_file(db, file, kind=kind, survey=survey, mapping=mapping, id_column=id_column,
@@ -38,6 +44,9 @@ def run_import(file, db_path, *, kind, survey, mapping, id_column, dry_run, as_j
             click.echo(f"Error: {exc}", err=True)
             sys.exit(1)
         raise
+    finally:
+        if scratch is not None:
+            scratch.cleanup()
     if as_json:
         emit_json(_ordered(report))
         return
