@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 
-import numpy as np
 import pandas as pd
 
 FORMATS = (
@@ -37,7 +36,7 @@ def parse_datetimes(values: pd.Series) -> pd.Series:
     ok = iso.notna()
     out.loc[ok[ok].index] = iso[ok].astype("datetime64[us]")
     todo &= out.isna()
-    serial = todo & text.str.match(_SERIAL)
+    serial = todo & text.str.match(_SERIAL.pattern)
     if serial.any():
         days = text[serial].astype(float)
         good = days.between(20000, 80000)
@@ -65,4 +64,4 @@ def first_unparsed(values: pd.Series, parsed: pd.Series) -> object | None:
     return bad[bad].index[0] if bad.any() else None
 
 
-__all__ = ["parse_datetimes", "first_unparsed", "np"]
+__all__ = ["parse_datetimes", "first_unparsed"]
