@@ -180,3 +180,37 @@ def test_a_link_can_open_one_claim_with_its_evidence(app_env):
     assert not any("leadership for the better: before" in t for t in titles)  # closed claims stay light
     assert any("Naive comparisons" in m.value for m in at.markdown)
     assert at.query_params["claim"] == "engagement"
+
+
+@pytest.fixture(scope="module")
+def imported_org(tmp_path_factory):
+    """A tiny organisation imported from the importer's example exports (five people)."""
+    from analytics.importing import import_file
+    from analytics.store import Database
+    from tests.fixtures import ROOT
+
+    exports = ROOT / "tests" / "data" / "exports"
+    path = tmp_path_factory.mktemp("imported") / "imported.duckdb"
+    with Database(path) as db:
+        for name in ("employees", "pairs", "sessions", "metrics"):
+            import_file(db, exports / f"{name}.csv")
+        import_file(db, exports / "survey_wide.csv", survey="pulse-2025-q2",
+                    mapping={"eng_1": "engagement", "bel_1": "belonging", "psy_1": "psychological_safety"})
+        import_file(db, exports / "qualtrics_pulse.csv")
+    return path
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_on_an_imported_organisation_without_showing_small_groups(imported_org, page,
+                                                                                    monkeypatch):
+    monkeypatch.setenv("TWOWAY_DB", str(imported_org))
+    monkeypatch.delenv("TWOWAY_MIN_GROUP_SIZE", raising=False)
+    at = open_app({}, page)
+    assert not at.exception, at.exception
+    for frame in at.dataframe:
+        df = frame.value
+        if "n" in df.columns:
+            assert (df["n"].dropna() >= 5).all(), df
+    if page != "app_pages/data.py":  # five people: every group chart is hidden, and says why
+        hidden = [c.value for c in at.caption if c.value.startswith("🔒")] + [i.value for i in at.info]
+        assert hidden or page == "app_pages/claims.py"

@@ -27,7 +27,10 @@ def _claims(name: str) -> Callable:
             return claims.scorecard(db, filters, min_group=k, **kw)
         if name == "claim_detail":
             return claims.claim_detail(db, kw.pop("claim_id"), filters, min_group=k)
-        return claims.reliability(db, filters)
+        # alpha from a handful of respondents describes them: guard it like everything else
+        table = claims.reliability(db, filters)
+        values = [c for c in table.columns if c not in ("construct", "n", "n_items", "n_waves", "flag")]
+        return privacy.suppress(table, k, value_cols=values, complementary=False)
 
     return call
 
