@@ -8,7 +8,7 @@ Detection looks only at the header rows, in the order below; the first match win
   two header rows (question text, then the sub-answer row).
 - ``microsoft_forms``: row 1 starts ``ID, Start time, Completion time``.
 - ``google_forms``: row 1 starts with ``Timestamp``.
-- ``template``: row 1 is a Twoway template (see docs/IMPORTING.md).
+- ``template``: row 1 is a Twoway template (see "Importing data" in README.md).
 - ``generic``: anything else, one header row.
 """
 

@@ -1,4 +1,4 @@
-"""Answer labels → numbers: the explicit, documented tables (see docs/IMPORTING.md).
+"""Answer labels → numbers: the explicit, documented tables (see "Importing data" in README.md).
 
 Survey tools export either numbers or the choice text the respondent saw. Text becomes a
 number only through these tables (or a mapping's own ``labels``), never by guessing, so a
