@@ -196,7 +196,7 @@ def metrics(db, data, filters, min_group: int, sesoi: float) -> pd.DataFrame:
         uu = uu[~(uu["participant"] & (uu["g"] == 0))]
         uu["treated"] = uu["participant"]
         res = did.staggered_did(panel[panel["unit"].isin(uu["unit"])], uu[["unit", "g", "treated", "w"]],
-                                len(periods), min_group, collapse_post=True)
+                                len(periods), min_group, collapse_post=True, with_pretrend=False)
         first = panel[panel["t"] == 0]["y"]
         sd = float(first.std()) if len(first) >= 2 else np.nan
         if res["n_treated"] < min_group or res["n_comparison"] < min_group or not np.isfinite(res["estimate"]) \

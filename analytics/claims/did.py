@@ -125,7 +125,7 @@ def _combo(b, v, a):
 
 @single_threaded
 def staggered_did(panel: pd.DataFrame, units: pd.DataFrame, n_periods: int, min_group: int = 5,
-                  collapse_post: bool = False) -> dict:
+                  collapse_post: bool = False, with_pretrend: bool = True) -> dict:
     """Staggered DiD of `panel` (unit, t, y) for the treated units in `units`.
 
     Parameters
@@ -139,6 +139,8 @@ def staggered_did(panel: pd.DataFrame, units: pd.DataFrame, n_periods: int, min_
         people) are left out, so no reported group is smaller than the anonymity threshold.
     collapse_post : average each person's post periods into one difference per cohort and
         use only never-treated comparison people (fewer cells; used for monthly metrics).
+    with_pretrend : also run the placebo pre-trend test (skipped for monthly metrics, where
+        it would need one cell per cohort and pre-month).
 
     Returns
     -------
@@ -199,7 +201,7 @@ def staggered_did(panel: pd.DataFrame, units: pd.DataFrame, n_periods: int, min_
            "cohorts": pd.DataFrame(columns=["g", "estimate", "se", "ci_low", "ci_high", "p_value",
                                             "n_treated", "n_comparison", "weight"]),
            "cells": pd.DataFrame(cells), "pretrend": None}
-    out["pretrend"] = pretrend(y, g, tr, w, min_group)
+    out["pretrend"] = pretrend(y, g, tr, w, min_group) if with_pretrend else None
     if not cells:
         return out
     dy = np.concatenate(dy_parts)
