@@ -72,7 +72,13 @@ def test_planted_effect_is_recovered_with_95_percent_coverage(planted_runs):
     assert np.mean([v == "supported" for _, v in planted_runs]) > 0.95
 
 
-def test_null_effect_is_rarely_supported(null_runs):
+def test_null_effect_is_rarely_supported_and_the_traps_do_not_fool_it(null_runs):
+    """One test, so the null runs are simulated once per test process."""
+    _null_effect_is_rarely_supported(null_runs)
+    _traps_fool_naive_comparisons_but_not_the_verdict(null_runs)
+
+
+def _null_effect_is_rarely_supported(null_runs):
     supported = np.mean([v == "supported" for (r, v), _, _ in null_runs])
     significant = np.mean([r["p_value"] < 0.05 for (r, v), _, _ in null_runs])
     assert supported <= 0.06, supported            # one-sided: about 2.5% expected
@@ -81,7 +87,7 @@ def test_null_effect_is_rarely_supported(null_runs):
     assert 0.90 <= cover <= 0.99
 
 
-def test_traps_fool_naive_comparisons_but_not_the_verdict(null_runs):
+def _traps_fool_naive_comparisons_but_not_the_verdict(null_runs):
     """Under a true null the naive contrasts find an 'effect'; the weighted DiD does not."""
     naive_before_after, naive_after, unweighted = [], [], []
     for (_, _), panel, units in null_runs[:60]:
