@@ -214,3 +214,42 @@ def test_every_page_renders_on_an_imported_organisation_without_showing_small_gr
     if page != "app_pages/data.py":  # five people: every group chart is hidden, and says why
         hidden = [c.value for c in at.caption if c.value.startswith("🔒")] + [i.value for i in at.info]
         assert hidden or page == "app_pages/claims.py"
+
+
+@pytest.fixture(scope="module")
+def grown_org(demo_path, tmp_path_factory):
+    """The demo after one more import (five new employees arrive as import #2)."""
+    import shutil
+
+    from analytics.importing import import_file
+    from analytics.store import Database
+    from tests.fixtures import ROOT
+
+    path = tmp_path_factory.mktemp("grown") / "grown.duckdb"
+    shutil.copy(demo_path, path)
+    with Database(path) as db:
+        import_file(db, ROOT / "tests" / "data" / "exports" / "employees.csv")
+    return path
+
+
+def test_a_pinned_link_keeps_the_numbers_its_sender_saw(grown_org, demo_path, monkeypatch):
+    monkeypatch.setenv("TWOWAY_DB", str(grown_org))
+    before = raw_scalar(demo_path, "SELECT count(*) FROM employees")
+    pinned = open_app({"as_of": "1"}, "app_pages/overview.py")
+    assert not pinned.exception, pinned.exception
+    assert shown_numbers(pinned)["Employees"] == f"{before:,}"
+    assert any("pinned to the data as of import #1" in i.value for i in pinned.info)
+    assert pinned.checkbox(key="flt_pin").value and pinned.query_params["as_of"] == "1"
+
+    latest = open_app({}, "app_pages/overview.py")
+    assert shown_numbers(latest)["Employees"] == f"{before + 5:,}"
+    assert not latest.info
+
+    latest.checkbox(key="flt_pin").check().run()  # pin the current view: the link records import #2
+    assert latest.query_params["as_of"] == "2"
+
+
+def test_a_pin_to_an_import_that_does_not_exist_is_ignored(app_env):
+    at = open_app({"as_of": "99"}, "app_pages/data.py")
+    assert any("as_of" in w.value for w in at.warning)
+    assert "as_of" not in at.query_params

@@ -16,6 +16,8 @@ import streamlit as st
 
 from analytics import privacy, views
 from analytics.filters import Filters
+from analytics.store.dashboard import latest_import_id
+from analytics.store.pinning import pinned
 from ui.state import data_version, get_db
 
 
@@ -54,7 +56,11 @@ VIEWS: dict[str, Callable] = {
 
 @st.cache_data(show_spinner="Crunching the numbers…", max_entries=512)
 def _run(name: str, version: tuple, filter_key: tuple, k: int, kwargs: tuple) -> Any:
-    return VIEWS[name](get_db(), Filters(**dict(filter_key)), k, **dict(kwargs))
+    db, filters = get_db(), Filters(**dict(filter_key))
+    if filters.as_of is not None and filters.as_of < (latest_import_id(db) or 0):
+        with pinned(db, filters.as_of):  # a pinned link: the data as the sender saw it
+            return VIEWS[name](db, filters, k, **dict(kwargs))
+    return VIEWS[name](db, filters, k, **dict(kwargs))
 
 
 def view(name: str, filters: Filters, **kwargs) -> Any:
@@ -74,8 +80,6 @@ def min_group() -> int:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _latest_import(version: tuple) -> int | None:
-    from analytics.store.dashboard import latest_import_id
-
     return latest_import_id(get_db())
 
 

@@ -139,6 +139,9 @@ def filters_sidebar(show_method: bool = False, latest_import: int | None = None)
     if _STATE not in ss or (url_has_filters and _canon(raw) != ss.get(_URL_SEEN)):
         parsed = Filters.parse(raw, opts.allowed())
         parsed, more = _snap_to_waves(parsed, opts.waves)
+        if parsed.as_of is not None and (latest_import is None or parsed.as_of > latest_import):
+            parsed = Filters(**{**dict(parsed.key()), "as_of": None})
+            more.append("Ignored as_of: no such import; showing the latest data.")
         ss[_NOTICES] = tuple(parsed.notices) + tuple(more)
         ss[_STATE] = parsed
         _load_widgets(parsed, opts)
@@ -173,7 +176,8 @@ def filters_sidebar(show_method: bool = False, latest_import: int | None = None)
                           "programme (department, level, generation, tenure). Unmatched: everyone else as is.")
         pin_label = f"Pin link to this data (import #{latest_import})" if latest_import else "Pin link to this data"
         st.checkbox(pin_label, key=PIN_KEY, disabled=latest_import is None,
-                    help="A pinned link tells whoever opens it when newer data has arrived since.")
+                    help="A pinned link keeps showing these figures after new data is imported, and says "
+                         "that newer data exists.")
         st.button("Clear filters", on_click=_clear, type="tertiary", icon=":material/filter_alt_off:")
 
     values: dict = {k: list(ss.get(WIDGET[k]) or []) for k in LIST_KEYS}
@@ -214,9 +218,10 @@ def start_page(method: bool = False, analysts_only: bool = False) -> Filters:
     for notice in notices:
         st.warning(notice, icon=":material/link_off:")
     if filters.as_of is not None and latest_import is not None and filters.as_of < latest_import:
-        st.info(f"This link was pinned to import #{filters.as_of}; newer data has arrived since "
-                f"(import #{latest_import}), so some figures may differ from what the sender saw.",
-                icon=":material/history:")
+        latest = share_url(Filters(**{**dict(filters.key()), "as_of": None}))
+        st.info(f"This link is pinned to the data as of import #{filters.as_of}, so it shows the figures its "
+                f"sender saw. Newer data has arrived since (import #{latest_import}): "
+                f"[see the latest figures]({latest}).", icon=":material/history:")
     check = cache.view("check_selection", filters)
     if not check.ok:
         st.error(check.reason, icon=":material/lock:")

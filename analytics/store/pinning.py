@@ -1,0 +1,45 @@
+"""Reading the store as it was after a given import: what a pinned link shows.
+
+Inside `pinned(db, import_id)` every data table name (employees, responses, …) resolves to a
+view holding only the rows written by that import or earlier, so the claims engine and the
+dashboard SQL — unchanged, unqualified table names — compute the numbers the sender of the link
+saw. Imports undone since then stay undone (their rows are gone).
+
+The views live in an in-memory catalog attached to the connection, never in the user's file.
+The search path is a connection setting, so the whole computation holds the database's
+transaction lock; pinned views are rare (an old link) and small (aggregates).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Iterator
+
+from analytics.store.database import Database
+from analytics.store.schema import DATA_TABLES
+
+_CATALOG = "twoway_pins"
+
+
+@contextlib.contextmanager
+def pinned(db: Database, import_id: int) -> Iterator[Database]:
+    """Queries on `db` inside this block see only rows of imports up to `import_id`."""
+    as_of = int(import_id)  # an int by construction (Filters.parse); DDL cannot take parameters
+    if as_of <= 0:
+        raise ValueError(f"import id must be positive, not {import_id!r}")
+    schema = f"asof_{as_of}"
+    with db.transaction():
+        home = str(db.query("SELECT current_database()").scalar()).replace('"', '""')
+        attached = {r[0] for r in db.query("SELECT database_name FROM duckdb_databases()").rows}
+        if _CATALOG not in attached:
+            db.execute(f"ATTACH ':memory:' AS {_CATALOG}")
+        db.execute(f"CREATE SCHEMA IF NOT EXISTS {_CATALOG}.{schema}")
+        for table in DATA_TABLES:
+            db.execute(f'CREATE OR REPLACE VIEW {_CATALOG}.{schema}.{table} AS SELECT * FROM "{home}".main.{table} '
+                       f"WHERE import_id IS NULL OR import_id <= {as_of}")
+        path = f'{_CATALOG}.{schema},"{home}".main'.replace("'", "''")
+        db.execute(f"SET search_path = '{path}'")
+        try:
+            yield db
+        finally:
+            db.execute("RESET search_path")
