@@ -9,6 +9,8 @@ a different part of the organisation-wide drift). Errors are heteroskedasticity-
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import statsmodels.formula.api as smf
@@ -55,8 +57,12 @@ def gain_regression(df: pd.DataFrame, predictor: str = "x") -> dict:
         return nan
     d = d.rename(columns={predictor: "x_"})
     formula = "gain ~ x_ + baseline" + (" + C(g)" if d["g"].nunique() > 1 else "")
-    fit = smf.ols(formula, data=d).fit(cov_type="HC3")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # HC3 divides by 1 − leverage (0 in tiny samples)
+        fit = smf.ols(formula, data=d).fit(cov_type="HC3")
     b, se = float(fit.params["x_"]), float(fit.bse["x_"])
+    if not np.isfinite(se) or se <= 0:
+        return nan
     lo, hi = (float(v) for v in fit.conf_int().loc["x_"])
     scale = float(d["x_"].std() / d["gain"].std()) if d["gain"].std() > 0 else np.nan
     return {"estimate": b, "se": se, "ci_low": lo, "ci_high": hi, "p_value": float(fit.pvalues["x_"]),
