@@ -34,6 +34,7 @@ METHOD_LABELS = {"weighted": "Matched comparison (weighted)", "unweighted": "Unm
 WIDGET = {k: f"flt_{k}" for k in LIST_KEYS}
 WAVES_KEY, METHOD_KEY, PIN_KEY = "flt_waves", "flt_method", "flt_pin"
 _STATE, _URL_SEEN, _NOTICES = "_tw_filters", "_tw_url_seen", "_tw_notices"
+MAX_NOTICES = 8  # a link with thousands of junk parameters gets a short list, not a wall of warnings
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -215,8 +216,10 @@ def start_page(method: bool = False, analysts_only: bool = False) -> Filters:
     latest_import = cache.latest_import()
     filters, notices = filters_sidebar(show_method=method, latest_import=latest_import)
     auth.account_box(user)
-    for notice in notices:
+    for notice in notices[:MAX_NOTICES]:
         st.warning(notice, icon=":material/link_off:")
+    if len(notices) > MAX_NOTICES:
+        st.warning(f"…and {len(notices) - MAX_NOTICES} more link parameters ignored.", icon=":material/link_off:")
     if filters.as_of is not None and latest_import is not None and filters.as_of < latest_import:
         latest = share_url(Filters(**{**dict(filters.key()), "as_of": None}))
         st.info(f"This link is pinned to the data as of import #{filters.as_of}, so it shows the figures its "
