@@ -130,7 +130,11 @@ def cohorts(pop, res) -> pd.DataFrame:
 
 
 def by_generation(data, claim, min_group: int):
-    """Belonging DiD per generation, plus the gap between generations among participants."""
+    """Belonging DiD per generation, plus the gap between generations among participants.
+
+    The gap is the spread (highest minus lowest generation) of participants' mean belonging
+    before and after their start, over generations with at least `min_group` participants.
+    """
     from analytics.claims.scorecard import _baseline_sd, _population
 
     pop = _population(data, claim)
@@ -156,9 +160,21 @@ def by_generation(data, claim, min_group: int):
     if len(ok) >= 2:
         before = float(ok["mean_before"].max() - ok["mean_before"].min())
         after = float(ok["mean_after"].max() - ok["mean_after"].min())
-        gap = {"before": before, "after": after, "change": after - before,
-               "generations": list(ok["generation"])}
+        gap = pd.DataFrame([{"generations": ", ".join(ok["generation"]), "gap_before": before, "gap_after": after,
+                             "change": after - before}])
     return table, gap
+
+
+def pretrend_sentence(pt: dict | None) -> str | None:
+    """The pre-trend check in words."""
+    if not pt:
+        return None
+    p = pt["p_value"]
+    head = (f"Over {pt['n_waves']} waves before their start, participants' scores moved "
+            f"{'in step with' if p >= 0.05 else 'differently from'} the comparison group's "
+            f"(placebo difference {pt['estimate']:.2f}, 95% CI {pt['ci_low']:.2f} to {pt['ci_high']:.2f}, "
+            f"joint p = {p:.2f})")
+    return head + ("." if p >= 0.05 else "; the parallel-trends assumption is doubtful, read the estimate with care.")
 
 
 def metrics(db, data, filters, min_group: int, sesoi: float) -> pd.DataFrame:

@@ -344,7 +344,8 @@ def claim_detail(db, claim_id: str, filters: Filters = Filters(), min_group: int
         pop, res = part["pop"], part["res"]
         out["trends"] = detail.trends(pop, data, min_group)
         out["balance"] = detail.balance(pop, data, min_group)
-        out["pretrend"] = res["pretrend"] if row["verdict"] != "insufficient_data" else None
+        pt = res["pretrend"] if row["verdict"] != "insufficient_data" else None
+        out["pretrend"] = dict(pt, sentence=detail.pretrend_sentence(pt)) if pt else None
         out["naive"] = detail.naive(pop, data, min_group)
         out["cohorts"] = detail.cohorts(pop, res)
         if claim_id == "belonging":
