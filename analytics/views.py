@@ -146,6 +146,11 @@ def generation_gap(trend: pd.DataFrame, young: str = "Gen Z", old: str = "Boomer
     return (wide[young] - wide[old]).rename("gap").reset_index().dropna()
 
 
+def belonging_gap(db: Database, filters: Filters, k: int, young: str = "Gen Z", old: str = "Boomer") -> pd.DataFrame:
+    """Per wave: belonging of the youngest minus the oldest generation (both groups guarded)."""
+    return generation_gap(group_trend(db, filters, k, "generation", "belonging"), young, old)
+
+
 def response_rates(db: Database, filters: Filters, k: int) -> pd.DataFrame:
     """Per wave: respondents in the selection, the invited base and the rate.
 

@@ -33,4 +33,9 @@ belonging = cache.view("group_trend", filters, group="generation", construct="be
 report.chart("Belonging by generation over time", charts.trend(belonging, colour="generation"), belonging,
              text="Does every generation feel valued? Mean belonging per wave, with 95% confidence intervals.",
              key="belonging-generation")
+gap = cache.view("belonging_gap", filters)
+report.chart("The generation gap in belonging", charts.trend(gap, y="gap", colour=None,
+                                                             y_label="Gen Z minus Boomers (score points)"),
+             gap, text="Above zero: the youngest generation feels more valued than the oldest. Shown only for waves "
+                       "where both generations have enough people.", key="belonging-gap")
 report.report_button()

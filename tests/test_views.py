@@ -138,3 +138,14 @@ def test_html_report_is_self_contained_and_escaped():
     assert "<script src=" not in html and 'src="http' not in html  # nothing fetched at view time
     assert len(html) > 1_000_000  # plotly.js itself is inlined
     assert "A &lt;script&gt;" in html and "&lt;i&gt;" in html and "Report &lt;b&gt;" in html
+
+
+def test_belonging_gap_is_youngest_minus_oldest_where_both_are_shown(store, raw):
+    gap = views.belonging_gap(store, Filters(), 5)
+    assert len(gap) >= 2
+    scores = person_scores(raw, "belonging").merge(raw["employees"], on="employee_id")
+    means = scores.groupby(["survey", "generation"])["v"].agg(["mean", "size"])
+    for row in gap.itertuples():
+        young, old = means.loc[(row.survey, "Gen Z")], means.loc[(row.survey, "Boomer")]
+        assert young["size"] >= 5 and old["size"] >= 5
+        assert row.gap == pytest.approx(young["mean"] - old["mean"])
