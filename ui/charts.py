@@ -33,6 +33,7 @@ PALETTE = ("#1f6feb", "#8b949e", "#d18b00", "#1a7f37", "#8250df", "#c62828", "#0
 # Set once as the default: passing template= re-validates the whole template on every figure
 # (~0.1 s each), which made the ten-chart Claims page spend seconds on layout alone.
 pio.templates.default = "plotly_white"
+px.defaults.color_discrete_sequence = list(PALETTE)
 _LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.2), hovermode="x unified")
 
 
