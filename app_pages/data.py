@@ -24,6 +24,7 @@ report.table("Survey response rates", quality["rates"][
     text="Respondents in the view and the invited base (the wave's invitation count without filters, else the "
          "view's head count). Unlinked: respondents nobody could match to an employee (whole organisation).",
     column_config={"rate": st.column_config.NumberColumn("response rate", format="percent"),
+                   "opened": st.column_config.DateColumn(), "closed": st.column_config.DateColumn(),
                    "invited_selected": st.column_config.NumberColumn("invited")})
 report.table("Construct reliability", cache.view("reliability", filters), key="reliability",
              text="Cronbach's alpha per construct; below 0.7 the items may not measure one thing.")
