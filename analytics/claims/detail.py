@@ -135,7 +135,7 @@ def by_generation(data, claim, min_group: int):
     The gap is the spread (highest minus lowest generation) of participants' mean belonging
     before and after their start, over generations with at least `min_group` participants.
     """
-    from analytics.claims.scorecard import _baseline_sd, _population
+    from analytics.claims.scorecard import _population
 
     pop = _population(data, claim)
     rows = []
@@ -145,14 +145,12 @@ def by_generation(data, claim, min_group: int):
         res = did.staggered_did(panel, u[["unit", "g", "treated", "w"]], data.n_periods, min_group)
         if res["n_treated"] < min_group or res["n_comparison"] < min_group or not np.isfinite(res["estimate"]):
             continue
-        t_units = u.loc[u["participant"] & (u["g"] >= 1) & (u["g"] < data.n_periods), ["unit", "g"]]
         g = within.person_gains(panel, u, data.n_periods)
         rows.append({"generation": gen, "estimate": res["estimate"], "ci_low": res["ci_low"],
                      "ci_high": res["ci_high"], "p_value": res["p_value"], "n_treated": res["n_treated"],
                      "n_comparison": res["n_comparison"],
                      "mean_before": float(g["baseline"].mean()) if len(g) >= min_group else np.nan,
                      "mean_after": float(g["post"].mean()) if len(g) >= min_group else np.nan})
-        del t_units
     table = pd.DataFrame(rows, columns=["generation", "estimate", "ci_low", "ci_high", "p_value", "n_treated",
                                         "n_comparison", "mean_before", "mean_after"])
     gap = None

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from analytics.claims import did, within
 from analytics.claims._threads import single_blas_thread
