@@ -172,8 +172,10 @@ def test_a_viewer_sees_dashboards_but_cannot_reach_analyst_pages(app_env, roles_
     at = open_app(secrets=AUTH, user=viewer)
     assert not at.exception and at.metric
     assert any("val@example.org (viewer)" in c.value for c in at.sidebar.caption)
-    with pytest.raises(Exception):
-        at.switch_page("app_pages/data.py").run()  # not registered for viewers: no URL leads there
+    for page in ("app_pages/data.py", "app_pages/upload.py"):
+        viewer_at = open_app({}, None, secrets=AUTH, user=viewer)
+        with pytest.raises(ValueError, match="not a registered page|Could not find"):
+            viewer_at.switch_page(page)  # not registered for viewers: no URL leads there
     analyst = open_app({}, "app_pages/data.py", secrets=AUTH,
                        user={"is_logged_in": True, "email": "ana@example.org", "name": "Ana"})
     assert not analyst.exception and analyst.title[0].value == "Data"
@@ -195,6 +197,10 @@ def test_a_link_can_open_one_claim_with_its_evidence(app_env):
     assert not any("leadership for the better: before" in t for t in titles)  # closed claims stay light
     assert any("Naive comparisons" in m.value for m in at.markdown)
     assert at.query_params["claim"] == "engagement"
+    for frame in at.dataframe:  # the claims engine's tables keep to the threshold as well
+        for col in ("n", "n_treated", "n_comparison", "participants_n", "comparison_n"):
+            if col in frame.value.columns:
+                assert (frame.value[col].dropna() >= 5).all(), frame.value
 
 
 @pytest.fixture(scope="module")
