@@ -118,6 +118,12 @@ def test_a_shared_link_opens_with_its_filters_and_a_chart(server, browser):
     page.get_by_role("button", name="Remove Sales").first.click()
     page.wait_for_url("**/engagement?department=Engineering&generation=Millennial", timeout=60_000)
     assert chips(page, "Department") == ["Engineering"]
+
+    # moving to another page keeps the filters, in the widgets and in the link
+    page.get_by_role("link", name="Programme activity").click()
+    page.get_by_role("heading", name="Programme activity").wait_for(timeout=60_000)
+    page.wait_for_url("**/activity?department=Engineering&generation=Millennial", timeout=60_000)
+    assert chips(page, "Department") == ["Engineering"] and chips(page, "Generation") == ["Millennial"]
     page.close()
 
 
