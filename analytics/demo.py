@@ -303,8 +303,14 @@ def _sessions(rng, pairs: dict) -> pd.DataFrame:
 
 
 def _apply_effect_modifiers(org: dict, pairs: dict, sessions: pd.DataFrame) -> None:
-    """Per-participant engagement effect: larger with more sessions and in safer departments."""
-    dose = pairs["sessions"].astype(float)
+    """Per-participant engagement effect: larger with more sessions and in safer departments.
+
+    The dose is the pair's sessions before the last survey wave opens: what the surveys can
+    reflect, and what an analysis of the data can count.
+    """
+    last_wave = np.datetime64(WAVES[-1][1], "s")
+    seen = sessions.loc[sessions["date"].to_numpy() < last_wave, "pair_id"]
+    dose = seen.value_counts().reindex(pairs["frame"]["pair_id"], fill_value=0).to_numpy(float)
     dose_z = (dose - dose.mean()) / (dose.std() or 1.0)
     safety = org["dept_effect"]["psychological_safety"]
     safety_z = (safety - safety.mean()) / (safety.std() or 1.0)
@@ -376,16 +382,21 @@ def _wave(rng, org: dict, pairs: dict, w: int) -> dict:
 
 # -- metrics ------------------------------------------------------------------------------------
 def _metrics(rng, org: dict) -> dict:
-    """Monthly objective metrics; selection shows (higher g → more tasks) but no programme effect."""
-    n = org["n"]
+    """Monthly objective metrics; selection shows (higher g → more tasks) but no programme effect.
+
+    Trends are additive (the same number of extra tasks a month for everyone), so people with a
+    higher baseline do not gain more in absolute terms: a true null for a difference-in-differences.
+    Cycle time exists only where work flows through tickets (Engineering, Operations, Customer
+    Success).
+    """
     months = 12
-    dept_level = rng.normal(0, 0.1, len(DEPARTMENTS))
-    base = 2.6 + 0.12 * org["g"] + dept_level[org["dept"]]
+    dept_level = rng.normal(0, 0.8, len(DEPARTMENTS))
     month_idx = np.arange(months)
-    lam = np.exp(base[:, None] + 0.01 * month_idx[None, :])
+    level = 14.0 + 1.6 * org["g"] + dept_level[org["dept"]]
+    lam = np.clip(level[:, None] + 0.15 * month_idx[None, :], 0.5, None)
     tasks = rng.poisson(lam).astype(float)
-    eng = np.flatnonzero(org["dept"] == 0)
-    cycle = np.round(np.exp(1.6 - 0.05 * org["g"][eng][:, None] - 0.005 * month_idx[None, :]
-                            + rng.normal(0, 0.25, (eng.size, months))), 1)
+    flow = np.flatnonzero(np.isin(org["dept"], [0, 2, 3]))
+    cycle = np.round(np.clip(5.0 - 0.4 * org["g"][flow][:, None] - 0.03 * month_idx[None, :]
+                             + rng.normal(0, 1.0, (flow.size, months)), 0.5, None), 1)
     return {"months": [f"2025-{m + 1:02d}" for m in range(months)], "tasks": tasks,
-            "cycle_people": eng, "cycle": cycle}
+            "cycle_people": flow, "cycle": cycle}
