@@ -42,7 +42,7 @@ def main() -> None:
                 for k, v in params.items():
                     at.query_params[k] = v
                 started = time.perf_counter()
-                at.switch_page(f"app_pages/{page}.py").run()
+                at.switch_page(f"pages/{page}.py").run()
                 times.append(time.perf_counter() - started)
                 assert not at.exception, at.exception
             print(f"{label:9s} {page:13s} cold {times[0]:6.2f}s  warm {times[1]:6.2f}s", flush=True)

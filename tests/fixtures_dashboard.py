@@ -12,8 +12,8 @@ from streamlit.testing.v1 import AppTest
 from tests.fixtures import ROOT
 
 APP = str(ROOT / "app.py")
-PAGES = ["app_pages/overview.py", "app_pages/claims.py", "app_pages/engagement.py", "app_pages/activity.py",
-         "app_pages/productivity.py", "app_pages/data.py"]
+PAGES = ["pages/overview.py", "pages/claims.py", "pages/engagement.py", "pages/activity.py",
+         "pages/productivity.py", "pages/data.py"]
 
 
 @pytest.fixture(scope="session")

@@ -104,7 +104,11 @@ def chips(page, label: str) -> list[str]:
 def test_a_shared_link_opens_with_its_filters_and_a_chart(server, browser):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     url = f"{server}/engagement?department=Sales&department=Engineering&generation=Millennial&evil=%27%3BDROP"
+    # The first request this fresh server sees is a deep link: Streamlit would run
+    # pages/engagement.py on its own; it must still come through app.py (navigation, roles).
     page = open_page(browser, url, height=1400)
+    assert page.locator('[data-testid="stSidebarNav"]').count() == 1
+    assert page.get_by_role("heading", name="Engagement & culture").is_visible()
     assert chips(page, "Department") == ["Engineering", "Sales"]
     assert chips(page, "Generation") == ["Millennial"]
     assert page.locator(".js-plotly-plot").count() >= 1

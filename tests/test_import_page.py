@@ -16,7 +16,7 @@ from analytics.importing import import_file, preview
 from analytics.store import Database
 from tests.test_import_helpers import EXPORTS
 
-PAGE = str(Path(__file__).resolve().parents[1] / "app_pages" / "upload.py")
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
 @pytest.fixture
@@ -30,9 +30,10 @@ def page_db(tmp_path, monkeypatch):
 
 
 def _app(staged=None) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=60)
+    at = AppTest.from_file(APP, default_timeout=60)
     if staged is not None:
         at.session_state["upload_staged"] = staged
+    at.switch_page("pages/upload.py")
     return at.run()
 
 

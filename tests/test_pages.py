@@ -35,7 +35,7 @@ def test_overview_figures_come_from_the_data_for_the_filtered_people(app_env):
 
 
 def test_changing_a_filter_updates_the_url_and_a_new_session_reproduces_the_view(app_env):
-    at = open_app({}, "app_pages/activity.py")
+    at = open_app({}, "pages/activity.py")
     before = shown_numbers(at)
     at.multiselect(key="flt_location").select("Berlin").select("London").run()
     at.multiselect(key="flt_level").select("Associate").run()
@@ -48,7 +48,7 @@ def test_changing_a_filter_updates_the_url_and_a_new_session_reproduces_the_view
     after = shown_numbers(at)
     assert after != before
 
-    again = open_app(url, "app_pages/activity.py")
+    again = open_app(url, "pages/activity.py")
     assert widget_values(again) == widget_values(at)
     assert again.select_slider(key="flt_waves").value == at.select_slider(key="flt_waves").value
     assert shown_numbers(again) == after
@@ -57,15 +57,15 @@ def test_changing_a_filter_updates_the_url_and_a_new_session_reproduces_the_view
 
 def test_the_same_link_opens_the_same_page_with_the_same_numbers(app_env):
     link = {"cohort": "2025-A", "department": "Engineering"}
-    first = open_app(link, "app_pages/activity.py")
-    second = open_app(link, "app_pages/activity.py")
+    first = open_app(link, "pages/activity.py")
+    second = open_app(link, "pages/activity.py")
     assert shown_numbers(first) == shown_numbers(second)
     assert [d.value.to_dict() for d in first.dataframe] == [d.value.to_dict() for d in second.dataframe]
 
 
 def test_filters_survive_a_page_switch(app_env):
-    at = open_app({"department": "Sales"}, "app_pages/productivity.py")
-    at.switch_page("app_pages/engagement.py").run()
+    at = open_app({"department": "Sales"}, "pages/productivity.py")
+    at.switch_page("pages/engagement.py").run()
     assert widget_values(at)["department"] == ["Sales"]
     assert at.query_params["department"] == "Sales"
 
@@ -81,7 +81,7 @@ HOSTILE = {
 }
 
 
-@pytest.mark.parametrize("page", ["app_pages/activity.py", "app_pages/engagement.py", "app_pages/data.py"])
+@pytest.mark.parametrize("page", ["pages/activity.py", "pages/engagement.py", "pages/data.py"])
 def test_hostile_parameters_are_ignored_with_a_notice(app_env, page):
     at = open_app(HOSTILE, page)
     assert not at.exception, at.exception
@@ -95,14 +95,14 @@ def test_hostile_parameters_are_ignored_with_a_notice(app_env, page):
 
 def test_thousands_of_junk_parameters_give_a_short_notice(app_env):
     junk = {f"x{i}": "y" for i in range(600)}
-    at = open_app({**junk, "department": "Sales"}, "app_pages/data.py")
+    at = open_app({**junk, "department": "Sales"}, "pages/data.py")
     assert not at.exception
     assert len(at.warning) == 9 and "592 more" in at.warning[-1].value
     assert dict(at.query_params) == {"department": "Sales"}
 
 
 def test_a_date_range_without_waves_is_ignored_with_a_notice(app_env):
-    at = open_app({"date_from": "2030-01-01"}, "app_pages/activity.py")
+    at = open_app({"date_from": "2030-01-01"}, "pages/activity.py")
     assert any("no survey wave" in w.value for w in at.warning)
     assert "date_from" not in at.query_params
 
@@ -113,7 +113,7 @@ def small_cell(path):
                                HAVING count(*) BETWEEN 1 AND 4 ORDER BY count(*), department, level LIMIT 1""")
 
 
-@pytest.mark.parametrize("page", ["app_pages/engagement.py", "app_pages/claims.py"])
+@pytest.mark.parametrize("page", ["pages/engagement.py", "pages/claims.py"])
 def test_a_subtractable_selection_is_refused(app_env, page):
     # "Department D, every level but L" differs from "Department D" by the few people at level L:
     # comparing two allowed views would describe them, so the view is refused.
@@ -129,7 +129,7 @@ def test_a_subtractable_selection_is_refused(app_env, page):
 
 def test_raising_the_threshold_hides_groups_and_says_why(app_env, monkeypatch):
     monkeypatch.setenv("TWOWAY_MIN_GROUP_SIZE", "60")
-    at = open_app({}, "app_pages/engagement.py")
+    at = open_app({}, "pages/engagement.py")
     assert not at.exception
     captions = " ".join(c.value for c in at.caption)
     assert "hidden: fewer than 60 people" in captions
@@ -137,12 +137,12 @@ def test_raising_the_threshold_hides_groups_and_says_why(app_env, monkeypatch):
 
 
 def test_local_mode_says_so(app_env):
-    at = open_app({}, "app_pages/data.py")
+    at = open_app({}, "pages/data.py")
     assert any("Single-user local mode" in c.value for c in at.sidebar.caption)
 
 
 def test_copy_link_shows_the_query_string(app_env):
-    at = open_app({"generation": ["Gen X", "Gen Z"]}, "app_pages/engagement.py")
+    at = open_app({"generation": ["Gen X", "Gen Z"]}, "pages/engagement.py")
     code = at.sidebar.code[0].value
     assert code.endswith("?generation=Gen+X&generation=Gen+Z")
 
@@ -172,11 +172,11 @@ def test_a_viewer_sees_dashboards_but_cannot_reach_analyst_pages(app_env, roles_
     at = open_app(secrets=AUTH, user=viewer)
     assert not at.exception and at.metric
     assert any("val@example.org (viewer)" in c.value for c in at.sidebar.caption)
-    for page in ("app_pages/data.py", "app_pages/upload.py"):
+    for page in ("pages/data.py", "pages/upload.py"):
         viewer_at = open_app({}, None, secrets=AUTH, user=viewer)
         with pytest.raises(ValueError, match="not a registered page|Could not find"):
             viewer_at.switch_page(page)  # not registered for viewers: no URL leads there
-    analyst = open_app({}, "app_pages/data.py", secrets=AUTH,
+    analyst = open_app({}, "pages/data.py", secrets=AUTH,
                        user={"is_logged_in": True, "email": "ana@example.org", "name": "Ana"})
     assert not analyst.exception and analyst.title[0].value == "Data"
 
@@ -188,7 +188,7 @@ def test_an_unknown_account_gets_no_access(app_env, roles_file):
 
 
 def test_a_link_can_open_one_claim_with_its_evidence(app_env):
-    at = open_app({"claim": "engagement"}, "app_pages/claims.py")
+    at = open_app({"claim": "engagement"}, "pages/claims.py")
     assert not at.exception, at.exception
     assert not at.warning  # 'claim' is a page parameter, not an unknown filter
     titles = [s.value for s in at.subheader]
@@ -232,9 +232,9 @@ def test_every_page_renders_on_an_imported_organisation_without_showing_small_gr
         df = frame.value
         if "n" in df.columns:
             assert (df["n"].dropna() >= 5).all(), df
-    if page != "app_pages/data.py":  # five people: every group chart is hidden, and says why
+    if page != "pages/data.py":  # five people: every group chart is hidden, and says why
         hidden = [c.value for c in at.caption if c.value.startswith("🔒")] + [i.value for i in at.info]
-        assert hidden or page == "app_pages/claims.py"
+        assert hidden or page == "pages/claims.py"
 
 
 @pytest.fixture(scope="module")
@@ -256,13 +256,13 @@ def grown_org(demo_path, tmp_path_factory):
 def test_a_pinned_link_keeps_the_numbers_its_sender_saw(grown_org, demo_path, monkeypatch):
     monkeypatch.setenv("TWOWAY_DB", str(grown_org))
     before = raw_scalar(demo_path, "SELECT count(*) FROM employees")
-    pinned = open_app({"as_of": "1"}, "app_pages/overview.py")
+    pinned = open_app({"as_of": "1"}, "pages/overview.py")
     assert not pinned.exception, pinned.exception
     assert shown_numbers(pinned)["Employees"] == f"{before:,}"
     assert any("pinned to the data as of import #1" in i.value for i in pinned.info)
     assert pinned.checkbox(key="flt_pin").value and pinned.query_params["as_of"] == "1"
 
-    latest = open_app({}, "app_pages/overview.py")
+    latest = open_app({}, "pages/overview.py")
     assert shown_numbers(latest)["Employees"] == f"{before + 5:,}"
     assert not latest.info
 
@@ -271,6 +271,6 @@ def test_a_pinned_link_keeps_the_numbers_its_sender_saw(grown_org, demo_path, mo
 
 
 def test_a_pin_to_an_import_that_does_not_exist_is_ignored(app_env):
-    at = open_app({"as_of": "99"}, "app_pages/data.py")
+    at = open_app({"as_of": "99"}, "pages/data.py")
     assert any("as_of" in w.value for w in at.warning)
     assert "as_of" not in at.query_params

@@ -10,7 +10,9 @@ page also calls `require_role("analyst")` itself.
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
+from pathlib import Path
 
 import streamlit as st
 
@@ -30,6 +32,55 @@ class User:
 
 
 LOCAL_USER = User(None, "local user", "analyst", local=True)
+
+
+PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
+_ENTRY_KEY = "_twoway_entered_through_app"
+_WANTED_KEY = "_twoway_wanted_page"
+
+
+def mark_app_entry() -> None:
+    """Called by app.py: this session's pages run inside its navigation and role checks."""
+    st.session_state[_ENTRY_KEY] = True
+
+
+def require_app_entry() -> None:
+    """Send a session that reached a page file directly back through app.py, keeping its link.
+
+    With a `pages/` folder, a fresh server maps `/<name>` straight to `pages/<name>.py` for the
+    first request it sees, before app.py has run once: that request would skip the navigation
+    and the role check. The page and its query string are remembered and reopened by app.py
+    (`resume_wanted_page`) once the navigation exists.
+    """
+    if st.session_state.get(_ENTRY_KEY):
+        return
+    st.session_state[_WANTED_KEY] = (_calling_page(), {k: st.query_params.get_all(k) for k in st.query_params})
+    st.switch_page("app.py")
+
+
+def _calling_page() -> str:
+    """The url path of the page file being run: its file name (`pages/claims.py` → `claims`)."""
+    for frame in inspect.stack():
+        path = Path(frame.filename)
+        if path.parent == PAGES_DIR:
+            return path.stem
+    return ""
+
+
+def resume_wanted_page(pages) -> None:
+    """In app.py after st.navigation: reopen the page a redirected deep link asked for.
+
+    The default page (whose URL is the root) and pages this person may not open stay on the
+    page navigation chose; the link's filters are restored either way.
+    """
+    wanted = st.session_state.pop(_WANTED_KEY, None)
+    if not wanted:
+        return
+    path, params = wanted
+    for page in pages:
+        if page.url_path and page.url_path == path:
+            st.switch_page(page, query_params=params)
+    st.query_params.from_dict(params)
 
 
 def auth_configured() -> bool:

@@ -212,6 +212,7 @@ def start_page(method: bool = False, analysts_only: bool = False) -> Filters:
     and refuse a view that would expose a small group. Returns the filters to use."""
     from ui import auth, cache
 
+    auth.require_app_entry()
     user = auth.require_role("analyst") if analysts_only else auth.current_user()
     latest_import = cache.latest_import()
     filters, notices = filters_sidebar(show_method=method, latest_import=latest_import)

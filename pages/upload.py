@@ -19,6 +19,7 @@ from analytics.vocab import CONSTRUCTS
 from ui import auth
 from ui.state import get_db
 
+auth.require_app_entry()
 auth.require_role("analyst")  # app.py registers this page for analysts only; checked again here
 db = get_db()
 st.title("Upload data")

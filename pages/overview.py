@@ -46,6 +46,6 @@ report.chart("Engagement over survey waves: participants vs comparison",
              key="overview-engagement")
 
 scorecard_table(report, cache.view("scorecard", filters))
-st.page_link("app_pages/claims.py", label="See the evidence behind each verdict", icon=":material/arrow_forward:",
+st.page_link("pages/claims.py", label="See the evidence behind each verdict", icon=":material/arrow_forward:",
              query_params=filters.to_params())
 report.report_button()
