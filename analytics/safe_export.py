@@ -38,3 +38,8 @@ def safe_frame(df: pd.DataFrame) -> pd.DataFrame:
 def to_csv_bytes(df: pd.DataFrame) -> bytes:
     """UTF-8 (with BOM, so Excel reads accents) CSV of a neutralised copy."""
     return safe_frame(df).to_csv(index=False).encode("utf-8-sig")
+
+
+#: The names the importers have always exported.
+neutralise_formulas = safe_frame
+to_safe_csv = to_csv_bytes

@@ -18,7 +18,6 @@ from analytics import privacy
 from analytics.filters import LIST_KEYS, Filters
 from analytics.store import Database
 from analytics.store import dashboard as sql
-from analytics.store import headline as headline_sql
 from analytics.vocab import CONSTRUCTS
 
 #: Days without a session after which an ongoing pair counts as inactive.
@@ -68,7 +67,7 @@ def headline(db: Database, filters: Filters, k: int) -> dict:
     """
     where, params = filters.employee_where()
     as_of = sql.latest_date(db) or dt.date.today()
-    row = headline_sql.counts(db, where, params, as_of).dicts()[0]
+    row = sql.counts(db, where, params, as_of).dicts()[0]
     rates = response_rates(db, filters, k)
     latest = rates[rates["respondents"].notna()].tail(1)
     out = {"as_of": as_of, "employees": row["employees"], "participants": row["participants"],

@@ -72,7 +72,8 @@ def test_neutralise_formulas():
     df = pd.DataFrame({"a": ["=1+1", "+cmd", "-2", "@SUM(A1)", "plain", None, "-x"], "n": range(7)})
     out = neutralise_formulas(df)
     got = out["a"].tolist()
-    assert got[:5] + got[6:] == ["'=1+1", "'+cmd", "-2", "'@SUM(A1)", "plain", "'-x"] and pd.isna(got[5])
+    # OWASP: every text cell starting with = + - @ is prefixed, "-2" as text included
+    assert got[:5] + got[6:] == ["'=1+1", "'+cmd", "'-2", "'@SUM(A1)", "plain", "'-x"] and pd.isna(got[5])
     assert out["n"].tolist() == list(range(7))
     assert df["a"][0] == "=1+1"  # the input is not modified
     assert to_safe_csv(pd.DataFrame({"=x": ["=y"]})).decode("utf-8-sig").splitlines() == ["'=x", "'=y"]

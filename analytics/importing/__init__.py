@@ -4,7 +4,7 @@ Twoway templates and generic CSV/XLSX, checked, reported and written in one tran
 from analytics.importing.api import (ImportFailed, check_file, import_file, import_history, mapping_from_editor,
                                      preview, survey_name_from_file, undo_import)
 from analytics.importing.mapping import load_mapping, suggest_construct, suggest_reverse, survey_family
-from analytics.importing.safe_csv import neutralise_formulas, to_safe_csv
+from analytics.safe_export import neutralise_formulas, to_safe_csv
 from analytics.importing.templates import blank_template, TEMPLATE_KINDS
 
 __all__ = ["ImportFailed", "check_file", "import_file", "import_history", "mapping_from_editor", "preview",

@@ -13,7 +13,7 @@ from typing import Sequence
 
 import pandas as pd
 
-from analytics.store.database import Database
+from analytics.store.database import Database, Results
 
 #: Roster columns a page may group by (identifiers never come from user input).
 GROUP_COLUMNS: tuple[str, ...] = ("department", "level", "location", "generation")
@@ -282,3 +282,22 @@ def unmapped_items(db: Database) -> pd.DataFrame:
     return db.query_df(
         "SELECT survey, count(*) FILTER (WHERE construct IS NOT NULL) AS mapped, "
         "count(*) FILTER (WHERE construct IS NULL) AS unmapped FROM items GROUP BY ALL ORDER BY survey")
+
+
+def counts(db: Database, where: str, params: list, as_of: dt.date) -> Results:
+    """Head count, programme participants, active pairs and sessions in the quarter before `as_of`."""
+    return db.query(
+        f"""
+        WITH emp AS (SELECT employee_id FROM employees e WHERE {where}),
+        prs AS (SELECT * FROM pairs
+                WHERE mentor_id IN (SELECT employee_id FROM emp) OR mentee_id IN (SELECT employee_id FROM emp))
+        SELECT
+          (SELECT count(*) FROM emp) AS employees,
+          (SELECT count(DISTINCT id) FROM (SELECT mentor_id AS id FROM prs UNION ALL SELECT mentee_id FROM prs)
+             WHERE id IN (SELECT employee_id FROM emp)) AS participants,
+          (SELECT count(*) FROM prs WHERE start_date <= ? AND (end_date IS NULL OR end_date >= ?)) AS active_pairs,
+          (SELECT count(*) FROM sessions s WHERE s.pair_id IN (SELECT pair_id FROM prs)
+             AND s.date > ?::DATE - INTERVAL 91 DAY AND s.date <= ?) AS sessions_quarter
+        """,
+        [*params, as_of, as_of, as_of, as_of],
+    )
