@@ -18,8 +18,12 @@ from analytics.errors import TwowayError
 
 
 # -- shared options ---------------------------------------------------------------------------
-def db_option(required: bool = True):
-    """`--db PATH`, defaulting to $TWOWAY_DB; the path must not be a directory."""
+def db_option(required: bool = True, must_exist: bool = False):
+    """`--db PATH`, defaulting to $TWOWAY_DB; the path must not be a directory.
+
+    Commands that only read or change existing data pass `must_exist`, so a mistyped path is an
+    error instead of a new, empty database.
+    """
 
     def validate(ctx, param, value):
         if value is None:
@@ -31,6 +35,8 @@ def db_option(required: bool = True):
         path = Path(value)
         if path.is_dir():
             raise click.BadParameter(f"{value} is a directory, not a database file")
+        if must_exist and not path.exists():
+            raise click.BadParameter(f"{value} does not exist (create one with `demo` or `import`)")
         return path
 
     return click.option("--db", "db_path", type=click.Path(dir_okay=False), callback=validate,
@@ -146,7 +152,7 @@ def import_cmd(file, db_path, kind, survey, mapping, id_column, dry_run, as_json
 
 @cli.command("undo")
 @click.argument("import_id", type=click.IntRange(min=1))
-@db_option()
+@db_option(must_exist=True)
 @json_option
 @friendly_errors
 def undo_cmd(import_id, db_path, as_json):
@@ -164,7 +170,7 @@ def undo_cmd(import_id, db_path, as_json):
 
 
 @cli.command("imports")
-@db_option()
+@db_option(must_exist=True)
 @click.option("--limit", type=click.IntRange(min=1, max=100_000), default=50, show_default=True)
 @json_option
 @friendly_errors

@@ -40,6 +40,8 @@ def test_demo_writes_database_and_reports_json(tmp_path):
         (["demo", "--db", "{tmp}", "--employees", "100"], "is a directory"),
         (["demo", "--db", "{tmp}/x.duckdb", "--employees", "3"], "--employees"),
         (["demo", "--db", "{tmp}/x.duckdb", "--seed", "-1"], "--seed"),
+        (["imports", "--db", "{tmp}/missing.duckdb"], "does not exist"),
+        (["undo", "1", "--db", "{tmp}/missing.duckdb"], "does not exist"),
     ],
 )
 def test_user_mistakes_are_one_clear_line(tmp_path, args, message, monkeypatch):
@@ -49,6 +51,7 @@ def test_user_mistakes_are_one_clear_line(tmp_path, args, message, monkeypatch):
     assert result.exit_code != 0
     assert message in result.output
     assert "Traceback" not in result.output
+    assert not (tmp_path / "missing.duckdb").exists()
 
 
 def test_existing_file_without_force_is_refused_by_the_real_process(tmp_path):
