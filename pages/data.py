@@ -4,6 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from analytics.claims.scores import ALPHA_FLAG
 from ui import cache
 from ui.exports import ViewReport
 from ui.sidebar import start_page
@@ -27,7 +28,7 @@ report.table("Survey response rates", quality["rates"][
                    "opened": st.column_config.DateColumn(), "closed": st.column_config.DateColumn(),
                    "invited_selected": st.column_config.NumberColumn("invited")})
 report.table("Construct reliability", cache.view("reliability", filters), key="reliability",
-             text="Cronbach's alpha per construct; below 0.7 the items may not measure one thing.")
+             text=f"Cronbach's alpha per construct (mean over waves, and the lowest wave); flagged below {ALPHA_FLAG}: the items may not measure one thing.")
 report.table("Survey items mapped to constructs", quality["items"], key="items")
 report.table("Import history", quality["imports"], key="imports")
 report.report_button()
