@@ -1,7 +1,5 @@
 """Data (analysts): what has been imported, and how good it is."""
 
-from pathlib import Path
-
 import streamlit as st
 
 from analytics.claims.scores import ALPHA_FLAG
@@ -16,8 +14,7 @@ quality = cache.view("data_quality", filters)
 
 st.title("Data")
 st.caption(f"{filters.describe()} · groups smaller than {k} people are never shown.")
-if (Path(__file__).parent / "upload.py").exists():
-    st.page_link("pages/upload.py", label="Upload data", icon=":material/upload:")
+st.page_link("pages/upload.py", label="Upload data", icon=":material/upload:")
 
 report.table("Survey response rates", quality["rates"][
     ["survey", "title", "opened", "closed", "invited_selected", "respondents", "rate", "unlinked", "suppressed",
