@@ -3,7 +3,8 @@
 Detection looks only at the header rows, in the order below; the first match wins:
 
 - ``qualtrics``: row 3 holds ``{"ImportId": …}`` cells (or row 1 has ``ResponseId`` and row 2
-  ``Response ID``); three header rows (ids, question text, ImportIds).
+  ``Response ID``); three header rows (ids, question text, ImportIds). The legacy export (before
+  2018) has two header rows: ``V1…V10`` over ``ResponseID, ResponseSet…`` or those names twice.
 - ``surveymonkey``: row 1 starts with ``Respondent ID`` next to ``Collector ID``/``Start Date``;
   two header rows (question text, then the sub-answer row).
 - ``microsoft_forms``: row 1 starts ``ID, Start time, Completion time``.
@@ -52,7 +53,9 @@ QUALTRICS_META = {normalise(x) for x in (
     "StartDate", "EndDate", "Status", "IPAddress", "Progress", "Duration (in seconds)", "Finished",
     "RecordedDate", "ResponseId", "RecipientLastName", "RecipientFirstName", "RecipientEmail",
     "ExternalReference", "ExternalDataReference", "LocationLatitude", "LocationLongitude",
-    "DistributionChannel", "UserLanguage")}
+    "DistributionChannel", "UserLanguage",
+    # legacy exports (two header rows)
+    "ResponseID", "ResponseSet", "Name", "EmailAddress", "LocationAccuracy")}
 SURVEYMONKEY_META = {normalise(x) for x in (
     "Respondent ID", "Collector ID", "Collector", "Start Date", "End Date", "IP Address", "Email Address",
     "First Name", "Last Name", "Custom Data", "Custom Data 1", "Custom Data 2", "Custom Data 3")}
@@ -101,6 +104,8 @@ def detect_format(table: RawTable) -> str:
         return "qualtrics"
     if "responseid" in r0 and "response id" in r1:
         return "qualtrics"
+    if (r0[:1] == ["v1"] and "responseid" in r1) or ("responseid" in r0 and "responseset" in r0):
+        return "qualtrics"  # legacy export: V1…V10 over the names, or the names twice
     if r0[:1] == ["respondent id"] and ({"collector id", "collector", "start date"} & set(r0[:5])):
         return "surveymonkey"
     if r0[:3] == ["id", "start time", "completion time"]:
@@ -167,15 +172,25 @@ def survey_columns(fmt: str, table: RawTable) -> list[Column]:
         seen: dict[str, int] = {}
         for pos in range(width):
             cid = ids[pos].strip()
+            if re.fullmatch(r"V\d+", cid) and normalise(texts[pos]) in QUALTRICS_META:
+                cid = texts[pos].strip()  # legacy V1…V10: the metadata's name is in row 2
             if cid in seen:
-                if import_ids[pos] and import_ids[pos] != import_ids[seen[cid]]:
-                    cid = f"{cid}#{import_ids[pos]}"
+                first = seen[cid]
+                if import_ids[pos] and import_ids[pos] != import_ids[first]:
+                    cid = f"{cid}#{import_ids[pos]}"  # two questions given the same export tag
+                elif not import_ids[pos] and normalise(texts[pos]) != normalise(texts[first]):
+                    k = 2
+                    while f"{cid}#{k}" in seen:
+                        k += 1
+                    cid = f"{cid}#{k}"
                 else:
-                    raise TwowayError(f"{name}, row 1: columns {col_letter(seen[cid])} and {col_letter(pos)} "
+                    raise TwowayError(f"{name}, row 1: columns {col_letter(first)} and {col_letter(pos)} "
                                       f"have the same id {cid!r} (duplicated columns)")
-            seen[cid] = pos
+            seen.setdefault(cid, pos)
             iid = import_ids[pos]
-            is_item = bool(re.match(r"QID\d+", iid)) if iid else normalise(cid) not in QUALTRICS_META
+            # Q_RecaptchaScore, Q_RelevantIDDuplicate…, Q_TotalDuration: Qualtrics' own fields
+            is_item = bool(re.match(r"QID\d+", iid)) if iid else (
+                normalise(cid) not in QUALTRICS_META and not cid.startswith("Q_"))
             cols.append(Column(pos, cid, texts[pos], "item" if is_item else "meta", ids[pos]))
         return cols
     if fmt == "surveymonkey":

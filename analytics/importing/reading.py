@@ -124,9 +124,25 @@ def read_table(path: str | os.PathLike, file_name: str | None = None,
             encoding = "cp1252"
             cells, delimiter = _read_csv_fast(path, name, encoding, size, progress)
         table = RawTable(path, name, size, digest, "csv", encoding, delimiter, cells)
+    table.cells = _drop_empty(table.cells)
     if table.cells.empty or not (table.cells != "").to_numpy().any():
         raise TwowayError(f"{name} has no rows")
     return table
+
+
+def _drop_empty(cells: pd.DataFrame) -> pd.DataFrame:
+    """Without the rows whose every cell is empty (Excel writes ``;;;;`` for a blank row of its
+    used range) and the trailing columns that are empty everywhere, header included (Excel's
+    ``;;;`` at line ends). Row numbers (the index) are kept, so messages still name file rows."""
+    if cells.empty:
+        return cells
+    filled = (cells != "").to_numpy()
+    rows = filled.any(axis=1)
+    cols = filled.any(axis=0)
+    last = int(cols.nonzero()[0].max()) + 1 if cols.any() else 0
+    if rows.all() and last == cells.shape[1]:
+        return cells
+    return cells.loc[rows, list(cells.columns[:last])]
 
 
 def _detect_encoding(head: bytes, name: str) -> str:
@@ -237,7 +253,8 @@ def _read_csv(path: Path, name: str, encoding: str, size: int, progress: Progres
         first = text.readline(1_000_000)
         delimiter = _sniff_delimiter(first)
         text.seek(0)
-        reader = csv.reader(text, delimiter=delimiter, quotechar='"', doublequote=True, strict=False)
+        lines = _Lines(text)
+        reader = csv.reader(lines, delimiter=delimiter, quotechar='"', doublequote=True, strict=False)
         frames: list[pd.DataFrame] = []
         chunk: list[list[str]] = []
         index: list[int] = []
@@ -247,6 +264,7 @@ def _read_csv(path: Path, name: str, encoding: str, size: int, progress: Progres
         try:
             for rec in reader:
                 row = reader.line_num  # physical line where this record ended
+                raw_record, lines.buf = "".join(lines.buf), []
                 if not rec or (len(rec) == 1 and rec[0] == ""):
                     continue
                 if width is None:
@@ -254,12 +272,22 @@ def _read_csv(path: Path, name: str, encoding: str, size: int, progress: Progres
                     if width > MAX_COLUMNS:
                         raise TwowayError(
                             f"{name}, row 1: {width:,} columns, more than the {MAX_COLUMNS:,} allowed")
-                elif len(rec) != width:
-                    what = "more" if len(rec) > width else "fewer"
-                    hint = "" if len(rec) > width else " (is the file truncated?)"
+                elif len(rec) > width and not any(rec[width:]):
+                    rec = rec[:width]  # empty fields past the header's end (Excel's ";;;")
+                elif len(rec) > width:
+                    extra = next(i for i in range(width, len(rec)) if rec[i])
                     raise TwowayError(
-                        f"{name}, row {count + 1} (line {row}): "
-                        f"{len(rec):,} fields, {what} than the {width:,} of the header{hint}")
+                        f"{name}, row {count + 1} (line {row}), column {_letter(extra)}: {len(rec):,} fields, "
+                        f"more than the {width:,} of the header (a value past its last column "
+                        f"{_letter(width - 1)}; a delimiter inside an unquoted cell?)")
+                elif len(rec) < width:
+                    cut = ""
+                    if raw_record.count('"') % 2:
+                        cut = f"; the quoted cell in column {_letter(len(rec) - 1)} is never closed"
+                    missing = _letter(len(rec)) + ("" if len(rec) == width - 1 else f"–{_letter(width - 1)}")
+                    raise TwowayError(
+                        f"{name}, row {count + 1} (line {row}): {len(rec):,} fields, fewer than the {width:,} "
+                        f"of the header (is the file truncated?); column {missing} missing{cut}")
                 count += 1
                 chunk.append(rec)
                 index.append(count)
@@ -281,6 +309,25 @@ def _read_csv(path: Path, name: str, encoding: str, size: int, progress: Progres
     progress(0.6, "read the file")
     cells = pd.concat(frames) if frames else pd.DataFrame(dtype=str)
     return cells, delimiter
+
+
+class _Lines:
+    """The lines of a text stream, remembering those read since `buf` was last emptied (the raw
+    text of the record the csv reader just returned, which reads no further ahead)."""
+
+    def __init__(self, text):
+        self.text, self.buf = text, []
+
+    def __iter__(self):
+        for line in self.text:
+            self.buf.append(line)
+            yield line
+
+
+def _letter(pos: int) -> str:
+    from analytics.importing.formats import col_letter
+
+    return col_letter(pos)
 
 
 def _cell_text(v) -> str:
@@ -317,18 +364,19 @@ def _read_xlsx(path: Path, name: str, progress: Progress) -> pd.DataFrame:
                 cells = [_cell_text(v) for v in values]
                 while cells and cells[-1] == "":
                     cells.pop()
-                if width is None:
-                    if not cells:
-                        continue
+                if not cells:
+                    continue
+                # The width is the widest of the first three rows: a header row ends early when
+                # its last cells are merged (a SurveyMonkey matrix heading) or blank.
+                if len(rows) < 3 and len(cells) > (width or 0):
                     width = len(cells)
                     if width > MAX_COLUMNS:
                         raise TwowayError(f"{name}, row {r}: {width:,} columns, more than the {MAX_COLUMNS:,} allowed")
-                if not cells:
-                    continue
                 if len(cells) > width:
-                    raise TwowayError(f"{name}, row {r}: values in {len(cells):,} columns, "
-                                      f"more than the {width:,} of the header")
-                rows.append(cells + [""] * (width - len(cells)))
+                    extra = next(i for i in range(width, len(cells)) if cells[i])
+                    raise TwowayError(f"{name}, row {r}, column {_letter(extra)}: a value past the header's "
+                                      f"last column {_letter(width - 1)}")
+                rows.append(cells)
                 index.append(r)
                 if total and r % CHUNK_ROWS == 0:
                     progress(min(r / total, 1.0) * 0.6, f"read {r:,} rows")
@@ -339,4 +387,5 @@ def _read_xlsx(path: Path, name: str, progress: Progress) -> pd.DataFrame:
     progress(0.6, "read the workbook")
     if not rows:
         return pd.DataFrame(dtype=str)
+    rows = [c + [""] * (width - len(c)) if len(c) < width else c for c in rows]
     return pd.DataFrame(rows, index=index, dtype=str)

@@ -28,6 +28,9 @@ from analytics.store import Database
 from analytics.store import imports as store
 
 MASK_CHARS = set("*#xX•")
+#: What forms write instead of a person when a response was anonymous (Microsoft Forms'
+#: ``Email``/``Name``, legacy Qualtrics ``Name``): nobody's id.
+ANONYMOUS = frozenset({"anonymous"})
 QUALTRICS_KEEP_STATUS = {"0", "ip address", "4", "imported"}
 QUALTRICS_STATUS_NAMES = {"1": "Survey Preview", "2": "Survey Test", "8": "Spam", "16": "Offline",
                           "17": "Offline Survey Preview", "9": "Spam"}
@@ -54,9 +57,9 @@ class Issues:
 
 
 def is_masked(value: str) -> bool:
-    """Blank, or an anonymised cell such as Qualtrics' ``*******``."""
+    """Blank, an anonymised cell such as Qualtrics' ``*******``, or ``anonymous``."""
     v = str(value).strip()
-    return v == "" or (len(v) >= 3 and set(v) <= MASK_CHARS)
+    return v == "" or (len(v) >= 3 and set(v) <= MASK_CHARS) or v.casefold() in ANONYMOUS
 
 
 def _by_unique(series: pd.Series, fn, dtype=object) -> np.ndarray:
@@ -70,7 +73,7 @@ def masked(series: pd.Series) -> pd.Series:
     """`is_masked` for a whole column, vectorised (the pattern test runs only on candidates)."""
     t = series.fillna("").str.strip()
     out = (t == "").to_numpy(dtype=bool).copy()
-    maybe = t.str.startswith(tuple(MASK_CHARS)).to_numpy(dtype=bool)
+    maybe = (t.str.startswith(tuple(MASK_CHARS)) | t.str.casefold().isin(ANONYMOUS)).to_numpy(dtype=bool)
     if maybe.any():
         out[maybe] = [is_masked(v) for v in t[maybe].tolist()]
     return pd.Series(out, index=series.index)
