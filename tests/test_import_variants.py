@@ -94,6 +94,30 @@ def test_qualtrics_legacy_responseset_seven_point_text(tmp_path, dbpath):
     assert {tuple(i["scale"]) for i in rep["items"]} == {(1, 7)}
 
 
+# 1c. Qualtrics' default 5-point agreement (Somewhat…, no plain Agree/Disagree), as choice text
+QUALTRICS_SOMEWHAT = """\
+StartDate,EndDate,Status,Finished,RecordedDate,ResponseId,Q1_1,Q1_2
+Start Date,End Date,Response Type,Finished,Recorded Date,Response ID,Agreement - I feel valued,\
+Agreement - My ideas are heard
+"{""ImportId"":""startDate""}","{""ImportId"":""endDate""}","{""ImportId"":""status""}",\
+"{""ImportId"":""finished""}","{""ImportId"":""recordedDate""}","{""ImportId"":""_recordId""}",\
+"{""ImportId"":""QID1_1""}","{""ImportId"":""QID1_2""}"
+2025-06-01 09:00:00,2025-06-01 09:02:00,IP Address,True,2025-06-01 09:02:01,R_1,Somewhat agree,Strongly agree
+2025-06-01 10:00:00,2025-06-01 10:02:00,IP Address,True,2025-06-01 10:02:01,R_2,Neither agree nor disagree,\
+Somewhat disagree
+2025-06-01 11:00:00,2025-06-01 11:02:00,IP Address,True,2025-06-01 11:02:01,R_3,Strongly disagree,Somewhat agree
+"""
+
+
+def test_qualtrics_default_five_point_somewhat_text(tmp_path, dbpath):
+    rep, _ = cli_import(write(tmp_path / "q5.csv", QUALTRICS_SOMEWHAT), dbpath)
+    # 1 Strongly disagree, 2 Somewhat disagree, 3 Neither, 4 Somewhat agree, 5 Strongly agree
+    # Q1_1: 4 + 3 + 1 = 8/3; Q1_2: 5 + 2 + 4 = 11/3 — on 1–5, not the 7-point table
+    assert (rep["format"], rep["rows"]) == ("qualtrics", 3)
+    assert items_by_question(rep) == {"Agreement - I feel valued": approx(3, 8 / 3),
+                                      "Agreement - My ideas are heard": approx(3, 11 / 3)}
+    assert {tuple(i["scale"]) for i in rep["items"]} == {(1, 5)}
+
 # 2. Qualtrics (3 header rows) with Status as text, Finished True/False, fraud-score columns and
 # two columns both exported as Q1 (two questions given the same export tag).
 QUALTRICS_TEXT = """\
@@ -325,3 +349,18 @@ def test_broken_variants_exit_1_and_leave_db(tmp_path, dbpath, case):
         assert w in rep["errors"][0] and w in err
     with Database(dbpath) as d:
         assert snapshot(d) == before
+
+
+def test_google_forms_german_locale(tmp_path, dbpath):
+    # a form in German: "Zeitstempel", "E-Mail-Adresse", day-first dates; the grid as in GOOGLE
+    text = (GOOGLE.replace('"Timestamp","Email address"', '"Zeitstempel","E-Mail-Adresse"')
+            .replace("2025/03/01 9:00:01 AM GMT+1", "01.03.2025 09:00:01")
+            .replace("2025/03/01 9:30:45 AM GMT+1", "01.03.2025 09:30:45")
+            .replace("2025/03/02 4:15:00 PM GMT+1", "02.03.2025 16:15:00")
+            .replace("2025/03/03 8:00:00 AM GMT+1", "03.03.2025 08:00:00"))
+    rep, _ = cli_import(write(tmp_path / "gf_de.csv", text, newline="\n"), dbpath, "--id-column", "E-Mail-Adresse")
+    # the same answers as test_google_forms_grid_checkbox_email_id: ana's later row kept → 3
+    assert (rep["format"], rep["rows"]) == ("google_forms", 3)
+    assert rep["duplicates"] == {"count": 1, "examples": ["ana@example.com"]}
+    assert items_by_question(rep) == {"How much do you agree? [I feel valued]": approx(3, 10 / 3),
+                                      "How much do you agree? [My ideas are heard]": approx(2, 4.0)}

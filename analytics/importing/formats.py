@@ -8,7 +8,7 @@ Detection looks only at the header rows, in the order below; the first match win
 - ``surveymonkey``: row 1 starts with ``Respondent ID`` next to ``Collector ID``/``Start Date``;
   two header rows (question text, then the sub-answer row).
 - ``microsoft_forms``: row 1 starts ``ID, Start time, Completion time``.
-- ``google_forms``: row 1 starts with ``Timestamp``.
+- ``google_forms``: row 1 starts with ``Timestamp`` (or its translation: ``Zeitstempel``…).
 - ``template``: row 1 is a Twoway template (see "Importing data" in README.md).
 - ``generic``: anything else, one header row.
 """
@@ -59,7 +59,10 @@ QUALTRICS_META = {normalise(x) for x in (
 SURVEYMONKEY_META = {normalise(x) for x in (
     "Respondent ID", "Collector ID", "Collector", "Start Date", "End Date", "IP Address", "Email Address",
     "First Name", "Last Name", "Custom Data", "Custom Data 1", "Custom Data 2", "Custom Data 3")}
-GOOGLE_META = {normalise(x) for x in ("Timestamp", "Email Address", "Email address", "Username", "Score")}
+#: Google Forms' first column, in the languages its exports are most often seen in.
+GOOGLE_TIMESTAMP = ("Timestamp", "Marca temporal", "Zeitstempel", "Horodateur", "Carimbo de data/hora",
+                    "Tijdstempel", "Informazioni cronologiche", "Sygnatura czasowa", "Tidsstämpel")
+GOOGLE_META = {normalise(x) for x in ("Email Address", "Email address", "Username", "Score", *GOOGLE_TIMESTAMP)}
 MSFORMS_META = {normalise(x) for x in ("ID", "Start time", "Completion time", "Email", "Name",
                                       "Last modified time", "Total points", "Quiz feedback")}
 
@@ -110,7 +113,7 @@ def detect_format(table: RawTable) -> str:
         return "surveymonkey"
     if r0[:3] == ["id", "start time", "completion time"]:
         return "microsoft_forms"
-    if r0[:1] == ["timestamp"]:
+    if r0[:1] and r0[0] in {normalise(x) for x in GOOGLE_TIMESTAMP}:
         return "google_forms"
     raw = [c.strip() for c in rows[0]] if rows else []
     for kind in ("employees", "pairs", "sessions", "metrics"):

@@ -53,6 +53,19 @@ AGREE_7: dict[str, int] = {
 }
 SEVEN_ONLY = frozenset({"somewhat disagree", "slightly disagree", "somewhat agree", "slightly agree"})
 
+#: Qualtrics' default 5-point agreement scale: "Somewhat" labels but no plain Agree/Disagree.
+AGREE_5_SOMEWHAT: dict[str, int] = {
+    "strongly disagree": 1,
+    "somewhat disagree": 2,
+    "slightly disagree": 2,
+    "neither agree nor disagree": 3,
+    "neither agree or disagree": 3,
+    "neutral": 3,
+    "somewhat agree": 4,
+    "slightly agree": 4,
+    "strongly agree": 5,
+}
+
 #: 5-point frequency.
 FREQUENCY_5: dict[str, int] = {
     "never": 1,
@@ -68,6 +81,7 @@ FREQUENCY_5: dict[str, int] = {
 TABLES: dict[str, tuple[dict[str, int], tuple[int, int]]] = {
     "agreement_5": (AGREE_5, (1, 5)),
     "agreement_7": (AGREE_7, (1, 7)),
+    "agreement_5_somewhat": (AGREE_5_SOMEWHAT, (1, 5)),
     "frequency_5": (FREQUENCY_5, (1, 5)),
 }
 
@@ -123,6 +137,28 @@ def label_table_for(values: set[str]) -> str | None:
         if n > covered:
             best, covered = name, n
     return best
+
+
+AGREEMENT_TABLES = frozenset({"agreement_5", "agreement_7", "agreement_5_somewhat"})
+
+
+def agreement_table(words: set[str]) -> str:
+    """The agreement table for all the agreement answers of one survey.
+
+    Plain 5-point unless a "Somewhat"/"Slightly" label appears; then 7-point when plain
+    "Agree" or "Disagree" appears too, else the 5-point scale Qualtrics offers by default
+    (Strongly disagree, Somewhat disagree, Neither…, Somewhat agree, Strongly agree).
+
+    Examples
+    --------
+    >>> agreement_table({"agree", "strongly agree"})
+    'agreement_5'
+    >>> agreement_table({"agree", "somewhat agree"}), agreement_table({"somewhat agree", "strongly agree"})
+    ('agreement_7', 'agreement_5_somewhat')
+    """
+    if not words & SEVEN_ONLY:
+        return "agreement_5"
+    return "agreement_7" if words & {"agree", "disagree"} else "agreement_5_somewhat"
 
 
 def leading_number(text: str) -> float | None:

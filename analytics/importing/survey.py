@@ -18,10 +18,10 @@ import pandas as pd
 
 from analytics.errors import TwowayError
 from analytics.importing.dates import parse_datetimes
-from analytics.importing.formats import (EMPLOYEE_ID_NAMES, RESPONSE_ID_NAMES, SUBMITTED_NAMES, Column,
+from analytics.importing.formats import (EMPLOYEE_ID_NAMES, GOOGLE_TIMESTAMP, RESPONSE_ID_NAMES, SUBMITTED_NAMES, Column,
                                          header_rows, snake, survey_columns)
-from analytics.importing.labels import (MISSING_LABELS, TABLES, label_table_for, leading_number, normalise,
-                                        parse_number)
+from analytics.importing.labels import (AGREEMENT_TABLES, MISSING_LABELS, TABLES, agreement_table,
+                                        label_table_for, leading_number, normalise, parse_number)
 from analytics.importing.mapping import ItemSpec, suggest_construct, suggest_reverse
 from analytics.importing.reading import RawTable
 from analytics.store import Database
@@ -196,14 +196,14 @@ def _convert(series: pd.Series, spec: ItemSpec, decimal_comma: bool, table: str 
     return values, unknown
 
 
-def _column_table(series: pd.Series, spec: ItemSpec, decimal_comma: bool) -> str | None:
+def _column_table(series: pd.Series, spec: ItemSpec, decimal_comma: bool) -> tuple[str | None, set[str]]:
     words = set()
     for raw in series.unique():
         n = normalise(raw)
         if n in spec.labels or n in MISSING_LABELS or parse_number(raw, decimal_comma) is not None:
             continue
         words.add(n)
-    return label_table_for(words) if words else None
+    return (label_table_for(words) if words else None), words
 
 
 def analyse_survey(db: Database, table: RawTable, fmt: str, *, survey: str, mapping: dict[str, ItemSpec] | None,
@@ -248,7 +248,7 @@ def analyse_survey(db: Database, table: RawTable, fmt: str, *, survey: str, mapp
                     "microsoft_forms": ["ID"]}.get(fmt, RESPONSE_ID_NAMES)
     response = _find(cols, response_col, roles=("meta",))
     submitted_names = {"qualtrics": ["RecordedDate", "EndDate"], "surveymonkey": ["End Date", "Start Date"],
-                       "google_forms": ["Timestamp"], "microsoft_forms": ["Completion time", "Start time"]}
+                       "google_forms": list(GOOGLE_TIMESTAMP), "microsoft_forms": ["Completion time", "Start time"]}
     submitted = _find(cols, submitted_names.get(fmt, SUBMITTED_NAMES), roles=("meta",))
     person: Column | None = None
     if id_column:
@@ -315,11 +315,14 @@ def analyse_survey(db: Database, table: RawTable, fmt: str, *, survey: str, mapp
     skipped: list[str] = []
     dc = table.decimal_comma
     tables = {}
+    agreement_words: set[str] = set()
     for c in item_cols:
         spec = resolved[c.pos] if resolved is not None else ItemSpec()
-        tables[c.pos] = _column_table(data[c.pos], spec, dc)
-    if "agreement_7" in tables.values():
-        tables = {k: ("agreement_7" if v == "agreement_5" else v) for k, v in tables.items()}
+        tables[c.pos], words = _column_table(data[c.pos], spec, dc)
+        if tables[c.pos] in AGREEMENT_TABLES:
+            agreement_words |= words
+    agreement = agreement_table(agreement_words)
+    tables = {k: (agreement if v in AGREEMENT_TABLES else v) for k, v in tables.items()}
     for k, c in enumerate(item_cols):
         if progress is not None and k % 5 == 0:
             progress(0.62 + 0.2 * k / len(item_cols), f"checking item {k + 1:,} of {len(item_cols):,}")
