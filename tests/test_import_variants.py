@@ -275,8 +275,11 @@ E003;02.03.2025;3;4;0,5;;;
 """
 
 
-def test_excel_windows_cp1252_semicolon(tmp_path, dbpath):
-    path = write(tmp_path / "excel.csv", EXCEL, encoding="cp1252")
+@pytest.mark.parametrize("variant", ["plain", "sep_line"])
+def test_excel_windows_cp1252_semicolon(tmp_path, dbpath, variant):
+    # "sep_line": Excel's "sep=;" hint line first, and the header without the trailing ";;;"
+    text = EXCEL if variant == "plain" else "sep=;\n" + EXCEL.replace("month;;;", "month", 1)
+    path = write(tmp_path / "excel.csv", text, encoding="cp1252")
     assert b"\x92" in path.read_bytes() and b";;;\r\n" in path.read_bytes()
     rep, _ = cli_import(path, dbpath, "--survey", "excel")
     assert (rep["format"], rep["kind"], rep["rows"]) == ("template", "survey", 3)

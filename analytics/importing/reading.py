@@ -14,6 +14,7 @@ import datetime as dt
 import hashlib
 import io
 import os
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -182,18 +183,33 @@ def _sniff_delimiter(first_line: str) -> str:
     return best if counts[best] else ","
 
 
-def _first_record(path: Path, encoding: str) -> tuple[str, int]:
-    """Delimiter and field count of the first record."""
+_SEP_LINE = re.compile(r"^\ufeff?sep=(.)\r?\n?$")
+
+
+def _sep_line(first_line: str) -> str | None:
+    """The delimiter named by Excel's ``sep=;`` first line, if the file starts with one."""
+    m = _SEP_LINE.match(first_line)
+    return m.group(1) if m else None
+
+
+def _first_record(path: Path, encoding: str) -> tuple[str, int, int]:
+    """Delimiter and field count of the first record, and the lines to skip before it (1 after
+    Excel's ``sep=;`` line, which Excel itself hides: the header is still row 1)."""
     csv.field_size_limit(MAX_FIELD_CHARS)
     with open(path, "r", encoding=encoding, newline="") as text:
         first = text.readline(1_000_000)
-        delimiter = _sniff_delimiter(first)
+        delimiter, skip = _sniff_delimiter(first), 0
+        if _sep_line(first):
+            delimiter, skip = _sep_line(first), 1
+            first = text.readline(1_000_000)
         text.seek(0)
+        if skip:
+            text.readline(1_000_000)
         try:
             rec = next(csv.reader(text, delimiter=delimiter, quotechar='"', strict=False), [])
         except csv.Error:
             rec = first.split(delimiter)
-    return delimiter, len(rec)
+    return delimiter, len(rec), skip
 
 
 def _read_csv_fast(path: Path, name: str, encoding: str, size: int, progress: Progress) -> tuple[pd.DataFrame, str]:
@@ -202,12 +218,12 @@ def _read_csv_fast(path: Path, name: str, encoding: str, size: int, progress: Pr
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    delimiter, width = _first_record(path, encoding)
+    delimiter, width, skip = _first_record(path, encoding)
     if width > MAX_COLUMNS:
         raise TwowayError(f"{name}, row 1: {width:,} columns, more than the {MAX_COLUMNS:,} allowed")
     names = [f"f{i}" for i in range(width)]
     arrow_encoding = "utf8" if encoding in ("utf-8", "utf-8-sig") else encoding
-    read = pacsv.ReadOptions(column_names=names, encoding=arrow_encoding, block_size=4 << 20)
+    read = pacsv.ReadOptions(column_names=names, encoding=arrow_encoding, block_size=4 << 20, skip_rows=skip)
     parse = pacsv.ParseOptions(delimiter=delimiter, quote_char='"', double_quote=True, newlines_in_values=True,
                                ignore_empty_lines=True)
     convert = pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, strings_can_be_null=False,
@@ -251,8 +267,9 @@ def _read_csv(path: Path, name: str, encoding: str, size: int, progress: Progres
     try:
         text = io.TextIOWrapper(raw, encoding=encoding, newline="")
         first = text.readline(1_000_000)
-        delimiter = _sniff_delimiter(first)
-        text.seek(0)
+        delimiter = _sep_line(first) or _sniff_delimiter(first)
+        if not _sep_line(first):
+            text.seek(0)
         lines = _Lines(text)
         reader = csv.reader(lines, delimiter=delimiter, quotechar='"', doublequote=True, strict=False)
         frames: list[pd.DataFrame] = []
