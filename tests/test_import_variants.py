@@ -327,7 +327,7 @@ def test_surveymonkey_utf16_tsv(tmp_path, dbpath):
 
 
 # Broken variants: exit 1, a message naming row and column, the database unchanged
-@pytest.mark.parametrize("case", ["truncated", "truncated_in_quote", "ragged_excel", "ragged_utf16"])
+@pytest.mark.parametrize("case", ["truncated", "truncated_in_quote", "ragged_excel", "ragged_utf16", "utf16_cut"])
 def test_broken_variants_exit_1_and_leave_db(tmp_path, dbpath, case):
     cli_import(write(tmp_path / "ok.csv", QUALTRICS_LEGACY_V), dbpath)
     with Database(dbpath) as d:
@@ -342,6 +342,10 @@ def test_broken_variants_exit_1_and_leave_db(tmp_path, dbpath, case):
         path = write(tmp_path / "b.csv", EXCEL.replace("E002;02.03.2025;5;2;2,25;;;", "E002;02.03.2025;5;2;2,25;;;;9"),
                      encoding="cp1252")
         want = ["row 3", "column I"]
+    elif case == "utf16_cut":  # cut inside a character: "…R_4\t5\t" loses a byte of the tab after R_4
+        path = write(tmp_path / "b.tsv", "\ufeff" + QUALTRICS_TSV, encoding="utf-16-le")
+        path.write_bytes(path.read_bytes()[:-9])
+        want = ["row 7", "column G"]
     else:
         bad = QUALTRICS_TSV.replace("R_2\t2\t3", "R_2\t2")
         path = write(tmp_path / "b.tsv", "\ufeff" + bad, encoding="utf-16-le")
@@ -367,3 +371,13 @@ def test_google_forms_german_locale(tmp_path, dbpath):
     assert rep["duplicates"] == {"count": 1, "examples": ["ana@example.com"]}
     assert items_by_question(rep) == {"How much do you agree? [I feel valued]": approx(3, 10 / 3),
                                       "How much do you agree? [My ideas are heard]": approx(2, 4.0)}
+
+
+def test_google_forms_two_questions_with_the_same_title(tmp_path, dbpath):
+    text = ('"Timestamp","Rate the session","Rate the session"\n'
+            '"2025/03/01 9:00:01 AM GMT+1","4","2"\n"2025/03/01 9:05:01 AM GMT+1","5","3"')
+    rep, _ = cli_import(write(tmp_path / "dup.csv", text, newline="\n"), dbpath, "--dry-run")
+    # two items: (4 + 5) / 2 = 4.5 and (2 + 3) / 2 = 2.5
+    assert rep["rows"] == 2
+    assert [(i["item"], i["n"], i["mean"]) for i in rep["items"]] == \
+        [("Rate the session", 2, 4.5), ("Rate the session (2)", 2, 2.5)]

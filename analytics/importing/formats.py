@@ -220,8 +220,10 @@ def survey_columns(fmt: str, table: RawTable) -> list[Column]:
             cols.append(col)
         return cols
     names = [c.strip() for c in rows[0]]
-    check_duplicate_headers(names, name)
+    if fmt in ("template", "generic"):
+        check_duplicate_headers(names, name)
     meta = {"google_forms": GOOGLE_META, "microsoft_forms": MSFORMS_META}.get(fmt, set())
+    seen_names: dict[str, int] = {}
     for pos, h in enumerate(names):
         if not h:
             raise TwowayError(f"{name}, row 1: column {col_letter(pos)} has no header")
@@ -230,7 +232,10 @@ def survey_columns(fmt: str, table: RawTable) -> list[Column]:
             key = snake(h)
             if key in EMPLOYEE_ID_NAMES or key in SUBMITTED_NAMES or key in RESPONSE_ID_NAMES:
                 role = "meta"
-        cols.append(Column(pos, h, rows[0][pos], role, h))
+        # Forms export two questions with the same title under the same header: the second
+        # column's id becomes "<title> (2)"; its question text stays as the export shows it.
+        k = seen_names[normalise(h)] = seen_names.get(normalise(h), 0) + 1
+        cols.append(Column(pos, h if k == 1 else f"{h} ({k})", rows[0][pos], role, h))
     return cols
 
 

@@ -117,6 +117,8 @@ def read_table(path: str | os.PathLike, file_name: str | None = None,
         raise TwowayError(f"{name} is an old binary Excel (.xls) file; save it as .xlsx or .csv")
     else:
         encoding = _detect_encoding(head, name)
+        if encoding.startswith("utf-16") and size % 2:
+            _raise_cut_utf16(path, name, encoding, size)
         try:
             cells, delimiter = _read_csv_fast(path, name, encoding, size, progress)
         except UnicodeDecodeError:
@@ -129,6 +131,19 @@ def read_table(path: str | os.PathLike, file_name: str | None = None,
     if table.cells.empty or not (table.cells != "").to_numpy().any():
         raise TwowayError(f"{name} has no rows")
     return table
+
+
+def _raise_cut_utf16(path: Path, name: str, encoding: str, size: int) -> None:
+    """A UTF-16 file of odd length ends inside a character: it was cut. Read what is there
+    (a short last row raises its own message) and name the last row and column."""
+    cells, _ = _read_csv(path, name, encoding, size, _noop, errors="replace")
+    cells = _drop_empty(cells)
+    row = cells.index[-1] if len(cells) else 1
+    last = cells.iloc[-1] if len(cells) else pd.Series([""])
+    filled = [i for i, v in enumerate(last) if v != ""]
+    col = _letter(filled[-1] if filled else 0)
+    raise TwowayError(f"{name}, row {row}, column {col}: the file ends in the middle of a character "
+                      "(is the file truncated?)")
 
 
 def _drop_empty(cells: pd.DataFrame) -> pd.DataFrame:
@@ -261,11 +276,12 @@ def _read_csv_fast(path: Path, name: str, encoding: str, size: int, progress: Pr
     return cells, delimiter
 
 
-def _read_csv(path: Path, name: str, encoding: str, size: int, progress: Progress) -> tuple[pd.DataFrame, str]:
+def _read_csv(path: Path, name: str, encoding: str, size: int, progress: Progress,
+              errors: str = "strict") -> tuple[pd.DataFrame, str]:
     csv.field_size_limit(MAX_FIELD_CHARS)
     raw = open(path, "rb")
     try:
-        text = io.TextIOWrapper(raw, encoding=encoding, newline="")
+        text = io.TextIOWrapper(raw, encoding=encoding, newline="", errors=errors)
         first = text.readline(1_000_000)
         delimiter = _sep_line(first) or _sniff_delimiter(first)
         if not _sep_line(first):
