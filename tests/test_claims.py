@@ -51,6 +51,8 @@ def test_scorecard_contract(small):
     assert (card.loc[ok, "ci_low"] <= card.loc[ok, "estimate"]).all()
     assert (card.loc[ok, "estimate"] <= card.loc[ok, "ci_high"]).all()
     assert (card["n"] >= card["n_treated"]).all()
+    # each person counted once, even when a later starter is first a comparison colleague
+    assert (card["n"] <= card["n_treated"] + card["n_comparison"]).all()
     assert card["sentence"].str.len().gt(20).all()
     # Holm by hand (step-down): sort p ascending, multiply the i-th smallest by (m - i), running max, cap 1
     p = card["p_value"].to_numpy(float)

@@ -144,7 +144,8 @@ def staggered_did(panel: pd.DataFrame, units: pd.DataFrame, n_periods: int, min_
 
     Returns
     -------
-    dict with estimate, se, ci_low, ci_high, p_value, n_treated, n_comparison, cohorts
+    dict with estimate, se, ci_low, ci_high, p_value, n_treated, n_comparison, n_people (each
+    person once: a later starter is first a comparison colleague), cohorts
     (DataFrame g, estimate, se, ci_low, ci_high, p_value, n_treated, n_comparison, weight),
     cells (DataFrame g, t, estimate, se, n_treated, n_comparison), and pretrend.
     Estimates are NaN when no cohort is large enough.
@@ -197,7 +198,7 @@ def staggered_did(panel: pd.DataFrame, units: pd.DataFrame, n_periods: int, min_
             kept.append((g0, n_g, cohort_cells))
 
     out = {"estimate": np.nan, "se": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p_value": np.nan,
-           "n_treated": 0, "n_comparison": 0,
+           "n_treated": 0, "n_comparison": 0, "n_people": 0,
            "cohorts": pd.DataFrame(columns=["g", "estimate", "se", "ci_low", "ci_high", "p_value",
                                             "n_treated", "n_comparison", "weight"]),
            "cells": pd.DataFrame(cells), "pretrend": None}
@@ -227,8 +228,10 @@ def staggered_did(panel: pd.DataFrame, units: pd.DataFrame, n_periods: int, min_
                      "n_treated": n_g, "n_comparison": n_c, "weight": n_g / total})
         overall += a * n_g / total
     est, se, lo, hi, p = _combo(b, v, overall)
+    # People who start later serve as not-yet-treated comparison first: count each person once.
     out.update(estimate=est, se=se, ci_low=lo, ci_high=hi, p_value=p, n_treated=int(total),
-               n_comparison=int(len(ctrl_units)), cohorts=pd.DataFrame(rows), cells=cells_df)
+               n_comparison=int(len(ctrl_units)), n_people=int(len(np.unique(clus))),
+               cohorts=pd.DataFrame(rows), cells=cells_df)
     return out
 
 

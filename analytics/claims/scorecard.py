@@ -207,7 +207,7 @@ def _did_claim(data: _Data, claim: Claim, min_group: int) -> tuple[dict, dict]:
                         n_comparison=n_c if n_c >= min_group else 0), {"pop": pop, "res": res}
     row = _row_nan(claim, "")
     row.update(estimate=res["estimate"], ci_low=res["ci_low"], ci_high=res["ci_high"], se=res["se"],
-               p_value=res["p_value"], n=n_t + n_c, n_treated=n_t, n_comparison=n_c,
+               p_value=res["p_value"], n=res["n_people"], n_treated=n_t, n_comparison=n_c,
                effect_size=res["estimate"] / sd, es_ci_low=res["ci_low"] / sd, es_ci_high=res["ci_high"] / sd,
                es_se=res["se"] / sd, mde=mde(res["se"] / sd), baseline_sd=sd)
     return row, {"pop": pop, "res": res}
