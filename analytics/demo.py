@@ -156,7 +156,7 @@ def build_demo(path: str | os.PathLike, seed: int = 7, n_employees: int = 2000, 
                 demo_load.insert_responses(db, survey, wave, org["ids"], _item_list(), import_id)
             say(0.85, "productivity metrics")
             demo_load.insert_metric_defs(db, [("tasks_completed", True, "tasks per month"),
-                                              ("cycle_time_days", False, "days")])
+                                              ("cycle_time_days", False, "days")], import_id)
             metrics = _metrics(rng, org)
             demo_load.insert_metrics(db, metrics, org["ids"], import_id)
             counts = db.table_counts()

@@ -11,9 +11,9 @@ claims``. The expectation comes from outside the import path: the verdicts plant
 must reproduce because no information is lost on the way (same people, pairs, sessions,
 metrics and answers; survey opening dates are the first submission's day in both).
 
-Metric definitions (``metric_defs``: higher or lower is better) have no file format, so after an
-import every metric counts as higher-is-better (`analytics.store.claims.metric_panel`); this
-only touches the productivity claim's detail table, never a verdict — asserted below.
+Metric definitions (higher or lower is better, unit) travel in metrics.csv's optional
+``higher_is_better`` and ``unit`` columns, so the productivity detail of the imported data keeps
+the lower-is-better cycle time the right way round — asserted below.
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ def day(v) -> str:
 def read_demo(path: Path) -> dict:
     with duckdb.connect(str(path), read_only=True) as con:
         out = {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").df()
-               for t in ("employees", "pairs", "metrics", "items")}
+               for t in ("employees", "pairs", "metrics", "items", "metric_defs")}
         out["sessions"] = con.execute("SELECT * EXCLUDE (topics), array_to_string(topics, ';') AS topics "
                                       "FROM sessions ORDER BY session_id").df()
         out["responses"] = con.execute("SELECT survey, respondent, employee_id, item, value, submitted_at "
@@ -115,9 +115,12 @@ def write_templates(demo: dict, d: Path) -> dict[str, Path]:
          "mentee_rating"],
         *([s.session_id, s.pair_id, day(s.date), num(s.duration_min), s.format, s.channel, s.topics,
            num(s.mentor_rating), num(s.mentee_rating)] for s in demo["sessions"].itertuples())])
+    direction = dict(zip(demo["metric_defs"]["metric"], demo["metric_defs"]["higher_is_better"]))
+    unit = dict(zip(demo["metric_defs"]["metric"], demo["metric_defs"]["unit"]))
     files["metrics"] = write_csv(d / "metrics.csv", [
-        ["employee_id", "period", "metric", "value"],
-        *([m.employee_id, m.period, m.metric, num(m.value)] for m in demo["metrics"].itertuples())])
+        ["employee_id", "period", "metric", "value", "higher_is_better", "unit"],
+        *([m.employee_id, m.period, m.metric, num(m.value), "true" if direction[m.metric] else "false",
+           unit[m.metric]] for m in demo["metrics"].itertuples())])
     return files
 
 
@@ -330,9 +333,9 @@ def test_files_from_four_survey_tools_reach_the_planted_verdicts(tmp_path, monke
         for key in ("estimate", "p_adjusted"):  # lossless, so equal up to floating-point summation order
             assert got[key] == pytest.approx(ref[key], rel=1e-6, abs=1e-9), (claim_id, key)
 
-    # Metric definitions are not part of metrics.csv: imported metrics count as higher-is-better.
-    # That flips the sign of the lower-is-better cycle time in the productivity detail only.
-    assert table(new, "SELECT count(*) AS n FROM metric_defs")["n"].iloc[0] == 0
+    # Metric definitions came with metrics.csv: same directions and units, same productivity detail.
+    assert table(new, "SELECT metric, higher_is_better, unit FROM metric_defs ORDER BY metric").values.tolist() == \
+        demo["metric_defs"][["metric", "higher_is_better", "unit"]].sort_values("metric").values.tolist()
     from analytics.claims import claim_detail
     from analytics.store import Database
 
@@ -340,11 +343,11 @@ def test_files_from_four_survey_tools_reach_the_planted_verdicts(tmp_path, monke
     for label, path in (("new", new), ("original", original)):
         with Database(path) as db:
             details[label] = claim_detail(db, "productivity", min_group=5)["metrics"].set_index("metric")
-    assert details["original"].loc["cycle_time_days", "higher_is_better"] == False  # noqa: E712
-    assert details["new"].loc["cycle_time_days", "higher_is_better"] == True  # noqa: E712
-    for metric, sign in (("tasks_completed", 1), ("cycle_time_days", -1)):
+    for metric in ("tasks_completed", "cycle_time_days"):
+        assert details["new"].loc[metric, "higher_is_better"] == details["original"].loc[metric, "higher_is_better"]
         assert details["new"].loc[metric, "estimate"] == pytest.approx(
-            sign * details["original"].loc[metric, "estimate"], rel=1e-9, abs=1e-12), metric
+            details["original"].loc[metric, "estimate"], rel=1e-9, abs=1e-12), metric
+    assert details["new"].loc["cycle_time_days", "higher_is_better"] == False  # noqa: E712
 
     # 5. the dashboard opens every page on the imported data
     from streamlit.testing.v1 import AppTest

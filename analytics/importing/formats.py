@@ -31,7 +31,7 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
     "pairs": ("pair_id", "mentor_id", "mentee_id", "cohort", "start_date", "end_date"),
     "sessions": ("session_id", "pair_id", "date", "duration_min", "format", "channel", "topics",
                  "mentor_rating", "mentee_rating"),
-    "metrics": ("employee_id", "period", "metric", "value"),
+    "metrics": ("employee_id", "period", "metric", "value", "higher_is_better", "unit"),
     "survey": ("employee_id", "submitted_at"),
 }
 REQUIRED: dict[str, tuple[str, ...]] = {

@@ -183,9 +183,48 @@ def analyse_table(db: Database, table: RawTable, kind: str, *, import_id: int | 
         c.error(dup, "metric", "the same employee, period and metric appears more than once")
         frame = pd.DataFrame({"employee_id": emp, "period": period, "metric": metric, "value": value})
         target = "metrics"
+        defs = _metric_defs(c, metric, import_id)
     else:  # pragma: no cover - callers pass a table kind
         raise ValueError(kind)
     report["rows"] = n
     report["items"] = []
     frame["import_id"] = import_id
-    return {} if issues.errors else {target: frame.reset_index(drop=True)}
+    if issues.errors:
+        return {}
+    out = {target: frame.reset_index(drop=True)}
+    if kind == "metrics" and not defs.empty:
+        out["metric_defs"] = defs
+    return out
+
+
+HIGHER = {"true": True, "yes": True, "1": True, "higher": True, "y": True,
+          "false": False, "no": False, "0": False, "lower": False, "n": False}
+
+
+def _metric_defs(c: "_Checker", metric: pd.Series, import_id) -> pd.DataFrame:
+    """New metric definitions from the optional `higher_is_better` and `unit` columns.
+
+    One direction per metric: a file that contradicts itself, or a metric already defined the
+    other way by an earlier import, is an error (undo that import to redefine it).
+    """
+    hib_text = c.text("higher_is_better").str.lower()
+    hib = hib_text.map(HIGHER.get)
+    c.error((hib_text != "") & hib.isna(), "higher_is_better", "not true/false (or yes/no, higher/lower)")
+    unit = c.text("unit")
+    given = pd.DataFrame({"metric": metric, "hib": hib, "unit": unit})[hib.notna() & (metric != "")]
+    if given.empty:
+        return pd.DataFrame()
+    mixed = given.groupby("metric")["hib"].nunique() > 1
+    for name in mixed[mixed].index:
+        c.error((metric == name) & hib.notna(), "higher_is_better", f"metric {name!r} is both higher- and lower-is-better")
+    first = given.drop_duplicates("metric")
+    known = store.metric_definitions(c.db, first["metric"])
+    for name, (old, by) in known.items():
+        new_value = bool(first.loc[first["metric"] == name, "hib"].iloc[0])
+        if new_value != old:
+            c.error((metric == name) & hib.notna(), "higher_is_better",
+                    f"metric {name!r} is already defined as {'higher' if old else 'lower'}-is-better"
+                    + (f" by import #{by}" if by else "") + "; undo that import to redefine it")
+    fresh = first[~first["metric"].isin(known.keys())]
+    return pd.DataFrame({"metric": fresh["metric"].to_numpy(), "higher_is_better": fresh["hib"].astype(bool).to_numpy(),
+                         "unit": fresh["unit"].replace("", None).to_numpy(), "import_id": import_id})

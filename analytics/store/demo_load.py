@@ -67,8 +67,9 @@ def insert_responses(db: Database, survey: str, wave: dict, ids: np.ndarray, ite
     return db.insert_df("responses", frame)
 
 
-def insert_metric_defs(db: Database, rows: list[tuple[str, bool, str]]) -> None:
-    db.executemany("INSERT OR REPLACE INTO metric_defs (metric, higher_is_better, unit) VALUES (?, ?, ?)", rows)
+def insert_metric_defs(db: Database, rows: list[tuple[str, bool, str]], import_id: int) -> None:
+    db.executemany("INSERT OR REPLACE INTO metric_defs (metric, higher_is_better, unit, import_id) "
+                   "VALUES (?, ?, ?, ?)", [(*r, import_id) for r in rows])
 
 
 def insert_metrics(db: Database, metrics: dict, ids: np.ndarray, import_id: int) -> None:

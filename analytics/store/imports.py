@@ -72,6 +72,16 @@ def existing_ids(db: Database, table: str, column: str, ids: Iterable[str]) -> d
     return {r[0]: r[1] for r in res.rows}
 
 
+def metric_definitions(db: Database, metrics: Iterable[str]) -> dict[str, tuple[bool, int | None]]:
+    """Existing definitions of these metrics: metric → (higher_is_better, import that defined it)."""
+    names = _distinct(metrics)
+    if not names:
+        return {}
+    res = db.query("SELECT metric, higher_is_better, import_id FROM metric_defs "
+                   "WHERE metric IN (SELECT unnest(?::VARCHAR[]))", [names])
+    return {r[0]: (bool(r[1]), r[2]) for r in res.rows}
+
+
 def write_rows(db: Database, frames: dict) -> dict[str, int]:
     """Append each frame (or each part of an iterable of frames) to its table; call inside a transaction."""
     counts = {}

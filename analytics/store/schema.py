@@ -101,6 +101,12 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             "CREATE INDEX metrics_emp_idx ON metrics (employee_id, metric)",
         ],
     ),
+    (
+        "metric definitions come from imports (metrics.csv may say higher_is_better) and undo with them",
+        [
+            "ALTER TABLE metric_defs ADD COLUMN import_id INTEGER",
+        ],
+    ),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -113,5 +119,6 @@ DATA_TABLES: tuple[str, ...] = (
     "waves",
     "items",
     "responses",
+    "metric_defs",
     "metrics",
 )
