@@ -34,8 +34,8 @@ def test_templates_roster_pairs_sessions_metrics(db):
     assert db.query("SELECT topics, format FROM sessions WHERE session_id = 'S1'").first() == \
         (["AI tools", "social media"], "scheduled")
     assert db.query("SELECT topics FROM sessions WHERE session_id = 'S2'").scalar() is None
-    rep = import_file(db, EXPORTS / "metrics.csv")
-    assert (rep["kind"], rep["rows"]) == ("metrics", 3)
+    rep = import_file(db, EXPORTS / "metrics.csv")  # without the optional higher_is_better, unit
+    assert (rep["format"], rep["kind"], rep["rows"]) == ("template", "metrics", 3)
     # 12 + 15 + 7 = 34
     assert db.query("SELECT sum(value) FROM metrics").scalar() == 34
     assert db.query("SELECT count(DISTINCT import_id) FROM imports WHERE status = 'ok'").scalar() == 4

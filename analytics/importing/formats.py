@@ -117,7 +117,8 @@ def detect_format(table: RawTable) -> str:
         return "google_forms"
     raw = [c.strip() for c in rows[0]] if rows else []
     for kind in ("employees", "pairs", "sessions", "metrics"):
-        if set(raw) == set(TEMPLATES[kind]):
+        # every required column and nothing else than the template's (optional ones may be left out)
+        if set(REQUIRED[kind]) <= set(raw) <= set(TEMPLATES[kind]) and len(raw) == len(set(raw)):
             return "template"
     if "employee_id" in raw and "submitted_at" in raw:
         return "template"
