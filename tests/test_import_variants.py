@@ -381,3 +381,17 @@ def test_google_forms_two_questions_with_the_same_title(tmp_path, dbpath):
     assert rep["rows"] == 2
     assert [(i["item"], i["n"], i["mean"]) for i in rep["items"]] == \
         [("Rate the session", 2, 4.5), ("Rate the session (2)", 2, 2.5)]
+
+
+def test_qualtrics_loop_and_merge_columns_and_blank_last_line(tmp_path, dbpath):
+    # loop & merge: the same question per loop, ids 1_Q1 / 2_Q1, ImportIds 1_QID1 / 2_QID1;
+    # the file ends with a line holding only spaces
+    text = ('ResponseId,Finished,1_Q1,2_Q1\n'
+            'Response ID,Finished,Mentor A - I learned something new,Mentor B - I learned something new\n'
+            '"{""ImportId"":""_recordId""}","{""ImportId"":""finished""}","{""ImportId"":""1_QID1""}",'
+            '"{""ImportId"":""2_QID1""}"\n'
+            'R_1,1,4,2\nR_2,1,5,3\nR_3,1,3,\n   \n')
+    rep, _ = cli_import(write(tmp_path / "loop.csv", text), dbpath, "--dry-run")
+    # 3 respondents; 1_Q1: (4 + 5 + 3) / 3 = 4; 2_Q1: (2 + 3) / 2 = 2.5
+    assert (rep["format"], rep["rows"]) == ("qualtrics", 3)
+    assert [(i["item"], i["n"], i["mean"]) for i in rep["items"]] == [("1_Q1", 3, 4.0), ("2_Q1", 2, 2.5)]

@@ -193,7 +193,7 @@ def survey_columns(fmt: str, table: RawTable) -> list[Column]:
             seen.setdefault(cid, pos)
             iid = import_ids[pos]
             # Q_RecaptchaScore, Q_RelevantIDDuplicate…, Q_TotalDuration: Qualtrics' own fields
-            is_item = bool(re.match(r"QID\d+", iid)) if iid else (
+            is_item = bool(re.match(r"(\d+_)?QID\d+", iid)) if iid else (  # 2_QID1: loop & merge
                 normalise(cid) not in QUALTRICS_META and not cid.startswith("Q_"))
             cols.append(Column(pos, cid, texts[pos], "item" if is_item else "meta", ids[pos]))
         return cols

@@ -298,8 +298,8 @@ def _read_csv(path: Path, name: str, encoding: str, size: int, progress: Progres
             for rec in reader:
                 row = reader.line_num  # physical line where this record ended
                 raw_record, lines.buf = "".join(lines.buf), []
-                if not rec or (len(rec) == 1 and rec[0] == ""):
-                    continue
+                if not rec or (len(rec) == 1 and not rec[0].strip()):
+                    continue  # a blank line, or one holding only spaces
                 if width is None:
                     width = len(rec)
                     if width > MAX_COLUMNS:
