@@ -2,6 +2,7 @@
 
 Runs `streamlit run app.py` on a small demo organisation built with the CLI, drives Debian's
 chromium through Playwright's Python package, and saves screenshots under tests/artifacts/.
+The last test uploads a file through the Upload page, the one flow AppTest cannot drive.
 With TWOWAY_UPDATE_SCREENSHOTS=1 a second test refreshes docs/screenshots/{overview,claims}.png.
 """
 
@@ -143,3 +144,20 @@ def test_overview_and_claims_pages_render_for_screenshots(server, browser):
         page.close()
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         shutil.copy(shot, SCREENSHOTS / f"{name}.png")
+
+
+def test_an_analyst_uploads_and_imports_a_survey_export_from_the_page(server, browser):
+    """The one step AppTest cannot drive: a real file through st.file_uploader, then Import."""
+    export = ROOT / "tests" / "data" / "exports" / "google_forms_belonging.csv"
+    page = browser.new_page(viewport={"width": 1440, "height": 1400})
+    page.goto(f"{server}/upload")
+    page.get_by_role("heading", name="Upload data").wait_for(timeout=120_000)
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(export))
+    page.get_by_role("heading", name="1 · What Twoway found").wait_for(timeout=60_000)
+    page.locator('[data-testid="stMetricValue"]', has_text="google_forms").wait_for(timeout=30_000)
+    page.get_by_role("button", name="Import", exact=True).click()
+    # three hand-counted respondents (tests/test_import_formats.py works out the same file)
+    page.get_by_text("3 respondents in").wait_for(timeout=60_000)
+    assert page.get_by_text("Imported as #").is_visible()
+    page.screenshot(path=str(ARTIFACTS / "upload.png"), full_page=True)
+    page.close()
