@@ -1,4 +1,4 @@
-"""One real-browser test: a shared link opened in headless Chromium shows its filters and a chart.
+"""Real-browser tests: a shared link opened in headless Chromium, and an upload on the Upload page.
 
 Runs `streamlit run app.py` on a small demo organisation built with the CLI, drives Debian's
 chromium through Playwright's Python package, and saves screenshots under tests/artifacts/.
