@@ -8,7 +8,6 @@ scorecard (Holm) and turns the numbers into a verdict and a sentence.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from analytics import privacy
 from analytics.claims import did, within
 from analytics.claims._threads import single_blas_thread
 from analytics.claims.definitions import CLAIMS, CLAIMS_BY_ID, Claim
@@ -24,7 +24,6 @@ from analytics.claims.verdict import equivalence_p, holm, mde, verdict
 from analytics.errors import TwowayError
 from analytics.filters import Filters
 from analytics.store import claims as q
-from analytics.vocab import DEFAULT_MIN_GROUP_SIZE
 
 SURVEY_CONSTRUCTS = ("engagement", "belonging", "productivity", "agility", "innovation", "confidence",
                      "psychological_safety")
@@ -35,14 +34,10 @@ COLUMNS = ["id", "title", "outcome", "verdict", "estimate", "ci_low", "ci_high",
 
 
 def resolve_min_group(min_group: int | None) -> int:
-    if min_group is None:
-        try:
-            min_group = int(os.environ.get("TWOWAY_MIN_GROUP_SIZE", DEFAULT_MIN_GROUP_SIZE))
-        except ValueError:
-            min_group = DEFAULT_MIN_GROUP_SIZE
-    if int(min_group) < 1:
+    """The anonymity threshold the dashboard uses (`analytics.privacy.min_group_size`)."""
+    if min_group is not None and int(min_group) < 1:
         raise ValueError("min_group must be at least 1")
-    return int(min_group)
+    return privacy.min_group_size(min_group)
 
 
 # -- data ---------------------------------------------------------------------------------------
