@@ -35,3 +35,13 @@ def test_demo_is_built_on_first_start_when_no_database_is_set(tmp_path, monkeypa
     assert not at.exception, at.exception
     assert (tmp_path / "demo.duckdb").exists()
     assert {m.label: m.value for m in at.metric}["Employees"] == "2,000"
+
+
+def test_a_database_that_cannot_be_opened_is_one_clear_message(tmp_path, monkeypatch):
+    path = tmp_path / "notes.duckdb"
+    path.write_text("not a database\n" * 100)
+    monkeypatch.setenv("TWOWAY_DB", str(path))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    assert not at.exception
+    assert len(at.error) == 1
+    assert at.error[0].value.startswith(f"Twoway cannot open its data: cannot open {path} as a Twoway database")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from analytics.errors import TwowayError
 from analytics.store import Database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,11 +28,19 @@ def _open(path: str) -> Database:
 
 
 def get_db() -> Database:
-    """The store for this process; builds the demo organisation first when it is missing."""
+    """The store for this process; builds the demo organisation first when it is missing.
+
+    A store that cannot be opened (locked by another program, not a database, written by a
+    newer Twoway) stops the page with that one-line reason instead of a traceback.
+    """
     path = db_path()
-    if not path.exists() and path == DEMO_DB:
-        _build_demo(path)
-    return _open(str(path))
+    try:
+        if not path.exists() and path == DEMO_DB:
+            _build_demo(path)
+        return _open(str(path))
+    except TwowayError as exc:
+        st.error(f"Twoway cannot open its data: {exc}", icon=":material/error:")
+        st.stop()
 
 
 def _build_demo(path: Path) -> None:
