@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from analytics.errors import TwowayError
+from analytics.importing.formats import KINDS
 
 
 # -- shared options ---------------------------------------------------------------------------
@@ -112,9 +113,6 @@ def _stderr_progress(fraction: float, message: str) -> None:
     click.echo(f"[{fraction:4.0%}] {message}", err=True)
 
 
-# Feature commands register below (import, claims, …).
-
-
 @cli.command()
 @db_option()
 @where_option
@@ -134,7 +132,7 @@ def claims(db_path, where, sesoi, min_group, as_json):
 @cli.command("import")
 @click.argument("file", type=click.Path(dir_okay=False))
 @db_option()
-@click.option("--kind", type=click.Choice(["employees", "pairs", "sessions", "metrics", "survey"]),
+@click.option("--kind", type=click.Choice(KINDS),
               help="What the file holds (default: detected from the file).")
 @click.option("--survey", help="Survey wave name (default: from the file name).")
 @click.option("--mapping", help="Item mapping: a JSON file or an inline JSON object.")

@@ -297,8 +297,6 @@ def _sessions(rng, pairs: dict) -> pd.DataFrame:
         "mentor_rating": ratings[:, 0],
         "mentee_rating": ratings[:, 1],
     }).sort_values(["date", "session_id"], kind="stable").reset_index(drop=True)
-    pairs["sessions"] = count
-    pairs["informal_share"] = np.bincount(pair_idx, weights=informal, minlength=n) / count
     return frame
 
 

@@ -92,7 +92,9 @@ class Filters:
                 continue
             elif key in DATE_KEYS:
                 try:
-                    values[key] = dt.date.fromisoformat(items[-1][:10]) if len(items[-1]) <= 10 else _bad()
+                    if len(items[-1]) > 10:  # a date-time or junk: only YYYY-MM-DD is a filter date
+                        raise ValueError
+                    values[key] = dt.date.fromisoformat(items[-1])
                 except ValueError:
                     problem(f"Ignored {key} {_show(items[-1])}: not a date (use YYYY-MM-DD).")
             elif key == "method":
@@ -178,10 +180,6 @@ class Filters:
 
 #: Page-level parameters that are not filters (kept in links, never used in SQL).
 IGNORED_KEYS = frozenset({"page", "embed", "embed_options", "claim"})
-
-
-def _bad():
-    raise ValueError
 
 
 def _show(value: str) -> str:

@@ -48,11 +48,3 @@ def generation_of(birth_year: int | None) -> str | None:
         if lo <= birth_year <= hi:
             return name
     return None
-
-
-def generation_sql(column: str = "birth_year") -> str:
-    """The same cut-offs as a SQL CASE expression over a trusted column name."""
-    if not column.replace("_", "").replace(".", "").isalnum():
-        raise ValueError(f"not a column name: {column!r}")
-    whens = " ".join(f"WHEN {column} BETWEEN {lo} AND {hi} THEN '{name}'" for name, lo, hi in GENERATIONS)
-    return f"CASE {whens} ELSE NULL END"
