@@ -17,7 +17,6 @@ from pathlib import Path
 
 from analytics.errors import TwowayError
 
-ROLES = ("viewer", "analyst")
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -18,7 +18,6 @@ from analytics import privacy
 from analytics.filters import LIST_KEYS, Filters
 from analytics.store import Database
 from analytics.store import dashboard as sql
-from analytics.vocab import CONSTRUCTS
 
 #: Days without a session after which an ongoing pair counts as inactive.
 INACTIVE_DAYS = 60
@@ -268,9 +267,3 @@ def data_quality(db: Database, filters: Filters, k: int) -> dict[str, pd.DataFra
     from analytics.store.imports import history
 
     return {"rates": response_rates(db, filters, k), "items": sql.unmapped_items(db), "imports": history(db)}
-
-
-def constructs_present(trends: pd.DataFrame) -> list[str]:
-    """Constructs in the data, in vocabulary order (unknown ones last)."""
-    have = list(dict.fromkeys(trends["construct"])) if "construct" in trends else []
-    return [c for c in CONSTRUCTS if c in have] + sorted(c for c in have if c not in CONSTRUCTS)

@@ -5,6 +5,7 @@ import streamlit as st
 from ui import cache, charts
 from ui.exports import ViewReport
 from ui.sidebar import start_page
+from ui.verdicts import whole
 
 filters = start_page()
 k = cache.min_group()
@@ -17,16 +18,13 @@ st.caption(f"{filters.describe()} · as of {inactive['as_of']:%d %B %Y} · group
            "never shown.")
 
 
-def count(v) -> str:
-    return "—" if v is None else f"{v:,}"
-
 
 cols = st.columns(3)
-cols[0].metric("Pairs", count(inactive["pairs"]))
-cols[1].metric("Ongoing pairs", count(inactive["ongoing"]))
-cols[2].metric(f"Inactive pairs (no session in {inactive['days']} days)", count(inactive["inactive"]))
-report.note("Pairs", f"{count(inactive['pairs'])} pairs, {count(inactive['ongoing'])} ongoing, "
-                     f"{count(inactive['inactive'])} with no session in {inactive['days']} days.")
+cols[0].metric("Pairs", whole(inactive["pairs"]))
+cols[1].metric("Ongoing pairs", whole(inactive["ongoing"]))
+cols[2].metric(f"Inactive pairs (no session in {inactive['days']} days)", whole(inactive["inactive"]))
+report.note("Pairs", f"{whole(inactive['pairs'])} pairs, {whole(inactive['ongoing'])} ongoing, "
+                     f"{whole(inactive['inactive'])} with no session in {inactive['days']} days.")
 
 report.chart("Sessions per month", charts.bars(data["monthly"], "month", "sessions", colour="format"),
              data["monthly"], key="monthly")

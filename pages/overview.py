@@ -5,7 +5,7 @@ import streamlit as st
 from ui import cache, charts
 from ui.exports import ViewReport
 from ui.sidebar import start_page
-from ui.verdicts import scorecard_table
+from ui.verdicts import scorecard_table, whole
 
 filters = start_page(method=True)
 k = cache.min_group()
@@ -17,15 +17,12 @@ st.caption(f"{filters.describe()} · figures as of {figures['as_of']:%d %B %Y}, 
            f"groups smaller than {k} people are never shown.")
 
 
-def count(value) -> str:
-    return "—" if value is None else f"{value:,}"
-
 
 cols = st.columns(5)
-cols[0].metric("Employees", count(figures["employees"]))
-cols[1].metric("Programme participants", count(figures["participants"]))
-cols[2].metric("Active pairs", count(figures["active_pairs"]))
-cols[3].metric("Sessions this quarter", count(figures["sessions_quarter"]), help="Sessions in the 91 days up to the "
+cols[0].metric("Employees", whole(figures["employees"]))
+cols[1].metric("Programme participants", whole(figures["participants"]))
+cols[2].metric("Active pairs", whole(figures["active_pairs"]))
+cols[3].metric("Sessions this quarter", whole(figures["sessions_quarter"]), help="Sessions in the 91 days up to the "
                "latest data.")
 rate = figures["response_rate"]
 cols[4].metric("Survey response rate", "—" if rate is None else f"{rate:.0%}",
@@ -34,7 +31,7 @@ cols[4].metric("Survey response rate", "—" if rate is None else f"{rate:.0%}",
 for note in figures["notes"]:
     st.caption(f"🔒 {note}")
 report.note("Headline figures", " · ".join(
-    f"{label}: {count(figures[key])}" for label, key in (("Employees", "employees"), ("Participants", "participants"),
+    f"{label}: {whole(figures[key])}" for label, key in (("Employees", "employees"), ("Participants", "participants"),
                                                           ("Active pairs", "active_pairs"),
                                                           ("Sessions this quarter", "sessions_quarter")))
     + ("" if rate is None else f" · Survey response rate: {rate:.0%} ({figures['response_survey']})"))

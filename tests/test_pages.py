@@ -93,6 +93,16 @@ def test_hostile_parameters_are_ignored_with_a_notice(app_env, page):
     assert raw_scalar(app_env, "SELECT count(*) FROM employees") > 0  # nothing was dropped
 
 
+def test_notices_survive_a_valid_date_range_being_snapped_to_waves(app_env):
+    # the date range is valid, so the filters are rebuilt around the wave dates: the notice
+    # about the unknown department must not be lost on the way
+    at = open_app({"department": ["Sales", "Nope"], "date_from": "2025-04-01", "date_to": "2025-08-01"},
+                  "pages/engagement.py")
+    assert not at.exception, at.exception
+    assert "Ignored department 'Nope': no such value." in [w.value for w in at.warning]
+    assert widget_values(at)["department"] == ["Sales"]
+
+
 def test_thousands_of_junk_parameters_give_a_short_notice(app_env):
     junk = {f"x{i}": "y" for i in range(600)}
     at = open_app({**junk, "department": "Sales"}, "pages/data.py")

@@ -44,7 +44,6 @@ VIEWS: dict[str, Callable] = {
     "construct_heatmap": views.construct_heatmap,
     "group_trend": views.group_trend,
     "belonging_gap": views.belonging_gap,
-    "response_rates": views.response_rates,
     "engagement_comparison": views.engagement_comparison,
     "activity": views.activity,
     "productivity": views.productivity,

@@ -19,12 +19,13 @@ written back); a new session — a shared link — takes the URL as the truth.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from urllib.parse import urlencode
 
 import pandas as pd
 import streamlit as st
 
-from analytics.filters import IGNORED_KEYS, KEYS, LIST_KEYS, METHODS, Filters
+from analytics.filters import IGNORED_KEYS, LIST_KEYS, METHODS, Filters
 from analytics.views import FilterOptions, filter_options
 from ui.state import data_version, get_db
 
@@ -72,10 +73,10 @@ def _snap_to_waves(f: Filters, waves: pd.DataFrame) -> tuple[Filters, list[str]]
         return f, []
     chosen = waves_in_range(waves, f)
     if not chosen:
-        return Filters(**{**dict(f.key()), "date_from": None, "date_to": None}), [
+        return replace(f, date_from=None, date_to=None), [
             "Ignored the date range: no survey wave opened in it; showing all waves."]
     d_from, d_to = dates_for_waves(waves, chosen[0], chosen[-1])
-    return Filters(**{**dict(f.key()), "date_from": d_from, "date_to": d_to}), []
+    return replace(f, date_from=d_from, date_to=d_to), []
 
 
 # -- URL -----------------------------------------------------------------------------------------
@@ -141,7 +142,7 @@ def filters_sidebar(show_method: bool = False, latest_import: int | None = None)
         parsed = Filters.parse(raw, opts.allowed())
         parsed, more = _snap_to_waves(parsed, opts.waves)
         if parsed.as_of is not None and (latest_import is None or parsed.as_of > latest_import):
-            parsed = Filters(**{**dict(parsed.key()), "as_of": None})
+            parsed = replace(parsed, as_of=None)
             more.append("Ignored as_of: no such import; showing the latest data.")
         ss[_NOTICES] = tuple(parsed.notices) + tuple(more)
         ss[_STATE] = parsed
@@ -200,11 +201,6 @@ def filters_sidebar(show_method: bool = False, latest_import: int | None = None)
     return current, ss.get(_NOTICES, ())
 
 
-def current_filters() -> Filters:
-    """The filters the sidebar settled on in this run (pages call this)."""
-    return st.session_state.get(_STATE, Filters())
-
-
 
 
 def start_page(method: bool = False, analysts_only: bool = False) -> Filters:
@@ -222,7 +218,7 @@ def start_page(method: bool = False, analysts_only: bool = False) -> Filters:
     if len(notices) > MAX_NOTICES:
         st.warning(f"…and {len(notices) - MAX_NOTICES} more link parameters ignored.", icon=":material/link_off:")
     if filters.as_of is not None and latest_import is not None and filters.as_of < latest_import:
-        latest = share_url(Filters(**{**dict(filters.key()), "as_of": None}))
+        latest = share_url(replace(filters, as_of=None))
         st.info(f"This link is pinned to the data as of import #{filters.as_of}, so it shows the figures its "
                 f"sender saw. Newer data has arrived since (import #{latest_import}): "
                 f"[see the latest figures]({latest}).", icon=":material/history:")

@@ -121,3 +121,8 @@ def claim_evidence(row, detail: dict, report: ViewReport) -> None:
         extra = detail.get(name)
         if isinstance(extra, pd.DataFrame) and not extra.empty:
             report.table(f"{row.title}: {title.lower()}", extra, key=f"{name}-{row.id}")
+
+
+def whole(v) -> str:
+    """A count for a metric tile: thousands separated, "—" when withheld (None)."""
+    return number(v, "{:,}")

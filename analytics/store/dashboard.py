@@ -145,8 +145,7 @@ def response_rates(db: Database, where: str, params: list, date_from: dt.date | 
         SELECT w.survey, w.title, w.opened, w.closed, w.invited,
                (SELECT count(*) FROM emp) AS headcount,
                count(DISTINCT r.respondent) FILTER (WHERE r.employee_id IN (SELECT employee_id FROM emp)) AS respondents,
-               count(DISTINCT r.respondent) FILTER (WHERE r.employee_id IS NULL) AS unlinked,
-               count(DISTINCT r.respondent) AS all_respondents
+               count(DISTINCT r.respondent) FILTER (WHERE r.employee_id IS NULL) AS unlinked
         FROM wv JOIN waves w ON w.survey = wv.survey LEFT JOIN responses r ON r.survey = w.survey
         GROUP BY ALL ORDER BY w.opened NULLS LAST, w.survey
         """,
@@ -267,12 +266,6 @@ def metric_before_after(db: Database, where: str, params: list, cohorts: Sequenc
 
 
 # -- data quality -------------------------------------------------------------------------------------
-def import_history(db: Database) -> pd.DataFrame:
-    """Every import, newest first: id, file, kind, rows, when, status."""
-    return db.query_df(
-        "SELECT import_id, file_name, kind, rows, imported_at, status FROM imports ORDER BY import_id DESC")
-
-
 def latest_import_id(db: Database) -> int | None:
     return db.query("SELECT max(import_id) FROM imports WHERE status = 'ok'").scalar()
 
