@@ -159,6 +159,16 @@ def test_undo_refused_while_later_imports_depend(db):
         undo_import(db, roster)
 
 
+def test_undo_refused_while_a_later_roster_names_its_people_as_managers(db, tmp_path):
+    import_file(db, EXPORTS / "employees.csv")
+    newcomer = tmp_path / "newcomer.csv"
+    newcomer.write_text("employee_id,department,manager_id\nE900,Sales,E004\n", encoding="utf-8")
+    import_file(db, newcomer)
+    with pytest.raises(Exception, match=r"employees \(as their manager\).*undo those first"):
+        undo_import(db, 1)
+    assert db.query("SELECT count(*) FROM employees").scalar() == 6
+
+
 def test_cli_undo(tmp_path):
     db = tmp_path / "u.duckdb"
     run("import", EXPORTS / "employees.csv", "--db", db)

@@ -59,10 +59,4 @@ def parse_datetimes(values: pd.Series) -> pd.Series:
     return out
 
 
-def first_unparsed(values: pd.Series, parsed: pd.Series) -> object | None:
-    """Index label of the first non-empty value that did not parse."""
-    bad = (values.astype("string").fillna("").str.strip() != "") & parsed.isna()
-    return bad[bad].index[0] if bad.any() else None
-
-
-__all__ = ["parse_datetimes", "first_unparsed"]
+__all__ = ["parse_datetimes"]

@@ -62,13 +62,6 @@ def is_masked(value: str) -> bool:
     return v == "" or (len(v) >= 3 and set(v) <= MASK_CHARS) or v.casefold() in ANONYMOUS
 
 
-def _by_unique(series: pd.Series, fn, dtype=object) -> np.ndarray:
-    """fn applied once per distinct value, spread back over the series (fast on big columns)."""
-    codes, uniques = pd.factorize(series, use_na_sentinel=False)
-    table = np.array([fn(u) for u in uniques], dtype=dtype)
-    return table[codes] if len(table) else np.array([], dtype=dtype)
-
-
 def masked(series: pd.Series) -> pd.Series:
     """`is_masked` for a whole column, vectorised (the pattern test runs only on candidates)."""
     t = series.fillna("").str.strip()

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from analytics.importing.formats import TEMPLATES
+from analytics.importing.formats import KINDS, TEMPLATES
 
-TEMPLATE_KINDS = ("employees", "pairs", "sessions", "metrics", "survey")
+#: Every kind has a template (the same tuple as the importable kinds).
+TEMPLATE_KINDS = KINDS
 
 EXAMPLES = {
     "employees": ["E0001", "Sales", "L3", "Lisbon", "1990", "2018-04-01", "E0042"],

@@ -104,6 +104,8 @@ def dependants(db: Database, import_id: int) -> list[str]:
     """Live rows of *other* imports that refer to rows of this one (which undo would orphan)."""
     found = []
     checks = [
+        ("employees (as their manager)", "SELECT count(*), min(w.import_id) FROM employees w JOIN employees m "
+                                         "ON m.employee_id = w.manager_id WHERE m.import_id = ? AND w.import_id <> ?"),
         ("pairs", "SELECT count(*), min(p.import_id) FROM pairs p JOIN employees e "
                   "ON e.employee_id IN (p.mentor_id, p.mentee_id) WHERE e.import_id = ? AND p.import_id <> ?"),
         ("metrics", "SELECT count(*), min(m.import_id) FROM metrics m JOIN employees e USING (employee_id) "
@@ -165,7 +167,3 @@ def get_saved_mapping(db: Database, name: str) -> str | None:
 def save_mapping(db: Database, name: str, mapping_json: str) -> None:
     db.execute("INSERT OR REPLACE INTO saved_mappings (name, mapping, saved_at) VALUES (?, ?, ?)",
                [name, mapping_json, dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)])
-
-
-def saved_mapping_names(db: Database) -> list[str]:
-    return [r[0] for r in db.query("SELECT name FROM saved_mappings ORDER BY name").rows]
