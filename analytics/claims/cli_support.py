@@ -27,7 +27,7 @@ def _clean(v):
 def claims_command(db_path, where, sesoi, min_group, as_json, emit_json) -> None:
     from analytics.claims import scorecard
     from analytics.store import Database
-    from analytics.store.claims import filter_values
+    from analytics.store.dashboard import filter_values
 
     if not db_path.exists():
         raise TwowayError(f"database {db_path} does not exist")

@@ -24,9 +24,10 @@ from analytics.claims.verdict import equivalence_p, holm, mde, verdict
 from analytics.errors import TwowayError
 from analytics.filters import Filters
 from analytics.store import claims as q
+from analytics.vocab import CONSTRUCTS
 
-SURVEY_CONSTRUCTS = ("engagement", "belonging", "productivity", "agility", "innovation", "confidence",
-                     "psychological_safety")
+#: Constructs scored for the respondent themself; leadership counts for the respondent's manager.
+SURVEY_CONSTRUCTS = tuple(c for c in CONSTRUCTS if c != "leadership")
 COLUMNS = ["id", "title", "outcome", "verdict", "estimate", "ci_low", "ci_high", "se", "p_value", "p_adjusted",
            "n", "n_treated", "n_comparison", "effect_size", "es_ci_low", "es_ci_high", "es_se", "p_equivalence", "mde",
            "baseline_sd",
@@ -290,11 +291,6 @@ def _run(db, filters: Filters, min_group: int, sesoi: float):
         while len(_CACHE) > _CACHE_SIZE:
             _CACHE.popitem(last=False)
     return value
-
-
-def clear_cache() -> None:
-    with _CACHE_LOCK:
-        _CACHE.clear()
 
 
 # -- public API ---------------------------------------------------------------------------------

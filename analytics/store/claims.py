@@ -12,6 +12,7 @@ import pandas as pd
 
 from analytics.filters import Filters, LIST_KEYS
 from analytics.store.database import Database
+from analytics.store.schema import SCORE_SQL
 from analytics.vocab import CONSTRUCTS
 
 
@@ -49,7 +50,7 @@ def waves(db: Database, filters: Filters = Filters()) -> pd.DataFrame:
     )
 
 
-_SCORE = "CASE WHEN i.reverse THEN i.scale_min + i.scale_max - r.value ELSE r.value END"
+_SCORE = SCORE_SQL
 
 
 def person_scores(db: Database, filters: Filters, constructs) -> pd.DataFrame:
@@ -278,14 +279,3 @@ def item_variances(db: Database, filters: Filters = Filters()) -> pd.DataFrame:
             ORDER BY tot.construct, tot.survey""",
         eparams + dparams,
     )
-
-
-def filter_values(db: Database) -> dict[str, list[str]]:
-    """Distinct values per list filter (the `allowed` argument of `Filters.parse`)."""
-    out: dict[str, list[str]] = {}
-    for key in ("department", "location", "generation", "level"):
-        out[key] = [r[0] for r in db.query(
-            f"SELECT DISTINCT {key} FROM employees WHERE {key} IS NOT NULL ORDER BY 1").rows]
-    out["cohort"] = [r[0] for r in db.query(
-        "SELECT DISTINCT cohort FROM pairs WHERE cohort IS NOT NULL ORDER BY 1").rows]
-    return out

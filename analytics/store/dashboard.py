@@ -14,6 +14,7 @@ from typing import Sequence
 import pandas as pd
 
 from analytics.store.database import Database, Results
+from analytics.store.schema import SCORE_SQL
 
 #: Roster columns a page may group by (identifiers never come from user input).
 GROUP_COLUMNS: tuple[str, ...] = ("department", "level", "location", "generation")
@@ -27,11 +28,11 @@ _DIMENSION_SQL = {
 
 # A person's construct score in a wave: the mean of their mapped items after reverse coding.
 # Leadership items describe the respondent's manager, so they count for the manager.
-_SCORES = """
+_SCORES = f"""
     scores AS (
       SELECT r.survey, i.construct,
              CASE WHEN i.construct = 'leadership' THEN resp.manager_id ELSE r.employee_id END AS subject,
-             avg(CASE WHEN i.reverse THEN i.scale_min + i.scale_max - r.value ELSE r.value END) AS score
+             avg({SCORE_SQL}) AS score
       FROM responses r
       JOIN items i ON i.survey = r.survey AND i.item = r.item
       JOIN employees resp ON resp.employee_id = r.employee_id

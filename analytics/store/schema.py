@@ -111,6 +111,10 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
+#: A response's value on the construct's scale after reverse coding (responses `r`, items `i`):
+#: the one definition every construct score is averaged from.
+SCORE_SQL = "CASE WHEN i.reverse THEN i.scale_min + i.scale_max - r.value ELSE r.value END"
+
 #: Tables holding imported data, with the column that ties each row to its import.
 DATA_TABLES: tuple[str, ...] = (
     "employees",
