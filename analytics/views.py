@@ -66,7 +66,7 @@ def headline(db: Database, filters: Filters, k: int) -> dict:
     """
     where, params = filters.employee_where()
     as_of = sql.latest_date(db) or dt.date.today()
-    row = sql.counts(db, where, params, as_of).dicts()[0]
+    row = sql.counts(db, where, params, as_of, filters.cohort).dicts()[0]
     rates = response_rates(db, filters, k)
     latest = rates[rates["respondents"].notna()].tail(1)
     out = {"as_of": as_of, "employees": row["employees"], "participants": row["participants"],

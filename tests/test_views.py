@@ -120,6 +120,23 @@ def test_headline_hides_programme_figures_of_a_handful_of_participants(store, ra
     assert out["participants"] is None and out["active_pairs"] is None and out["notes"]
 
 
+def test_headline_with_a_cohort_counts_only_that_cohorts_pairs_and_sessions(db):
+    # B is mentored twice: by A in cohort X and by C in cohort Y. Filtered to X, the overview
+    # counts one active pair and its two recent sessions, not B's cohort-Y pair (worked by hand).
+    from tests.fixtures import add_employees
+
+    add_employees(db, [{"employee_id": e, "department": "Sales"} for e in "ABC"])
+    db.insert_df("pairs", pd.DataFrame({
+        "pair_id": ["P1", "P2"], "mentor_id": ["A", "C"], "mentee_id": ["B", "B"], "cohort": ["X", "Y"],
+        "start_date": pd.to_datetime(["2025-01-01", "2025-01-01"]), "end_date": [None, None]}))
+    db.insert_df("sessions", pd.DataFrame({
+        "session_id": ["s1", "s2", "s3", "s4"], "pair_id": ["P1", "P1", "P2", "P2"],
+        "date": pd.to_datetime(["2025-06-01", "2025-06-20", "2025-06-10", "2025-06-30"]),
+        "format": ["informal"] * 4}))
+    out = views.headline(db, Filters(cohort=("X",)), 2)
+    assert (out["participants"], out["active_pairs"], out["sessions_quarter"]) == (2, 1, 2)
+
+
 def test_csv_export_is_formula_safe():
     df = pd.DataFrame({"department": ["=cmd|' /C calc'!A0", "Sales", "@SUM(A1)"], "estimate": [-0.5, 1.0, 2.0]})
     text = to_csv_bytes(df).decode("utf-8-sig")

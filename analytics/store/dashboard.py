@@ -278,20 +278,21 @@ def unmapped_items(db: Database) -> pd.DataFrame:
         "count(*) FILTER (WHERE construct IS NULL) AS unmapped FROM items GROUP BY ALL ORDER BY survey")
 
 
-def counts(db: Database, where: str, params: list, as_of: dt.date) -> Results:
-    """Head count, programme participants, active pairs and sessions in the quarter before `as_of`."""
+def counts(db: Database, where: str, params: list, as_of: dt.date, cohorts: Sequence[str] = ()) -> Results:
+    """Head count, programme participants, active pairs and sessions in the quarter before `as_of`.
+
+    Pairs and sessions are those of `_pairs_cte`, as on the activity page (cohort filter included).
+    """
+    cte, cp = _pairs_cte(where, cohorts)
     return db.query(
         f"""
-        WITH emp AS (SELECT employee_id FROM employees e WHERE {where}),
-        prs AS (SELECT * FROM pairs
-                WHERE mentor_id IN (SELECT employee_id FROM emp) OR mentee_id IN (SELECT employee_id FROM emp))
+        WITH {cte}
         SELECT
-          (SELECT count(*) FROM emp) AS employees,
+          (SELECT count(*) FROM sel) AS employees,
           (SELECT count(DISTINCT id) FROM (SELECT mentor_id AS id FROM prs UNION ALL SELECT mentee_id FROM prs)
-             WHERE id IN (SELECT employee_id FROM emp)) AS participants,
+             WHERE id IN (SELECT employee_id FROM sel)) AS participants,
           (SELECT count(*) FROM prs WHERE start_date <= ? AND (end_date IS NULL OR end_date >= ?)) AS active_pairs,
-          (SELECT count(*) FROM sessions s WHERE s.pair_id IN (SELECT pair_id FROM prs)
-             AND s.date > ?::DATE - INTERVAL 91 DAY AND s.date <= ?) AS sessions_quarter
+          (SELECT count(*) FROM ses s WHERE s.date > ?::DATE - INTERVAL 91 DAY AND s.date <= ?) AS sessions_quarter
         """,
-        [*params, as_of, as_of, as_of, as_of],
+        [*params, *cp, as_of, as_of, as_of, as_of],
     )
