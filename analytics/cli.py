@@ -113,6 +113,10 @@ def _stderr_progress(fraction: float, message: str) -> None:
     click.echo(f"[{fraction:4.0%}] {message}", err=True)
 
 
+def _stderr_wait(message: str) -> None:
+    click.echo(message[:1].upper() + message[1:], err=True)
+
+
 @cli.command()
 @db_option()
 @where_option
@@ -158,7 +162,7 @@ def undo_cmd(import_id, db_path, as_json):
     from analytics.importing import undo_import
     from analytics.store import Database
 
-    with Database(db_path) as db:
+    with Database.writer(db_path, on_wait=_stderr_wait) as db:
         result = undo_import(db, import_id)
     if as_json:
         emit_json(result)
@@ -177,7 +181,7 @@ def imports_cmd(db_path, limit, as_json):
     from analytics.importing import import_history
     from analytics.store import Database
 
-    with Database(db_path) as db:
+    with Database.reader(db_path, on_wait=_stderr_wait) as db:  # a snapshot: works while others write
         hist = import_history(db, limit)
     if as_json:
         emit_json(hist.to_dict(orient="records"))

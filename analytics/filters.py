@@ -38,6 +38,44 @@ class Filters:
     as_of: int | None = None
     notices: tuple[str, ...] = field(default=(), compare=False, hash=False)
 
+    def __post_init__(self) -> None:
+        """Refuse arguments of the wrong shape when a `Filters` is built in code.
+
+        A bare string where a tuple of values belongs would otherwise be iterated letter by
+        letter (``department="Sales"`` filtering on 'S', 'a', …); a list is accepted and kept
+        as a tuple so the filters stay hashable (cache keys). Outside values go through
+        `parse`, which turns problems into notices instead.
+
+        Examples
+        --------
+        >>> Filters(department=["Sales"]).department
+        ('Sales',)
+        >>> Filters(department="Sales")
+        Traceback (most recent call last):
+        ...
+        TypeError: Filters(department=...) takes a tuple of strings, not the string 'Sales'
+        """
+        for key in LIST_KEYS:
+            value = getattr(self, key)
+            if isinstance(value, (str, bytes)):
+                raise TypeError(f"Filters({key}=...) takes a tuple of strings, not the string {value!r}")
+            if not isinstance(value, (tuple, list)):
+                raise TypeError(f"Filters({key}=...) takes a tuple of strings, not {type(value).__name__}")
+            if not all(isinstance(v, str) for v in value):
+                raise TypeError(f"Filters({key}=...) takes strings only, got {value!r}")
+            object.__setattr__(self, key, tuple(value))
+        for key in DATE_KEYS:
+            value = getattr(self, key)
+            if value is not None and (not isinstance(value, dt.date) or isinstance(value, dt.datetime)):
+                raise TypeError(f"Filters({key}=...) takes a datetime.date or None, not {value!r}")
+        if self.method not in METHODS:
+            raise ValueError(f"Filters(method=...) must be one of {', '.join(METHODS)}, not {self.method!r}")
+        if self.as_of is not None and (isinstance(self.as_of, bool) or not isinstance(self.as_of, int)
+                                       or self.as_of <= 0):
+            raise ValueError(f"Filters(as_of=...) takes a positive import id or None, not {self.as_of!r}")
+        if isinstance(self.notices, str) or not isinstance(self.notices, tuple):
+            raise TypeError("Filters(notices=...) takes a tuple of strings")
+
     # -- parsing ----------------------------------------------------------------------------
     @classmethod
     def parse(

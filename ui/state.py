@@ -1,12 +1,19 @@
 """Where the dashboard's database comes from, opened once per process.
 
 `TWOWAY_DB` names the file; without it the demo organisation in `data/demo.duckdb` is used,
-built on first start behind a progress bar.
+built on first start behind a progress bar. A `TWOWAY_DB` that names a missing file is refused
+(a typo must not show an empty organisation).
+
+The dashboard never opens that file read-write: it reads the latest published snapshot
+(`Database.reader`, see `analytics.store.snapshots`), so imports from the CLI, the Upload page or
+another app instance run beside it, and each script run moves to the newest snapshot once, at
+its start, so one page never mixes two versions of the data.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import streamlit as st
@@ -17,6 +24,8 @@ from analytics.store import Database
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_DB = ROOT / "data" / "demo.duckdb"
 
+_run_state = threading.local()  # Streamlit runs each script run in its own thread
+
 
 def db_path() -> Path:
     return Path(os.environ.get("TWOWAY_DB") or DEMO_DB)
@@ -24,23 +33,34 @@ def db_path() -> Path:
 
 @st.cache_resource(show_spinner=False)
 def _open(path: str) -> Database:
-    return Database(path)
+    return Database.reader(path)
+
+
+def _stop(exc: TwowayError) -> None:
+    st.error(f"Twoway cannot open its data: {exc}", icon=":material/error:")
+    st.stop()
 
 
 def get_db() -> Database:
     """The store for this process; builds the demo organisation first when it is missing.
 
-    A store that cannot be opened (locked by another program, not a database, written by a
-    newer Twoway) stops the page with that one-line reason instead of a traceback.
+    A store that cannot be opened (missing, damaged, not a database, written by a newer Twoway)
+    stops the page with that one-line reason instead of a traceback or partial figures.
     """
     path = db_path()
     try:
-        if not path.exists() and path == DEMO_DB:
+        if not path.exists():
+            if path.resolve() != DEMO_DB.resolve():
+                raise TwowayError(f"TWOWAY_DB names {path}, which does not exist (check the path; "
+                                  "create a database with `python -m analytics demo` or `import`)")
             _build_demo(path)
-        return _open(str(path))
+        db = _open(str(path))
+        if getattr(_run_state, "db", None) is not db:  # once per script run: the newest snapshot
+            db.refresh()
+            _run_state.db = db
+        return db
     except TwowayError as exc:
-        st.error(f"Twoway cannot open its data: {exc}", icon=":material/error:")
-        st.stop()
+        _stop(exc)
 
 
 def _build_demo(path: Path) -> None:
@@ -55,7 +75,10 @@ def _build_demo(path: Path) -> None:
     bar.empty()
 
 
-def data_version() -> tuple[str, int]:
-    """Cache key for `st.cache_data` functions: which file, and its version (bumped by imports)."""
+def data_version() -> tuple[str, int, str]:
+    """Cache key for `st.cache_data` functions: which file, and which snapshot of it this run reads."""
     db = get_db()
-    return (str(db.path), db.data_version())
+    try:
+        return (str(db.path), db.data_version(), db.data_token())
+    except TwowayError as exc:
+        _stop(exc)

@@ -31,7 +31,7 @@ def claims_command(db_path, where, sesoi, min_group, as_json, emit_json) -> None
 
     if not db_path.exists():
         raise TwowayError(f"database {db_path} does not exist")
-    db = Database(db_path)
+    db = Database.reader(db_path, on_wait=lambda message: click.echo(message, err=True))  # a snapshot
     try:
         filters = Filters.from_where(where, filter_values(db))
         card = scorecard(db, filters, min_group=min_group, sesoi=sesoi)

@@ -120,6 +120,12 @@ def import_file(db: Database, path: str | Path, *, kind: str | None = None, surv
     with ``duplicate_of`` set.
     """
     progress = progress or _noop
+    if db.read_only and not dry_run:  # a reader (the dashboard): write the live file as the import lock allows
+        with _live_writer(db, progress) as live:
+            report = import_file(live, path, kind=kind, survey=survey, mapping=mapping, id_column=id_column,
+                                 file_name=file_name, progress=progress)
+        db.refresh()
+        return report
     started = time.perf_counter()
     table = read_table(path, file_name, progress)
     previous = store.find_ok_import(db, table.sha256)
@@ -165,6 +171,18 @@ def import_file(db: Database, path: str | Path, *, kind: str | None = None, surv
     return report
 
 
+def _live_writer(db: Database, progress: Progress):
+    """The live file behind a snapshot reader, opened for writing under the import lock.
+
+    Readers never write (DuckDB allows one writer per file, and the dashboard must not be it
+    for longer than one import); see `analytics.store.snapshots`.
+    """
+    if db.snapshot is None:
+        raise TwowayError(f"database {db.path} is open read-only (the file or its folder is not writable); "
+                          "imports and undo need a writable file")
+    return Database.writer(db.path, on_wait=lambda message: progress(0.0, message))
+
+
 class _with_progress:
     """An iterable of frame parts that reports writing progress (0.9 → 1.0) part by part."""
 
@@ -183,6 +201,11 @@ class _with_progress:
 
 def undo_import(db: Database, import_id: int) -> dict:
     """Remove everything one import wrote (one transaction) and mark it undone."""
+    if db.read_only:
+        with _live_writer(db, _noop) as live:
+            result = undo_import(live, import_id)
+        db.refresh()
+        return result
     counts = store.undo_import(db, int(import_id))
     return {"import_id": int(import_id), "status": "undone", "deleted": counts}
 

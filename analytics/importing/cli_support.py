@@ -25,7 +25,7 @@ def run_import(file, db_path, *, kind, survey, mapping, id_column, dry_run, as_j
         scratch = tempfile.TemporaryDirectory(prefix="twoway-dry-")
         db_path = Path(scratch.name) / "empty.duckdb"
     try:
-        with Database(db_path) as db:
+        with Database.writer(db_path, on_wait=lambda message: click.echo(message, err=True)) as db:
             report = import_file(db, file, kind=kind, survey=survey, mapping=mapping, id_column=id_column,
                                  dry_run=dry_run, progress=None if as_json else progress)
     except ImportFailed as exc:

@@ -161,7 +161,8 @@ def wave_import(db: Database, survey: str) -> int | None:
 
 
 def get_saved_mapping(db: Database, name: str) -> str | None:
-    return db.query("SELECT mapping FROM saved_mappings WHERE name = ?", [name]).scalar()
+    row = db.query("SELECT mapping FROM saved_mappings WHERE name = ?", [name]).first()
+    return None if row is None else row[0]
 
 
 def save_mapping(db: Database, name: str, mapping_json: str) -> None:

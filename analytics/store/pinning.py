@@ -32,7 +32,7 @@ def pinned(db: Database, import_id: int) -> Iterator[Database]:
         home = str(db.query("SELECT current_database()").scalar()).replace('"', '""')
         attached = {r[0] for r in db.query("SELECT database_name FROM duckdb_databases()").rows}
         if _CATALOG not in attached:
-            db.execute(f"ATTACH ':memory:' AS {_CATALOG}")
+            db.execute(f"ATTACH ':memory:' AS {_CATALOG} (READ_WRITE)")  # also from read-only snapshots
         db.execute(f"CREATE SCHEMA IF NOT EXISTS {_CATALOG}.{schema}")
         for table in DATA_TABLES:
             db.execute(f'CREATE OR REPLACE VIEW {_CATALOG}.{schema}.{table} AS SELECT * FROM "{home}".main.{table} '

@@ -1,0 +1,276 @@
+"""Sharing one organisation's file between the dashboard, the CLI and other app instances.
+
+DuckDB's rules shape everything here:
+
+1. One process may open a file read-write; while it does, the file is locked, and no other
+   process can open it at all — not even read-only.
+2. Any number of processes may open a file read-only, but only while no process has it
+   read-write.
+3. Inside one process, any number of threads may use one open file through their own
+   connections (`cursor()`), reading in parallel; writes are transactions on one connection.
+
+So a dashboard that kept the live file open read-write (as Twoway once did) locked every CLI
+command out, and a dashboard that opened it read-only would lock every import out. Instead:
+
+* **Writers** — `import`, `undo`, the Upload page — take an inter-process lock on a sidecar
+  file (`<db>.lock`, `fcntl.flock`) before opening the live file read-write, so two imports
+  queue ("waiting for another import…") instead of failing. When the data changed they
+  CHECKPOINT, copy the file to `<db>.snapshots/.v<N>…tmp`, read every column of the copy
+  back (a truncated or corrupted file is refused here, before anyone sees it), rename it to
+  `v<N>.duckdb`, and replace the `LATEST` pointer (JSON) with an atomic rename.
+* **Readers** — the dashboard, `imports`, `claims` — never open the live file. They open the
+  snapshot `LATEST` names, read-only, which any number of processes and app instances can do
+  at once, even while an import runs. `Database.refresh()` reads `LATEST` (a few hundred
+  bytes) and moves to a newer snapshot; the dashboard does that once per script run, and its
+  cache key contains the snapshot, so new data appears on the next rerun and old cache
+  entries can never be served for it.
+* **Pinned links** (`as_of`) are answered from the newest snapshot: it holds every row with
+  the import that wrote it, and `analytics.store.pinning` filters to the imports up to the
+  pin. Old snapshots are therefore not needed for links; the newest `KEEP` are kept so
+  instances that have not switched yet (or that share the folder over a network file
+  system without POSIX delete semantics) keep reading theirs.
+* A live file that changed without a publish (another tool wrote it, `demo --force` replaced
+  it) is noticed by its identity (inode, size, mtime, WAL) in `LATEST`, and republished by the
+  next reader — unless an import holds the lock, in which case readers keep the last snapshot
+  until that import publishes.
+* A file the user cannot write (read-only file or folder) is opened directly read-only: no
+  writer can exist, so rule 2 allows it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import errno
+import fcntl
+import json
+import os
+import re
+import secrets
+import shutil
+import threading
+import time
+from pathlib import Path
+from typing import Callable, Iterator
+
+import duckdb
+
+from analytics.errors import TwowayError
+from analytics.store.database import Database, DatabaseBusy, DatabaseDamaged, damaged_message
+
+#: How many published snapshots stay on disk (the newest serves; older ones for slow switchers).
+KEEP = 3
+#: How long a writer waits for another import before giving up.
+LOCK_WAIT_SECONDS = 1800.0
+POINTER = "LATEST"
+_SNAPSHOT = re.compile(r"^v(\d+)\.duckdb$")
+
+Wait = Callable[[str], None]
+_held = threading.local()
+
+
+def lock_path(live: Path) -> Path:
+    return live.with_name(live.name + ".lock")
+
+
+def snapshot_dir(live: Path) -> Path:
+    return live.with_name(live.name + ".snapshots")
+
+
+# -- the writers' lock ------------------------------------------------------------------------
+class LockBusy(Exception):
+    """Raised by `write_lock(wait=False)` when another writer holds the lock."""
+
+
+@contextlib.contextmanager
+def write_lock(live: Path, on_wait: Wait | None = None, wait: bool = True) -> Iterator[None]:
+    """Hold the inter-process import lock of `live` (re-entrant within one thread).
+
+    `flock` locks belong to an open file, so two threads of one process exclude each other
+    too; the lock is released by the kernel if the process dies.
+    """
+    key = str(Path(live).resolve())
+    held: set[str] = getattr(_held, "paths", None) or set()
+    _held.paths = held
+    if key in held:
+        yield
+        return
+    try:
+        fd = os.open(lock_path(live), os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise TwowayError(f"cannot create the import lock {lock_path(live)}: {exc.strerror}") from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                raise
+            if not wait:
+                raise LockBusy(str(live)) from None
+            (on_wait or (lambda m: None))(f"waiting for another import into {live.name} to finish…")
+            deadline = time.monotonic() + LOCK_WAIT_SECONDS
+            while True:
+                time.sleep(0.1)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise TwowayError(f"another import into {live} has run for over "
+                                          f"{LOCK_WAIT_SECONDS / 60:.0f} minutes; try again later") from None
+        held.add(key)
+        try:
+            yield
+        finally:
+            held.discard(key)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+# -- the pointer ------------------------------------------------------------------------------
+def identity(live: Path) -> list[int]:
+    """What changes when anything writes the live file: inode, size, mtime, and its WAL's."""
+    st = os.stat(live)
+    try:
+        wal = os.stat(str(live) + ".wal")
+        wal_id = [wal.st_size, wal.st_mtime_ns]
+    except FileNotFoundError:
+        wal_id = [0, 0]
+    return [st.st_ino, st.st_size, st.st_mtime_ns, *wal_id]
+
+
+def read_latest(live: Path) -> dict | None:
+    """The current pointer, or None when there is none (or it names a missing file)."""
+    folder = snapshot_dir(live)
+    try:
+        pointer = json.loads((folder / POINTER).read_text(encoding="utf-8"))
+        name = str(pointer["snapshot"])
+        if not _SNAPSHOT.match(name) or not (folder / name).is_file():
+            return None
+        pointer["seq"] = int(pointer["seq"])
+        return pointer
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def is_fresh(live: Path, pointer: dict | None) -> bool:
+    return pointer is not None and pointer.get("source") == identity(live)
+
+
+# -- publishing -------------------------------------------------------------------------------
+def verify(file: Path) -> None:
+    """Read every column of every table of `file`, so damage shows here and not on a page.
+
+    DuckDB checks a block's checksum when it reads it; metadata alone (counts) does not read
+    data blocks, so each column is aggregated.
+    """
+    try:
+        with duckdb.connect(str(file), read_only=True) as con:
+            tables = [r[0] for r in con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()").fetchall()]
+            for table in tables:
+                quoted = '"' + table.replace('"', '""') + '"'
+                con.execute(f"SELECT bit_xor(hash(COLUMNS(*))) FROM {quoted}").fetchall()
+    except duckdb.Error as exc:
+        raise DatabaseDamaged(damaged_message(file, exc)) from None
+
+
+def publish(db: Database) -> dict:
+    """Publish `db` (a writer, lock held) as the newest snapshot; returns the new pointer."""
+    live = db.path
+    db.checkpoint()
+    folder = snapshot_dir(live)
+    folder.mkdir(exist_ok=True)
+    old = read_latest(live)
+    seqs = [int(m.group(1)) for p in folder.iterdir() if (m := _SNAPSHOT.match(p.name))]
+    seq = max(seqs + [old["seq"] if old else 0]) + 1
+    name = f"v{seq}.duckdb"
+    tmp = folder / f".{name}.{os.getpid()}.tmp"
+    try:
+        shutil.copyfile(live, tmp)
+        verify(tmp)
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, folder / name)
+    finally:
+        tmp.unlink(missing_ok=True)
+    pointer = {"snapshot": name, "seq": seq, "data_version": db.data_version(), "source": identity(live),
+               "token": f"{seq}-{secrets.token_hex(6)}",
+               "published_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+    tmp_pointer = folder / f".{POINTER}.{os.getpid()}.tmp"
+    tmp_pointer.write_text(json.dumps(pointer), encoding="utf-8")
+    os.replace(tmp_pointer, folder / POINTER)
+    _prune(folder, seq)
+    return pointer
+
+
+def _prune(folder: Path, newest: int) -> None:
+    for p in folder.iterdir():
+        m = _SNAPSHOT.match(p.name)
+        if m and int(m.group(1)) <= newest - KEEP:
+            p.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def open_writer(live: Path, on_wait: Wait | None = None) -> Iterator[Database]:
+    """The live file read-write under the lock; on a clean exit, publish if the data changed."""
+    live.parent.mkdir(parents=True, exist_ok=True)
+    with write_lock(live, on_wait):
+        with Database(live) as db:
+            before = db.data_version()
+            yield db
+            pointer = read_latest(live)
+            if db.data_version() != before or pointer is None or pointer.get("data_version") != before:
+                publish(db)
+
+
+# -- reading ----------------------------------------------------------------------------------
+def _writable(live: Path) -> bool:
+    return os.access(live, os.W_OK) and os.access(live.parent, os.W_OK)
+
+
+def current(live: Path, on_wait: Wait | None = None) -> dict:
+    """The pointer readers should use now, republishing a stale one when no import is running."""
+    pointer = read_latest(live)
+    if is_fresh(live, pointer):
+        return pointer
+    try:
+        with write_lock(live, on_wait, wait=pointer is None):
+            pointer = read_latest(live)
+            if is_fresh(live, pointer):
+                return pointer
+            try:
+                with Database(live) as db:
+                    return publish(db)
+            except DatabaseBusy:
+                if pointer is None:
+                    raise
+                return pointer  # a program outside Twoway holds the file: serve what was published
+    except LockBusy:
+        return pointer  # an import is under way and will publish when it ends
+
+
+def open_reader(live: Path, on_wait: Wait | None = None) -> Database:
+    """A read-only `Database` on the latest snapshot of `live` (see the module docstring)."""
+    live = Path(live)
+    if not live.is_file():
+        raise TwowayError(f"database {live} does not exist")
+    if not _writable(live):
+        return Database(live, read_only=True)  # nobody can write it: read it where it is
+    pointer = current(live, on_wait)
+    db = Database(snapshot_dir(live) / pointer["snapshot"], read_only=True)
+    db.path, db.snapshot = live, pointer
+    db._pointers[db._gen] = pointer
+    return db
+
+
+def refresh(db: Database) -> bool:
+    """Move `db` (a reader) to the newest snapshot; True when this thread's snapshot changed."""
+    before = db.data_token()
+    pointer = current(db.path)
+    if pointer["token"] != (db.snapshot or {}).get("token"):
+        db._switch(snapshot_dir(db.path) / pointer["snapshot"], pointer)
+    else:
+        db._release_thread()  # another thread switched already: follow it
+    return db.data_token() != before
