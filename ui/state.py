@@ -24,7 +24,7 @@ from analytics.store import Database
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_DB = ROOT / "data" / "demo.duckdb"
 
-_run_state = threading.local()  # Streamlit runs each script run in its own thread
+_run_state = threading.local()  # which script run each thread last refreshed for
 
 
 def db_path() -> Path:
@@ -55,12 +55,25 @@ def get_db() -> Database:
                                   "create a database with `python -m analytics demo` or `import`)")
             _build_demo(path)
         db = _open(str(path))
-        if getattr(_run_state, "db", None) is not db:  # once per script run: the newest snapshot
+        run = _this_run(db)
+        if getattr(_run_state, "run", None) != run:  # once per script run: the newest snapshot
             db.refresh()
-            _run_state.db = db
+            _run_state.run = run
         return db
     except TwowayError as exc:
         _stop(exc)
+
+
+def _this_run(db: Database) -> tuple:
+    """Which script run this is, in this thread.
+
+    Streamlit gives every run a fresh `ctx.cursors` dict, made while the previous one is still
+    alive, so its id differs from the last run's; a thread outside a run counts as one run.
+    """
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx(suppress_warning=True)
+    return (id(db), threading.get_ident(), id(getattr(ctx, "cursors", None)))
 
 
 def _build_demo(path: Path) -> None:

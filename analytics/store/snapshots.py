@@ -216,6 +216,9 @@ def _prune(folder: Path, newest: int) -> None:
 def open_writer(live: Path, on_wait: Wait | None = None) -> Iterator[Database]:
     """The live file read-write under the lock; on a clean exit, publish if the data changed."""
     live.parent.mkdir(parents=True, exist_ok=True)
+    if live.exists() and not writable(live):
+        raise TwowayError(f"database {live} is read-only (the file or its folder is not writable); "
+                          "it can be viewed, but imports and undo need a writable file")
     with write_lock(live, on_wait):
         with Database(live) as db:
             before = db.data_version()
@@ -226,8 +229,11 @@ def open_writer(live: Path, on_wait: Wait | None = None) -> Iterator[Database]:
 
 
 # -- reading ----------------------------------------------------------------------------------
-def _writable(live: Path) -> bool:
-    return os.access(live, os.W_OK) and os.access(live.parent, os.W_OK)
+def writable(live: Path) -> bool:
+    """Whether Twoway may write `live`: the file and its folder are writable, and the file's mode
+    has a write bit (a file made read-only with chmod stays read-only even for root)."""
+    return (os.access(live, os.W_OK) and os.access(live.parent, os.W_OK)
+            and bool(os.stat(live).st_mode & 0o222))
 
 
 def current(live: Path, on_wait: Wait | None = None) -> dict:
@@ -256,7 +262,7 @@ def open_reader(live: Path, on_wait: Wait | None = None) -> Database:
     live = Path(live)
     if not live.is_file():
         raise TwowayError(f"database {live} does not exist")
-    if not _writable(live):
+    if not writable(live):
         return Database(live, read_only=True)  # nobody can write it: read it where it is
     pointer = current(live, on_wait)
     db = Database(snapshot_dir(live) / pointer["snapshot"], read_only=True)
