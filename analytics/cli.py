@@ -114,7 +114,7 @@ def _stderr_progress(fraction: float, message: str) -> None:
 
 
 def _stderr_wait(message: str) -> None:
-    click.echo(message[:1].upper() + message[1:], err=True)
+    click.echo(message, err=True)
 
 
 @cli.command()

@@ -107,7 +107,7 @@ def write_lock(live: Path, on_wait: Wait | None = None, wait: bool = True) -> It
                 raise
             if not wait:
                 raise LockBusy(str(live)) from None
-            (on_wait or (lambda m: None))(f"waiting for another import into {live.name} to finish…")
+            (on_wait or (lambda m: None))(f"Waiting for another import into {live.name} to finish…")
             deadline = time.monotonic() + LOCK_WAIT_SECONDS
             while True:
                 time.sleep(0.1)
