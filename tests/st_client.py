@@ -54,31 +54,52 @@ def _collect(run: PageRun, msg: ForwardMsg) -> None:
         run.texts.append(el.markdown.body)
 
 
-async def fetch_page(base: str, page: str = "", query: str = "", timeout: float = 120.0) -> PageRun:
-    """Open a session on `base` (http://127.0.0.1:PORT), run `page` once, and close it."""
+def _ws_url(base: str) -> str:
     host = base.split("//", 1)[1].split(":", 1)[0]
     if host not in LOOPBACK:
         raise ValueError(f"st_client talks to loopback servers only, not {host!r}")
-    url = base.replace("http://", "ws://", 1).rstrip("/") + "/_stcore/stream"
-    started = time.perf_counter()
-    run = PageRun(seconds=0.0)
-    async with websockets.connect(url, subprotocols=["streamlit"], max_size=2**28, open_timeout=timeout) as ws:
+    return base.replace("http://", "ws://", 1).rstrip("/") + "/_stcore/stream"
+
+
+class Session:
+    """One browser-like session: a websocket kept open, pages run on it one after another."""
+
+    def __init__(self, base: str, timeout: float = 120.0):
+        self.url, self.timeout, self.ws = _ws_url(base), timeout, None
+
+    async def __aenter__(self) -> "Session":
+        self.ws = await websockets.connect(self.url, subprotocols=["streamlit"], max_size=2**28,
+                                           open_timeout=self.timeout)
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.ws.close()
+
+    async def run(self, page: str = "", query: str = "") -> PageRun:
+        """Ask for `page` (its URL name; "" is the start page) and wait for the run to finish."""
+        started = time.perf_counter()
+        run = PageRun(seconds=0.0)
         back = BackMsg()
         back.rerun_script.query_string = query
         back.rerun_script.page_name = page
-        await ws.send(back.SerializeToString())
-        deadline = started + timeout
+        await self.ws.send(back.SerializeToString())
+        deadline = started + self.timeout
         while time.perf_counter() < deadline:
-            data = await asyncio.wait_for(ws.recv(), timeout=max(deadline - time.perf_counter(), 0.1))
+            data = await asyncio.wait_for(self.ws.recv(), timeout=max(deadline - time.perf_counter(), 0.1))
             msg = ForwardMsg()
             msg.ParseFromString(data)
             _collect(run, msg)
-            if msg.WhichOneof("type") == "script_finished":
-                # FINISHED_SUCCESSFULLY, or early stop (st.stop) — both end this run
+            if msg.WhichOneof("type") == "script_finished":  # a normal end, or st.stop()
                 run.finished = True
                 break
-    run.seconds = time.perf_counter() - started
-    return run
+        run.seconds = time.perf_counter() - started
+        return run
+
+
+async def fetch_page(base: str, page: str = "", query: str = "", timeout: float = 120.0) -> PageRun:
+    """Open a session on `base` (http://127.0.0.1:PORT), run `page` once, and close it."""
+    async with Session(base, timeout) as session:
+        return await session.run(page, query)
 
 
 def get_page(base: str, page: str = "", query: str = "", timeout: float = 120.0) -> PageRun:
@@ -101,7 +122,8 @@ class Server:
         self.log_path = log
         self._log = open(log, "w")
         full_env = {**os.environ, **env}
-        full_env.pop("TWOWAY_MIN_GROUP_SIZE", None) if "TWOWAY_MIN_GROUP_SIZE" not in env else None
+        if "TWOWAY_MIN_GROUP_SIZE" not in env:  # the shipped default, unless the caller sets one
+            full_env.pop("TWOWAY_MIN_GROUP_SIZE", None)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
              "--server.address", "127.0.0.1", "--server.port", str(self.port),
