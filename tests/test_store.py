@@ -317,3 +317,18 @@ def test_a_read_only_file_is_viewed_in_place_and_refuses_writes(tmp_path):
                 pass
     finally:
         path.chmod(0o644)
+
+
+def test_a_pinned_link_is_answered_from_the_newest_read_only_snapshot(tmp_path):
+    from analytics.store.pinning import pinned
+
+    live = tmp_path / "org.duckdb"
+    for import_id, ids in ((1, ["A", "B"]), (2, ["C"])):
+        with Database.writer(live) as w:
+            add_employees(w, [{"employee_id": e, "import_id": import_id} for e in ids])
+            w.bump_data_version()
+    reader = Database.reader(live)
+    with pinned(reader, 1):  # as_of=1: the rows of import 1 only (in-memory views, not the file)
+        assert reader.query("SELECT count(*) FROM employees").scalar() == 2
+    assert reader.query("SELECT count(*) FROM employees").scalar() == 3
+    reader.close()

@@ -149,7 +149,7 @@ class Database:
             if "not a valid duckdb database" in msg.lower():
                 raise DatabaseDamaged(f"cannot open {file} as a Twoway database: it is not a DuckDB database "
                                       "file, or its header is damaged") from None
-            if _is_damage(exc) or isinstance(exc, duckdb.IOException) and "permission" not in msg.lower():
+            if _is_damage(exc):
                 raise DatabaseDamaged(damaged_message(file, exc)) from None
             raise TwowayError(f"cannot open {file} as a Twoway database: {msg}") from None
 
