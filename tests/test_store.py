@@ -272,7 +272,7 @@ def _filled(path):
     """A checkpointed file with enough rows to span many storage blocks."""
     with Database(path) as db:
         db.execute("INSERT INTO responses (survey, respondent, item, value) "
-                   "SELECT 's', 'R' || (i // 20)::VARCHAR, 'q' || (i % 20)::VARCHAR, random() FROM range(2000000) t(i)")
+                   "SELECT 's', 'R' || (i // 20)::VARCHAR, 'q' || (i % 20)::VARCHAR, random() FROM range(500000) t(i)")
         db.checkpoint()
     return path
 
