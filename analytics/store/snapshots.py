@@ -163,17 +163,17 @@ def verify(file: Path) -> None:
     """Read every column of every table of `file`, so damage shows here and not on a page.
 
     DuckDB checks a block's checksum when it reads it; metadata alone (counts) does not read
-    data blocks, so each column is aggregated.
+    data blocks, so each column is aggregated. Raises `DatabaseDamaged`.
     """
-    try:
-        with duckdb.connect(str(file), read_only=True) as con:
-            tables = [r[0] for r in con.execute(
-                "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()").fetchall()]
-            for table in tables:
-                quoted = '"' + table.replace('"', '""') + '"'
-                con.execute(f"SELECT bit_xor(hash(COLUMNS(*))) FROM {quoted}").fetchall()
-    except duckdb.Error as exc:
-        raise DatabaseDamaged(damaged_message(file, exc)) from None
+    with Database(file, read_only=True) as copy:
+        tables = [r[0] for r in copy.query(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()").rows]
+        for table in tables:  # names from the file's own catalog, quoted
+            quoted = '"' + table.replace('"', '""') + '"'
+            try:
+                copy.query(f"SELECT bit_xor(hash(COLUMNS(*))) FROM {quoted}")
+            except duckdb.Error as exc:  # any failure to read a stored column is damage here
+                raise DatabaseDamaged(damaged_message(file, exc)) from None
 
 
 def publish(db: Database) -> dict:
