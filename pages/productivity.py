@@ -5,6 +5,7 @@ import streamlit as st
 from ui import cache, charts
 from ui.exports import ViewReport
 from ui.sidebar import start_page
+from ui.text import plain
 
 filters = start_page()
 k = cache.min_group()
@@ -12,7 +13,7 @@ report = ViewReport("Productivity", filters, k)
 data = cache.view("productivity", filters)
 
 st.title("Productivity")
-st.caption(f"{filters.describe()} · groups smaller than {k} people are never shown. These are descriptive: "
+st.caption(f"{plain(filters.describe())} · groups smaller than {k} people are never shown. These are descriptive: "
            "the Claims page tests whether the programme changed productivity.")
 
 if data["defs"].empty:

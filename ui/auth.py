@@ -17,6 +17,7 @@ from pathlib import Path
 import streamlit as st
 
 from analytics import roles
+from ui.text import plain
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ def current_user() -> User:
     email = st.user.get("email")
     role = roles.role_for(email, roles.load_roles())
     if role is None:
-        st.error(f"{email or 'This account'} has no access to Twoway. Ask an analyst to add you to the roles file.")
+        st.error(f"{plain(email) if email else 'This account'} has no access to Twoway. Ask an analyst to add you to the roles file.")
         st.button("Sign out", on_click=st.logout)
         st.stop()
     return User(email, st.user.get("name") or email, role)
@@ -125,5 +126,5 @@ def account_box(user: User) -> None:
         if user.local:
             st.caption("Single-user local mode: no sign-in is configured, so whoever runs Twoway is an analyst.")
         else:
-            st.caption(f"Signed in as {user.email} ({user.role}).")
+            st.caption(f"Signed in as {plain(user.email)} ({user.role}).")
             st.button("Sign out", on_click=st.logout, type="tertiary")

@@ -28,6 +28,7 @@ import streamlit as st
 from analytics.filters import IGNORED_KEYS, LIST_KEYS, METHODS, Filters
 from analytics.views import FilterOptions, filter_options
 from ui.state import data_version, get_db
+from ui.text import plain
 
 LABELS = {"department": "Department", "location": "Location", "generation": "Generation", "level": "Level",
           "cohort": "Programme cohort"}
@@ -171,7 +172,7 @@ def filters_sidebar(show_method: bool = False, latest_import: int | None = None)
                 ss[WAVES_KEY] = (surveys[0], surveys[-1])
             # value= makes it a range slider whatever the session holds (it only sets the default)
             st.select_slider("Survey waves", surveys, value=(surveys[0], surveys[-1]), key=WAVES_KEY,
-                             format_func=lambda s: titles.get(s) or s)
+                             format_func=lambda s: plain(titles.get(s) or s))
         if show_method:
             st.radio("Comparison method", METHODS, key=METHOD_KEY, format_func=METHOD_LABELS.get,
                      help="Matched: the comparison group is re-weighted to look like participants before the "
@@ -214,7 +215,7 @@ def start_page(method: bool = False, analysts_only: bool = False) -> Filters:
     filters, notices = filters_sidebar(show_method=method, latest_import=latest_import)
     auth.account_box(user)
     for notice in notices[:MAX_NOTICES]:
-        st.warning(notice, icon=":material/link_off:")
+        st.warning(plain(notice), icon=":material/link_off:")
     if len(notices) > MAX_NOTICES:
         st.warning(f"…and {len(notices) - MAX_NOTICES} more link parameters ignored.", icon=":material/link_off:")
     if filters.as_of is not None and latest_import is not None and filters.as_of < latest_import:
@@ -224,6 +225,6 @@ def start_page(method: bool = False, analysts_only: bool = False) -> Filters:
                 f"[see the latest figures]({latest}).", icon=":material/history:")
     check = cache.view("check_selection", filters)
     if not check.ok:
-        st.error(check.reason, icon=":material/lock:")
+        st.error(plain(check.reason), icon=":material/lock:")
         st.stop()
     return filters
