@@ -35,7 +35,12 @@ with st.expander("Blank templates", icon=":material/download:"):
         col.download_button(f"{kind}.csv", blank_template(kind), file_name=f"{kind}.csv", mime="text/csv",
                             key=f"tpl_{kind}", icon=":material/description:")
 
-uploaded = st.file_uploader(f"Export file (CSV or XLSX, up to {max_upload_mb():g} MB)",
+try:
+    limit_mb = max_upload_mb()
+except TwowayError as exc:  # a mistyped TWOWAY_MAX_UPLOAD_MB: say so instead of a traceback
+    st.error(plain(exc), icon=":material/error:")
+    st.stop()
+uploaded = st.file_uploader(f"Export file (CSV or XLSX, up to {limit_mb:g} MB)",
                             type=["csv", "xlsx", "txt", "tsv"], key="upload")
 
 

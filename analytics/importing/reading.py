@@ -13,6 +13,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import math
 import os
 import re
 import zipfile
@@ -34,14 +35,27 @@ CHUNK_ROWS = 50_000
 
 
 def max_upload_mb() -> float:
-    """Size limit for one file in MB: ``TWOWAY_MAX_UPLOAD_MB`` (default 500)."""
+    """Size limit for one file in MB: ``TWOWAY_MAX_UPLOAD_MB`` (default 500).
+
+    ``nan`` and ``inf`` parse as floats but are no limit (every comparison with nan is false),
+    so only a finite positive number is accepted.
+
+    Examples
+    --------
+    >>> os.environ["TWOWAY_MAX_UPLOAD_MB"] = "nan"
+    >>> max_upload_mb()
+    Traceback (most recent call last):
+    ...
+    analytics.errors.TwowayError: TWOWAY_MAX_UPLOAD_MB='nan' must be a positive number of MB, such as 500
+    >>> del os.environ["TWOWAY_MAX_UPLOAD_MB"]
+    """
     raw = os.environ.get("TWOWAY_MAX_UPLOAD_MB", "500")
     try:
         mb = float(raw)
     except ValueError:
-        raise TwowayError(f"TWOWAY_MAX_UPLOAD_MB={raw!r} is not a number") from None
-    if mb <= 0:
-        raise TwowayError(f"TWOWAY_MAX_UPLOAD_MB={raw!r} must be positive")
+        mb = math.nan
+    if not math.isfinite(mb) or mb <= 0:
+        raise TwowayError(f"TWOWAY_MAX_UPLOAD_MB={raw[:40]!r} must be a positive number of MB, such as 500")
     return mb
 
 
