@@ -133,3 +133,20 @@ def test_the_cli_and_the_upload_page_report_a_bad_upload_limit(monkeypatch, app_
     at = open_app({}, "pages/upload.py")
     assert not at.exception, at.exception
     assert at.error and "TWOWAY_MAX_UPLOAD_MB" in at.error[0].value
+
+
+def test_a_link_the_browser_cut_down_says_so_and_is_cleaned(app_env):
+    # what the sidebar's script reopens when Streamlit dropped a query string of 2,000 parameters
+    # (the whole flow runs in tests/test_browser_signin.py)
+    at = open_app({"_tw_dropped": "1993", "department": "Sales"}, "pages/data.py")
+    assert not at.exception, at.exception
+    assert "1,993 unknown or over-long parameters were ignored" in at.warning[0].value
+    assert at.multiselect(key="flt_department").value == ["Sales"]
+    assert dict(at.query_params) == {"department": "Sales"}
+
+
+def test_a_link_without_parameters_carries_the_size_check_script(app_env):
+    at = open_app({}, "pages/data.py")
+    scripts = [h for h in at.sidebar.get("html")]
+    assert len(scripts) == 1 and "_tw_dropped" in scripts[0].proto.body and "1000" in scripts[0].proto.body
+    assert not open_app({"department": "Sales"}, "pages/data.py").sidebar.get("html")

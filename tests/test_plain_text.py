@@ -22,7 +22,10 @@ TOPIC = "<img src=http://evil.example/t.png> **AI tools**"
 
 # An unescaped Markdown link or image: "[text](" whose brackets are not backslash-escaped.
 LIVE_LINK = re.compile(r"(?<!\\)\[[^\]]*(?<!\\)\]\(")
-AUTOLINK = re.compile(r"(?<!\\)<https?:|(?<![\\/])https?://|(?<!\\)<(a|img)\b", re.I)
+# A bare address Streamlit would turn into a link (it does so after resolving escapes): the
+# scheme, "www." or "@" not broken by a word joiner.
+AUTOLINK = re.compile(r"https?://|\bwww\.|[\w.+-]@\w|(?<!\\)<(a|img)\b", re.I)
+J = "\u2060"  # the word joiner ui.text.plain puts in
 
 
 def live_markup(text: str) -> list[str]:
@@ -60,7 +63,7 @@ def test_markdown_in_a_link_value_is_shown_as_text(app_env, value):
     notices = [w.value for w in at.warning]
     assert len(notices) == 1 and "no such value" in notices[0]
     # the text is all there, escaped: the brackets and "!" render as themselves
-    assert "\\[" in notices[0] and "\\]" in notices[0] and "http:\\/\\/evil.example" in notices[0]
+    assert "\\[" in notices[0] and "\\]" in notices[0] and f"http{J}://evil.example" in notices[0]
     if value.startswith("!"):
         assert "\\!\\[x\\]" in notices[0]
     assert not live_markup(notices[0]), notices[0]
@@ -118,8 +121,8 @@ def test_imported_names_render_as_text_in_captions_and_charts(hostile_env, page)
     check_page_is_plain(at)
     assert widget_values(at)["department"] == sorted([LINK, "Engineering"])  # the value itself is kept
     caption = at.caption[0].value
-    assert "\\[Sign in again\\](http:\\/\\/evil.example/login)" in caption
-    assert '\\<a href="http:\\/\\/evil.example/"\\>Berlin\\</a\\>' in caption
+    assert f"\\[Sign in again\\](http{J}://evil.example/login)" in caption
+    assert f'\\<a href="http{J}://evil.example/"\\>Berlin\\</a\\>' in caption
 
 
 def test_imported_names_in_charts_are_escaped_not_dropped(hostile_env):

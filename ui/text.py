@@ -9,11 +9,15 @@ legend, an axis tick or a hover label could be a link too.
 
 Two helpers close that, and every page draws outside text through them:
 
-* `plain` backslash-escapes the characters that build links, images, HTML, code, tables,
-  headings, emphasis and LaTeX (``\\ ` [ ] < > * $ # | ~ !``; CommonMark renders an escaped
-  character as itself), breaks the bare-address autolinks GitHub-flavoured Markdown would make
-  (``http://…``, ``www.…``, ``name@host``) and folds line breaks into spaces. Colons, quotes,
-  full stops and underscores inside words stay as they are, so ordinary messages read the same;
+* `plain` backslash-escapes the characters that build links, images, code, tables, headings,
+  emphasis and LaTeX (``\\ ` [ ] < > * $ # | ~ !`` and an underscore at a word's edge;
+  CommonMark renders an escaped character as itself) and folds line breaks into spaces.
+  Streamlit also turns bare addresses into links *after* escapes are resolved
+  (``http://…``, ``www.…``, ``name@host``, checked in a real browser), and reads ``:name[…]``,
+  ``:material/…:`` and ``:smile:`` as colours and icons; those are broken with an invisible
+  WORD JOINER (U+2060) after the scheme, after ``www``, before ``@`` and after a colon that a
+  letter follows. Colons, quotes, full stops and underscores inside words stay as they are,
+  so ordinary messages read the same;
 * `plain_figure` HTML-escapes every string of a plotly figure (trace values, names, hover text,
   titles, annotations, category orders), keeping only the line-break and ``<extra>`` tags our
   own hover templates use.
@@ -28,8 +32,11 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
-_MARKUP = re.compile(r"([\\`\[\]<>*$#|~!@])")
-_AUTOLINK = re.compile(r"(?i)(?<=:)//|(?<=\bwww)\.")
+_MARKUP = re.compile(r"([\\`\[\]<>*$#|~!]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
+JOINER = "\u2060"
+# where a bare address or a directive would start: after a URL scheme, "www", before "@",
+# and after a colon followed by a letter
+_AUTOLINK = re.compile(r"(?i)(?<=[a-z])(?=://)|(?<=\bwww)(?=\.)|(?=@)|(?<=:)(?=[a-z])")
 _BREAKS = re.compile(r"[\r\n\u2028\u2029\x0b\x0c\x85]+")
 
 
@@ -38,13 +45,15 @@ def plain(text: Any) -> str:
 
     Examples
     --------
-    >>> print(plain("[Sign in again](http://evil.example) ![x](www.evil.example/t.png)"))
-    \[Sign in again\](http:\/\/evil.example) \!\[x\](www\.evil.example/t.png)
-    >>> print(plain("Ignored department 'R&D': no such value.\n# ok"))
-    Ignored department 'R&D': no such value. \# ok
+    >>> plain("[Sign in again](http://evil.example) ![x](www.evil.example/t.png)")
+    '\\[Sign in again\\](http\u2060://evil.example) \\!\\[x\\](www\u2060.evil.example/t.png)'
+    >>> plain("Ignored department 'R&D': no such value.\n# ok") == "Ignored department 'R&D': no such value. \\# ok"
+    True
+    >>> plain(":red[x] a@b.org date_from _i_")
+    ':\u2060red\\[x\\] a\u2060@b.org date_from \\_i\\_'
     """
     escaped = _MARKUP.sub(r"\\\1", _BREAKS.sub(" ", str(text)))
-    return _AUTOLINK.sub(lambda m: "\\/\\/" if m.group(0) == "//" else "\\.", escaped)
+    return _AUTOLINK.sub(JOINER, escaped)
 
 
 def plain_table(df: pd.DataFrame) -> pd.DataFrame:
