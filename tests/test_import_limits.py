@@ -213,3 +213,9 @@ def test_a_submission_time_that_is_not_a_date_is_an_error_naming_row_and_column(
     assert snapshot(db) == before
     errors = info.value.report["errors"]
     assert "row 3, column B 'submitted_at': 'yesterday' is not a date-time" in errors[0], errors
+
+
+def test_a_formatted_empty_cell_far_right_is_not_a_column(tmp_path):
+    # Excel may store a styled, empty cell far to the right; only filled cells make columns
+    path = write_xlsx(tmp_path / "styled.xlsx", rows=[b'<row r="2"><c r="A2"><v>7</v></c><c r="XFD2" s="1"/></row>'])
+    assert read_table(path).cells[0].tolist() == ["employee_id", "7"]

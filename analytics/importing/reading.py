@@ -41,7 +41,7 @@ XLSX_LIMITS = {
     # setting: (default, what it limits)
     "TWOWAY_MAX_XLSX_MB": (500, "uncompressed size of the workbook in MB"),
     "TWOWAY_MAX_XLSX_ROWS": (1_048_576, "rows in the worksheet (Excel's own maximum)"),
-    "TWOWAY_MAX_XLSX_CELLS": (20_000_000, "filled cells in the worksheet"),
+    "TWOWAY_MAX_XLSX_CELLS": (20_000_000, "cells in the worksheet"),
 }
 #: Bytes of XML per character, at most (``&#1114111;``): a run of more bytes between two tags
 #: than this times MAX_FIELD_CHARS is certainly a cell over the limit, known before parsing.
@@ -545,9 +545,6 @@ def _read_xlsx(path: Path, name: str, progress: Progress) -> pd.DataFrame:
                 if r > max_rows:  # rows a sheet skips (<row r="9999999">) count too: openpyxl yields them
                     raise TwowayError(f"{name}: the worksheet has more than {max_rows:,} rows, the limit "
                                       "(TWOWAY_MAX_XLSX_ROWS); save the sheet as CSV instead")
-                if len(values) > MAX_COLUMNS:
-                    raise TwowayError(f"{name}, row {r}: {len(values):,} columns, more than the {MAX_COLUMNS:,} "
-                                      "allowed")
                 cells = [_cell_text(v) for v in values]
                 while cells and cells[-1] == "":
                     cells.pop()
