@@ -13,7 +13,7 @@ import plotly.express as px
 import pytest
 
 from analytics.filters import Filters
-from tests.fixtures_dashboard import app_db_path, app_env, open_app, widget_values  # noqa: F401
+from tests.fixtures_dashboard import PAGES, app_db_path, app_env, open_app, widget_values  # noqa: F401
 
 LINK = "[Sign in again](http://evil.example/login)"
 IMAGE = "![x](http://evil.example/pixel.png)"
@@ -114,7 +114,7 @@ def check_page_is_plain(at) -> None:
             assert not live_markup(cell), cell
 
 
-@pytest.mark.parametrize("page", ["pages/engagement.py", "pages/activity.py", "pages/claims.py"])
+@pytest.mark.parametrize("page", PAGES)
 def test_imported_names_render_as_text_in_captions_and_charts(hostile_env, page):
     params = {"department": [LINK, "Engineering"], "location": [TAG, "London"]}
     at = open_app(params, page)
@@ -157,3 +157,30 @@ def test_the_html_report_has_no_link_or_image_from_the_data():
     found = strings_in(figure["data"]) + strings_in(figure["layout"])
     assert not [s for s in found if re.search(r"<(a|img)\b", s, re.I)]
     assert any("&lt;a href=\"http://evil.example/\"&gt;Berlin&lt;/a&gt;" in s for s in found)
+
+
+def test_importer_messages_on_the_upload_page_are_plain_text(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from analytics.importing import preview
+    from analytics.store import Database
+    from tests.fixtures_dashboard import APP
+
+    monkeypatch.setenv("TWOWAY_DB", str(tmp_path / "up.duckdb"))
+    path = tmp_path / "employees.csv"
+    path.write_text("employee_id,department,level,location,birth_year,hire_date,manager_id\n"
+                    f'"{IMAGE}",Sales,Associate,Berlin,1990,2020-01-01,\n"{IMAGE}",Sales,Associate,Berlin,1991,'
+                    "2020-01-01,\n")
+    with Database(tmp_path / "up.duckdb") as db:
+        staged = {"key": None, "path": path, "name": path.name, "preview": preview(db, path)}
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["upload_staged"] = staged
+    at.switch_page("pages/upload.py")
+    at.run()
+    at.button(key="check").click().run()
+    assert not at.exception, at.exception
+    errors = [e.value for e in at.error]
+    assert any("appears more than once" in e for e in errors), errors
+    for body in errors + [w.value for w in at.warning]:
+        assert not live_markup(body), body
+    assert any("\\!\\[x\\]" in e for e in errors)
