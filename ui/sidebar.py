@@ -44,8 +44,9 @@ DROPPED_KEY = "_tw_dropped"  # set by _OVERSIZED_LINK_JS: how many parameters th
 # script runs (streamlit.runtime.state.query_params.sanitize_query_string), so a link with
 # 2,000 junk parameters would silently lose its valid filters too, and keep its junk in the
 # address bar. Only the browser still has that query string: when the server saw none, this
-# fixed script (no data in it) keeps the filter parameters, counts the rest and reopens the page
-# with `_tw_dropped=<count>`, which the sidebar turns into a notice and then removes.
+# fixed script (no data in it) keeps the filter parameters (and `claim`), counts the rest and
+# reopens the page with `_tw_dropped=<count>`, which the sidebar turns into a notice and then
+# removes.
 _OVERSIZED_LINK_JS = """<script>
 (function () {
   const search = window.location.search;
@@ -168,7 +169,7 @@ def filters_sidebar(show_method: bool = False, latest_import: int | None = None)
     if _STATE not in ss and not raw:
         # an empty query string may be one Streamlit threw away for its size: the browser checks
         with st.sidebar:
-            st.html(_OVERSIZED_LINK_JS % (json.dumps(list(KEYS)), MAX_VALUE_LENGTH, DROPPED_KEY),
+            st.html(_OVERSIZED_LINK_JS % (json.dumps([*KEYS, "claim"]), MAX_VALUE_LENGTH, DROPPED_KEY),
                     unsafe_allow_javascript=True, width="content")
     if _STATE not in ss or (url_has_filters and _canon(raw) != ss.get(_URL_SEEN)):
         parsed = Filters.parse(raw, opts.allowed())
