@@ -92,6 +92,7 @@ def test_a_broken_roles_file_stops_the_app_with_a_message(app_env, tmp_path, mon
     at = open_app(secrets=AUTH, user={"is_logged_in": True, "email": "ana@example.org", "email_verified": True})
     assert not at.exception, at.exception
     assert at.error and "roles file is wrong" in at.error[0].value and "must be a list" in at.error[0].value
+    assert "roles.toml" in at.error[0].value and str(tmp_path) not in at.error[0].value  # no server path
     assert not at.metric
 
 

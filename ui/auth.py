@@ -105,8 +105,10 @@ def current_user() -> User:
     email = st.user.get("email")
     try:
         config = roles.load_roles()
-    except TwowayError as exc:  # a broken roles file: nobody gets in, and the page says why
-        st.error(f"Sign-in is configured but the roles file is wrong: {plain(exc)}", icon=":material/error:")
+    except TwowayError as exc:  # a broken roles file: nobody gets in, and the page says why (no server path)
+        path = roles.roles_path()
+        st.error(f"Sign-in is configured but the roles file is wrong: {plain(str(exc).replace(str(path), path.name))}",
+                 icon=":material/error:")
         st.stop()
     if not email_verified(st.user.to_dict()):
         st.error(f"{plain(email) if email else 'This account'}: the sign-in provider says this e-mail address is "
