@@ -8,6 +8,7 @@ They reach SQL only as bound parameters.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field, fields, replace
 from typing import Iterable, Mapping
 
@@ -20,6 +21,7 @@ METHODS: tuple[str, ...] = ("weighted", "unweighted")
 KEYS: tuple[str, ...] = LIST_KEYS + DATE_KEYS + ("method", "as_of")
 
 MAX_VALUE_LENGTH = 200
+_IMPORT_ID = re.compile(r"[0-9]{1,9}")
 MAX_VALUES_PER_KEY = 100
 
 
@@ -142,7 +144,8 @@ class Filters:
                     problem(f"Ignored method {_show(items[-1])}: use one of {', '.join(METHODS)}.")
             elif key == "as_of":
                 v = items[-1]
-                if v.isdigit() and len(v) <= 9 and int(v) > 0:
+                # ASCII digits only: "²".isdigit() is True but int("²") raises
+                if _IMPORT_ID.fullmatch(v) and int(v) > 0:
                     values[key] = int(v)
                 else:
                     problem(f"Ignored as_of {_show(v)}: not an import id.")

@@ -5,6 +5,7 @@ import streamlit as st
 from ui import cache, charts
 from ui.exports import ViewReport
 from ui.sidebar import start_page
+from ui.text import plain
 from ui.verdicts import whole
 
 filters = start_page()
@@ -14,7 +15,7 @@ data = cache.view("activity", filters)
 inactive = data["inactive"]
 
 st.title("Programme activity")
-st.caption(f"{filters.describe()} · as of {inactive['as_of']:%d %B %Y} · groups smaller than {k} people are "
+st.caption(f"{plain(filters.describe())} · as of {inactive['as_of']:%d %B %Y} · groups smaller than {k} people are "
            "never shown.")
 
 

@@ -5,6 +5,7 @@ import streamlit as st
 from ui import cache, charts
 from ui.exports import ViewReport
 from ui.sidebar import start_page
+from ui.text import plain
 from ui.verdicts import claim_evidence, claim_summary, focused_claim, label, scorecard_table
 
 filters = start_page(method=True)
@@ -13,7 +14,7 @@ report = ViewReport("Claims", filters, k)
 card = cache.view("scorecard", filters)
 
 st.title("The claims, tested")
-st.caption(f"{filters.describe()} · comparison: "
+st.caption(f"{plain(filters.describe())} · comparison: "
            f"{'matched (re-weighted to look like participants)' if filters.method == 'weighted' else 'unmatched'}"
            f" · groups smaller than {k} people are never shown.")
 
@@ -27,7 +28,7 @@ st.caption("Open a claim to see both groups before and after, how comparable the
            "comparisons a quick analysis would have made.")
 focus = focused_claim(card)
 for row in card.itertuples(index=False):
-    section = st.expander(f"**{row.title}** — {label(row.verdict)}", expanded=row.id == focus,
+    section = st.expander(f"**{plain(row.title)}** — {label(row.verdict)}", expanded=row.id == focus,
                           key=f"claim-{row.id}", on_change="rerun")
     with section:
         claim_summary(row, report)

@@ -6,6 +6,7 @@ from analytics.claims.scores import ALPHA_FLAG
 from ui import cache
 from ui.exports import ViewReport
 from ui.sidebar import start_page
+from ui.text import plain
 
 filters = start_page(analysts_only=True)
 k = cache.min_group()
@@ -13,7 +14,7 @@ report = ViewReport("Data quality", filters, k)
 quality = cache.view("data_quality", filters)
 
 st.title("Data")
-st.caption(f"{filters.describe()} · groups smaller than {k} people are never shown.")
+st.caption(f"{plain(filters.describe())} · groups smaller than {k} people are never shown.")
 st.page_link("pages/upload.py", label="Upload data", icon=":material/upload:")
 
 report.table("Survey response rates", quality["rates"][

@@ -5,6 +5,7 @@ import streamlit as st
 from ui import cache, charts
 from ui.exports import ViewReport
 from ui.sidebar import start_page
+from ui.text import plain
 
 GROUPS = {"department": "Department", "generation": "Generation", "level": "Level", "location": "Location"}
 
@@ -13,7 +14,7 @@ k = cache.min_group()
 report = ViewReport("Engagement & culture", filters, k)
 
 st.title("Engagement & culture")
-st.caption(f"{filters.describe()} · groups smaller than {k} people are never shown.")
+st.caption(f"{plain(filters.describe())} · groups smaller than {k} people are never shown.")
 
 trends = cache.view("construct_trends", filters, participants=True)
 report.chart("Each construct over the survey waves", charts.trend(trends, facet="construct"), trends,

@@ -5,6 +5,7 @@ import streamlit as st
 from ui import cache, charts
 from ui.exports import ViewReport
 from ui.sidebar import start_page
+from ui.text import plain
 from ui.verdicts import scorecard_table, whole
 
 filters = start_page(method=True)
@@ -13,7 +14,7 @@ figures = cache.view("headline", filters)
 report = ViewReport("Overview", filters, k)
 
 st.title("Does our reverse-mentoring programme work?")
-st.caption(f"{filters.describe()} · figures as of {figures['as_of']:%d %B %Y}, the date of the latest data · "
+st.caption(f"{plain(filters.describe())} · figures as of {figures['as_of']:%d %B %Y}, the date of the latest data · "
            f"groups smaller than {k} people are never shown.")
 
 
@@ -27,9 +28,9 @@ cols[3].metric("Sessions this quarter", whole(figures["sessions_quarter"]), help
 rate = figures["response_rate"]
 cols[4].metric("Survey response rate", "—" if rate is None else f"{rate:.0%}",
                help=None if rate is None else f"{figures['respondents']:,} of {figures['invited']:,} "
-                                               f"in {figures['response_survey']}")
+                                               f"in {plain(figures['response_survey'])}")
 for note in figures["notes"]:
-    st.caption(f"🔒 {note}")
+    st.caption(f"🔒 {plain(note)}")
 report.note("Headline figures", " · ".join(
     f"{label}: {whole(figures[key])}" for label, key in (("Employees", "employees"), ("Participants", "participants"),
                                                           ("Active pairs", "active_pairs"),

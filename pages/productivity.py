@@ -5,6 +5,7 @@ import streamlit as st
 from ui import cache, charts
 from ui.exports import ViewReport
 from ui.sidebar import start_page
+from ui.text import plain
 
 filters = start_page()
 k = cache.min_group()
@@ -12,13 +13,14 @@ report = ViewReport("Productivity", filters, k)
 data = cache.view("productivity", filters)
 
 st.title("Productivity")
-st.caption(f"{filters.describe()} · groups smaller than {k} people are never shown. These are descriptive: "
+st.caption(f"{plain(filters.describe())} · groups smaller than {k} people are never shown. These are descriptive: "
            "the Claims page tests whether the programme changed productivity.")
 
 if data["defs"].empty:
     st.info("No objective metrics have been imported yet.")
 for metric in data["defs"].itertuples(index=False):
-    unit = metric.unit or "value"
+    # the unit is optional: a metric without one reads NULL, which pandas may hand over as NaN
+    unit = metric.unit if isinstance(metric.unit, str) and metric.unit.strip() else "value"
     better = "higher is better" if metric.higher_is_better else "lower is better"
     monthly = data["by_period"][data["by_period"]["metric"] == metric.metric]
     report.chart(f"{charts.pretty(metric.metric)} per month", charts.trend(monthly, x="period", y_label=unit),

@@ -18,6 +18,7 @@ from analytics.importing.uploads import describe_size, discard_upload, editor_ta
 from analytics.vocab import CONSTRUCTS
 from ui import auth
 from ui.state import get_db
+from ui.text import plain
 
 auth.require_app_entry()
 auth.require_role("analyst")  # app.py registers this page for analysts only; checked again here
@@ -34,16 +35,21 @@ with st.expander("Blank templates", icon=":material/download:"):
         col.download_button(f"{kind}.csv", blank_template(kind), file_name=f"{kind}.csv", mime="text/csv",
                             key=f"tpl_{kind}", icon=":material/description:")
 
-uploaded = st.file_uploader(f"Export file (CSV or XLSX, up to {max_upload_mb():g} MB)",
+try:
+    limit_mb = max_upload_mb()
+except TwowayError as exc:  # a mistyped TWOWAY_MAX_UPLOAD_MB: say so instead of a traceback
+    st.error(plain(exc), icon=":material/error:")
+    st.stop()
+uploaded = st.file_uploader(f"Export file (CSV or XLSX, up to {limit_mb:g} MB)",
                             type=["csv", "xlsx", "txt", "tsv"], key="upload")
 
 
 def _show_report(report: dict) -> None:
     frames = report_frames(report)
     for level, message in frames["issues"].itertuples(index=False):
-        (st.error if level == "error" else st.warning)(message)
+        (st.error if level == "error" else st.warning)(plain(message))
     if report.get("dropped"):
-        st.caption("Not counted as respondents: " + ", ".join(f"{n} × {k}" for k, n in report["dropped"].items()))
+        st.caption("Not counted as respondents: " + ", ".join(f"{n} × {plain(k)}" for k, n in report["dropped"].items()))
     if not frames["items"].empty:
         st.dataframe(frames["items"], hide_index=True, width="stretch",
                      column_config={"mean": st.column_config.NumberColumn(format="%.3f")})
@@ -67,7 +73,7 @@ if uploaded is not None:
             staged = None
             if path is not None:
                 discard_upload(path)
-            st.error(str(exc), icon=":material/error:")
+            st.error(plain(exc), icon=":material/error:")
         bar.empty()
         st.session_state["upload_staged"] = staged
 elif staged is not None and staged.get("key") is not None:
@@ -119,7 +125,7 @@ if staged is not None:
             try:
                 mapping = mapping_from_text(advanced)
             except TwowayError as exc:
-                st.error(f"Mapping JSON: {exc}")
+                st.error(f"Mapping JSON: {plain(exc)}")
                 st.stop()
 
     st.subheader("3 · Check and import")
@@ -132,7 +138,7 @@ if staged is not None:
                 st.success(f"Ready: {report['rows']:,} {'respondents' if kind == 'survey' else 'rows'}.")
             _show_report(report)
         except TwowayError as exc:
-            st.error(str(exc))
+            st.error(plain(exc))
     if b2.button("Import", key="import", type="primary", icon=":material/upload:"):
         bar = st.progress(0.0, text="Starting…")
 
@@ -145,7 +151,7 @@ if staged is not None:
             st.error("Nothing was imported: the file has problems.", icon=":material/error:")
             _show_report(exc.report)
         except TwowayError as exc:
-            st.error(f"Nothing was imported: {exc}", icon=":material/error:")
+            st.error(f"Nothing was imported: {plain(exc)}", icon=":material/error:")
         else:
             if report.get("duplicate_of"):
                 st.info(f"Already imported as #{report['duplicate_of']}: nothing changed.")
@@ -175,6 +181,6 @@ else:
                     ", ".join(f"{n:,} {t}" for t, n in result["deleted"].items()) or "no rows") + " removed."
                 st.rerun()
             except TwowayError as exc:
-                st.error(str(exc))
+                st.error(plain(exc))
 if "undo_message" in st.session_state:
     st.success(st.session_state.pop("undo_message"), icon=":material/undo:")

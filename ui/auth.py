@@ -17,6 +17,8 @@ from pathlib import Path
 import streamlit as st
 
 from analytics import roles
+from analytics.errors import TwowayError
+from ui.text import plain
 
 
 @dataclass(frozen=True)
@@ -101,12 +103,43 @@ def current_user() -> User:
         st.button("Sign in", on_click=st.login, type="primary")
         st.stop()
     email = st.user.get("email")
-    role = roles.role_for(email, roles.load_roles())
+    try:
+        config = roles.load_roles()
+    except TwowayError as exc:  # a broken roles file: nobody gets in, and the page says why (no server path)
+        path = roles.roles_path()
+        st.error(f"Sign-in is configured but the roles file is wrong: {plain(str(exc).replace(str(path), path.name))}",
+                 icon=":material/error:")
+        st.stop()
+    if not email_verified(st.user.to_dict()):
+        st.error(f"{plain(email) if email else 'This account'}: the sign-in provider says this e-mail address is "
+                 "not verified, so it gets no role. Verify it with the provider and sign in again.",
+                 icon=":material/error:")
+        st.button("Sign out", on_click=st.logout)
+        st.stop()
+    role = roles.role_for(email, config)
     if role is None:
-        st.error(f"{email or 'This account'} has no access to Twoway. Ask an analyst to add you to the roles file.")
+        st.error(f"{plain(email) if email else 'This account'} has no access to Twoway. Ask an analyst to add you to the roles file.")
         st.button("Sign out", on_click=st.logout)
         st.stop()
     return User(email, st.user.get("name") or email, role)
+
+
+def email_verified(claims: dict) -> bool:
+    """False when the identity token says the e-mail is unverified (``email_verified`` false).
+
+    Roles are granted by e-mail address, and some providers let anyone type any address into
+    an account: an address the provider has not verified proves nothing. Providers that never
+    send the claim (Microsoft Entra ID, for one) are trusted to have checked it themselves.
+
+    Examples
+    --------
+    >>> email_verified({"email_verified": True}), email_verified({}), email_verified({"email_verified": "false"})
+    (True, True, False)
+    """
+    value = claims.get("email_verified", True)
+    if isinstance(value, str):
+        return value.strip().lower() == "true"
+    return value is True
 
 
 def require_role(role: str) -> User:
@@ -125,5 +158,5 @@ def account_box(user: User) -> None:
         if user.local:
             st.caption("Single-user local mode: no sign-in is configured, so whoever runs Twoway is an analyst.")
         else:
-            st.caption(f"Signed in as {user.email} ({user.role}).")
+            st.caption(f"Signed in as {plain(user.email)} ({user.role}).")
             st.button("Sign out", on_click=st.logout, type="tertiary")

@@ -13,6 +13,7 @@ from analytics import report
 from analytics.filters import Filters
 from analytics.privacy import REASON, SUPPRESSED
 from analytics.safe_export import to_csv_bytes
+from ui.text import plain, plain_figure
 
 
 def suppression_notes(df: pd.DataFrame | None) -> list[str]:
@@ -36,10 +37,13 @@ class ViewReport:
 
     def chart(self, title: str, fig: go.Figure | None, data: pd.DataFrame | None = None, text: str = "",
               key: str | None = None) -> None:
-        """A subheading, the figure, why anything is hidden, and a CSV of its data."""
-        st.subheader(title)
+        """A subheading, the figure, why anything is hidden, and a CSV of its data.
+
+        Titles, texts and figures may hold names from imported data: drawn as plain text."""
+        fig = plain_figure(fig)
+        st.subheader(plain(title))
         if text:
-            st.caption(text)
+            st.caption(plain(text))
         notes = suppression_notes(data)
         all_hidden = data is not None and not data.empty and SUPPRESSED in data and bool(data[SUPPRESSED].all())
         if data is not None and data.empty:
@@ -51,21 +55,21 @@ class ViewReport:
         elif fig is not None:
             st.plotly_chart(fig, width="stretch", key=key)
         for note in notes:
-            st.caption(f"🔒 {note}")
+            st.caption(f"🔒 {plain(note)}")
         if data is not None and not data.empty:
             self.download(data, title, key=f"csv-{key or _slug(title)}")
         self.sections.append(report.Section(title, text, fig, _for_report(data), notes))
 
     def table(self, title: str, data: pd.DataFrame, text: str = "", key: str | None = None,
               column_config: dict | None = None) -> None:
-        st.subheader(title)
+        st.subheader(plain(title))
         if text:
-            st.caption(text)
+            st.caption(plain(text))
         shown = data.drop(columns=[SUPPRESSED], errors="ignore")
         st.dataframe(shown, hide_index=True, width="stretch", column_config=column_config)
         notes = suppression_notes(data)
         for note in notes:
-            st.caption(f"🔒 {note}")
+            st.caption(f"🔒 {plain(note)}")
         self.download(data, title, key=f"csv-{key or _slug(title)}")
         self.sections.append(report.Section(title, text, None, _for_report(data), notes))
 

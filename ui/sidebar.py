@@ -19,15 +19,17 @@ written back); a new session — a shared link — takes the URL as the truth.
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from urllib.parse import urlencode
 
 import pandas as pd
 import streamlit as st
 
-from analytics.filters import IGNORED_KEYS, LIST_KEYS, METHODS, Filters
+from analytics.filters import IGNORED_KEYS, KEYS, LIST_KEYS, MAX_VALUE_LENGTH, METHODS, Filters
 from analytics.views import FilterOptions, filter_options
 from ui.state import data_version, get_db
+from ui.text import plain
 
 LABELS = {"department": "Department", "location": "Location", "generation": "Generation", "level": "Level",
           "cohort": "Programme cohort"}
@@ -36,6 +38,32 @@ WIDGET = {k: f"flt_{k}" for k in LIST_KEYS}
 WAVES_KEY, METHOD_KEY, PIN_KEY = "flt_waves", "flt_method", "flt_pin"
 _STATE, _URL_SEEN, _NOTICES = "_tw_filters", "_tw_url_seen", "_tw_notices"
 MAX_NOTICES = 8  # a link with thousands of junk parameters gets a short list, not a wall of warnings
+DROPPED_KEY = "_tw_dropped"  # set by _OVERSIZED_LINK_JS: how many parameters the browser left out
+
+# Streamlit ignores a whole query string of more than 1,000 parameters or 512 KiB before any
+# script runs (streamlit.runtime.state.query_params.sanitize_query_string), so a link with
+# 2,000 junk parameters would silently lose its valid filters too, and keep its junk in the
+# address bar. Only the browser still has that query string: when the server saw none, this
+# fixed script (no data in it) keeps the filter parameters (and `claim`), counts the rest and
+# reopens the page with `_tw_dropped=<count>`, which the sidebar turns into a notice and then
+# removes.
+_OVERSIZED_LINK_JS = """<script>
+(function () {
+  const search = window.location.search;
+  const params = new URLSearchParams(search);
+  let total = 0;
+  for (const _ of params) total++;
+  if (total <= 1000 && search.length <= 512 * 1024) return;
+  const keys = %s;
+  const keep = new URLSearchParams();
+  let kept = 0;
+  for (const [k, v] of params) {
+    if (keys.includes(k) && v.length <= %d && kept < 900) { keep.append(k, v); kept++; }
+  }
+  keep.append("%s", String(total - kept));
+  window.location.replace(window.location.pathname + "?" + keep.toString());
+})();
+</script>"""
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -138,9 +166,18 @@ def filters_sidebar(show_method: bool = False, latest_import: int | None = None)
     opts = options()
     raw = url_params()
     url_has_filters = any(k not in IGNORED_KEYS for k in raw)
+    if _STATE not in ss and not raw:
+        # an empty query string may be one Streamlit threw away for its size: the browser checks
+        with st.sidebar:
+            st.html(_OVERSIZED_LINK_JS % (json.dumps([*KEYS, "claim"]), MAX_VALUE_LENGTH, DROPPED_KEY),
+                    unsafe_allow_javascript=True, width="content")
     if _STATE not in ss or (url_has_filters and _canon(raw) != ss.get(_URL_SEEN)):
         parsed = Filters.parse(raw, opts.allowed())
         parsed, more = _snap_to_waves(parsed, opts.waves)
+        dropped = (raw.get(DROPPED_KEY) or [""])[-1]
+        if dropped.isascii() and dropped.isdigit():
+            more.insert(0, f"This link was too long to open as it was (over 1,000 parameters or 512 KiB): "
+                           f"{int(dropped):,} unknown or over-long parameters were ignored, and its filters kept.")
         if parsed.as_of is not None and (latest_import is None or parsed.as_of > latest_import):
             parsed = replace(parsed, as_of=None)
             more.append("Ignored as_of: no such import; showing the latest data.")
@@ -171,7 +208,7 @@ def filters_sidebar(show_method: bool = False, latest_import: int | None = None)
                 ss[WAVES_KEY] = (surveys[0], surveys[-1])
             # value= makes it a range slider whatever the session holds (it only sets the default)
             st.select_slider("Survey waves", surveys, value=(surveys[0], surveys[-1]), key=WAVES_KEY,
-                             format_func=lambda s: titles.get(s) or s)
+                             format_func=lambda s: plain(titles.get(s) or s))
         if show_method:
             st.radio("Comparison method", METHODS, key=METHOD_KEY, format_func=METHOD_LABELS.get,
                      help="Matched: the comparison group is re-weighted to look like participants before the "
@@ -214,7 +251,7 @@ def start_page(method: bool = False, analysts_only: bool = False) -> Filters:
     filters, notices = filters_sidebar(show_method=method, latest_import=latest_import)
     auth.account_box(user)
     for notice in notices[:MAX_NOTICES]:
-        st.warning(notice, icon=":material/link_off:")
+        st.warning(plain(notice), icon=":material/link_off:")
     if len(notices) > MAX_NOTICES:
         st.warning(f"…and {len(notices) - MAX_NOTICES} more link parameters ignored.", icon=":material/link_off:")
     if filters.as_of is not None and latest_import is not None and filters.as_of < latest_import:
@@ -224,6 +261,6 @@ def start_page(method: bool = False, analysts_only: bool = False) -> Filters:
                 f"[see the latest figures]({latest}).", icon=":material/history:")
     check = cache.view("check_selection", filters)
     if not check.ok:
-        st.error(check.reason, icon=":material/lock:")
+        st.error(plain(check.reason), icon=":material/lock:")
         st.stop()
     return filters

@@ -12,6 +12,7 @@ from ui import charts
 from analytics.report import Section
 from ui.charts import VERDICT_COLOURS, VERDICT_LABELS
 from ui.exports import ViewReport
+from ui.text import plain, plain_table
 
 BADGE_COLOURS = {"supported": "green", "contradicted": "red", "no_effect": "gray", "inconclusive": "orange",
                  "insufficient_data": "gray"}
@@ -50,7 +51,7 @@ def scorecard_table(report: ViewReport, card: pd.DataFrame, title: str = "The cl
                             "In one sentence": card["sentence"]})
     st.subheader(title)
     st.caption("Each claim is tested against a comparison group of colleagues who were not (yet) in the programme.")
-    st.table(compact.style.hide(axis="index").map(_colour, subset=["Verdict"]))
+    st.table(plain_table(compact).style.hide(axis="index").map(_colour, subset=["Verdict"]))
     full = card[[c for c in SCORECARD_COLUMNS if c in card.columns]]
     report.download(full, "scorecard", key="csv-scorecard")
     report.sections.append(Section(title, "", None, compact))
@@ -76,9 +77,9 @@ def focused_claim(card: pd.DataFrame) -> str | None:
 def claim_summary(row, report: ViewReport) -> None:
     """Verdict, the sentence, the numbers and the method: cheap, always drawn."""
     badge(row.verdict)
-    st.write(row.sentence)
+    st.markdown(plain(row.sentence))
     cols = st.columns(4)
-    cols[0].metric("Estimate", number(row.estimate), help=f"In score units; outcome: {row.outcome}")
+    cols[0].metric("Estimate", number(row.estimate), help=f"In score units; outcome: {plain(row.outcome)}")
     cols[0].caption(f"95% CI {number(row.ci_low)} to {number(row.ci_high)}")
     cols[1].metric("Effect size (SD)", number(row.effect_size))
     cols[1].caption(f"95% CI {number(row.es_ci_low)} to {number(row.es_ci_high)}")
@@ -87,7 +88,7 @@ def claim_summary(row, report: ViewReport) -> None:
     cols[3].metric("People", number(row.n, "{:,.0f}"))
     cols[3].caption(f"{number(row.n_treated, '{:,.0f}')} participants · "
                     f"{number(row.n_comparison, '{:,.0f}')} comparison")
-    st.markdown(f"**How this was tested.** {row.method}")
+    st.markdown(f"**How this was tested.** {plain(row.method)}")
     report.note(f"{row.title} — {label(row.verdict)}", f"{row.sentence} {row.method}")
 
 
@@ -100,7 +101,7 @@ def claim_evidence(row, detail: dict, report: ViewReport) -> None:
                      trends, key=f"trend-{row.id}",
                      text="Mean outcome per survey wave for both groups, with 95% confidence intervals.")
     if detail.get("pretrend"):
-        st.caption(pretrend_text(detail["pretrend"]))
+        st.caption(plain(pretrend_text(detail["pretrend"])))
     within = detail.get("within")
     if isinstance(within, pd.DataFrame) and not within.empty:
         report.table(f"{row.title}: within the programme", within, key=f"within-{row.id}")

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from analytics.errors import TwowayError
 from analytics.importing.labels import normalise
-from analytics.importing.reading import RawTable
+from analytics.importing.reading import RawTable, clip
 
 FORMATS = ("qualtrics", "surveymonkey", "google_forms", "microsoft_forms", "template", "generic")
 KINDS = ("employees", "pairs", "sessions", "metrics", "survey")
@@ -94,7 +94,7 @@ class Column:
     def where(self) -> str:
         q = self.question.replace("\n", " ")
         q = q if len(q) <= 50 else q[:47] + "…"
-        return f"column {col_letter(self.pos)} {self.id!r}" + ("" if q == self.id else f" ({q!r})")
+        return f"column {col_letter(self.pos)} {clip(self.id)}" + ("" if q == self.id else f" ({q!r})")
 
 
 def detect_format(table: RawTable) -> str:
@@ -160,7 +160,7 @@ def check_duplicate_headers(names: list[str], file_name: str) -> None:
         if key in seen:
             raise TwowayError(
                 f"{file_name}, row 1: columns {col_letter(seen[key])} and {col_letter(pos)} are both named "
-                f"{name.strip()!r}; rename one (duplicated columns)")
+                f"{clip(name.strip())}; rename one (duplicated columns)")
         seen[key] = pos
 
 
@@ -189,7 +189,7 @@ def survey_columns(fmt: str, table: RawTable) -> list[Column]:
                     cid = f"{cid}#{k}"
                 else:
                     raise TwowayError(f"{name}, row 1: columns {col_letter(first)} and {col_letter(pos)} "
-                                      f"have the same id {cid!r} (duplicated columns)")
+                                      f"have the same id {clip(cid)} (duplicated columns)")
             seen.setdefault(cid, pos)
             iid = import_ids[pos]
             # Q_RecaptchaScore, Q_RelevantIDDuplicate…, Q_TotalDuration: Qualtrics' own fields

@@ -13,6 +13,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import math
 import os
 import re
 import zipfile
@@ -31,18 +32,90 @@ MAX_COLUMNS = 5000
 #: Longest single cell (characters).
 MAX_FIELD_CHARS = 1_000_000
 CHUNK_ROWS = 50_000
+#: Longest cell text quoted in any importer message (a cell can be a megabyte long).
+QUOTE_CHARS = 80
+
+# An XLSX file is a zip archive: 4 MB on disk can hold gigabytes of XML (a decompression bomb).
+# These limits are checked before and while the sheet is read, each with its own message.
+XLSX_LIMITS = {
+    # setting: (default, what it limits)
+    "TWOWAY_MAX_XLSX_MB": (500, "uncompressed size of the workbook in MB"),
+    "TWOWAY_MAX_XLSX_ROWS": (1_048_576, "rows in the worksheet (Excel's own maximum)"),
+    "TWOWAY_MAX_XLSX_CELLS": (20_000_000, "cells in the worksheet"),
+}
+#: Bytes of XML per character, at most (``&#1114111;``): a run of more bytes between two tags
+#: than this times MAX_FIELD_CHARS is certainly a cell over the limit, known before parsing.
+_MAX_BYTES_PER_CHAR = 10
+_SCAN_BLOCK = 1 << 20
 
 
 def max_upload_mb() -> float:
-    """Size limit for one file in MB: ``TWOWAY_MAX_UPLOAD_MB`` (default 500)."""
+    """Size limit for one file in MB: ``TWOWAY_MAX_UPLOAD_MB`` (default 500).
+
+    ``nan`` and ``inf`` parse as floats but are no limit (every comparison with nan is false),
+    so only a finite positive number is accepted.
+
+    Examples
+    --------
+    >>> os.environ["TWOWAY_MAX_UPLOAD_MB"] = "nan"
+    >>> max_upload_mb()
+    Traceback (most recent call last):
+    ...
+    analytics.errors.TwowayError: TWOWAY_MAX_UPLOAD_MB='nan' must be a positive number of MB, such as 500
+    >>> del os.environ["TWOWAY_MAX_UPLOAD_MB"]
+    """
     raw = os.environ.get("TWOWAY_MAX_UPLOAD_MB", "500")
     try:
         mb = float(raw)
     except ValueError:
-        raise TwowayError(f"TWOWAY_MAX_UPLOAD_MB={raw!r} is not a number") from None
-    if mb <= 0:
-        raise TwowayError(f"TWOWAY_MAX_UPLOAD_MB={raw!r} must be positive")
+        mb = math.nan
+    if not math.isfinite(mb) or mb <= 0:
+        raise TwowayError(f"TWOWAY_MAX_UPLOAD_MB={raw[:40]!r} must be a positive number of MB, such as 500")
     return mb
+
+
+def xlsx_limit(setting: str) -> int:
+    """One of `XLSX_LIMITS` (a positive whole number), from the environment or its default."""
+    default, what = XLSX_LIMITS[setting]
+    raw = os.environ.get(setting, "").strip()
+    if not raw:
+        return default
+    if not re.fullmatch(r"[0-9]{1,12}", raw) or int(raw) == 0:
+        raise TwowayError(f"{setting}={raw[:40]!r} must be a positive whole number ({what}; default {default:,})")
+    return int(raw)
+
+
+def clip(text: object, limit: int = QUOTE_CHARS) -> str:
+    """A cell's text quoted for a message: at most `limit` characters, without line breaks.
+
+    Examples
+    --------
+    >>> clip("x" * 100)[-6:], len(clip("x" * 100))
+    ("xxxx…'", 83)
+    >>> clip("Sales")
+    "'Sales'"
+    """
+    text = str(text)
+    short = "".join(ch if ch.isprintable() else " " for ch in text[:limit])
+    return repr(short + ("…" if len(text) > limit else ""))
+
+
+_QUOTED = re.compile(r"'(?:[^'\\]|\\.){%d,}'|\"(?:[^\"\\]|\\.){%d,}\"" % (QUOTE_CHARS + 1, QUOTE_CHARS + 1))
+
+
+def clip_message(message: str, limit: int = 1000) -> str:
+    """A message with every quoted text in it cut to `QUOTE_CHARS`, and at most `limit` long.
+
+    The safety net under every importer message: whatever a check quotes from the file, no
+    cell reaches the page or the terminal whole.
+
+    Examples
+    --------
+    >>> clip_message("row 2, column B: 'y" + "y" * 500 + "' is not a date")
+    "row 2, column B: 'yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy…' is not a date"
+    """
+    out = _QUOTED.sub(lambda m: m.group(0)[:QUOTE_CHARS + 1] + "…" + m.group(0)[0], message)
+    return out if len(out) <= limit else out[:limit] + "…"
 
 
 def max_upload_bytes() -> int:
@@ -377,9 +450,79 @@ def _cell_text(v) -> str:
     return str(v)
 
 
+def _check_archive(path: Path, name: str) -> None:
+    """Refuse a workbook whose members add up to more than TWOWAY_MAX_XLSX_MB uncompressed, a
+    worksheet with more rows or cells than allowed, and a cell over MAX_FIELD_CHARS, before
+    openpyxl reads a byte (it parses a whole sheet just to find its size when the sheet does not
+    state one). Every worksheet of the workbook is checked, not only the first that is imported.
+
+    The sizes come from the zip directory; a member cannot inflate past its declared size
+    (Python's zipfile stops there and the CRC check fails), so the sum is a true bound.
+    """
+    limit_mb = xlsx_limit("TWOWAY_MAX_XLSX_MB")
+    try:
+        with zipfile.ZipFile(path) as zf:
+            members = zf.infolist()
+            total = sum(m.file_size for m in members)
+            if total > limit_mb * 1024 * 1024:
+                raise TwowayError(f"{name} unpacks to {human_size(total)} of XML, over the {limit_mb:,} MB limit "
+                                  "for a workbook (TWOWAY_MAX_XLSX_MB); save the sheet as CSV instead")
+            for m in members:
+                lower = m.filename.lower()
+                if lower.endswith("sharedstrings.xml"):
+                    _scan_xml(zf, m.filename, name, count=False)
+                elif lower.startswith("xl/worksheets/") and lower.endswith(".xml"):
+                    _scan_xml(zf, m.filename, name)
+    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as exc:
+        raise TwowayError(f"{name} is not a readable XLSX workbook (damaged or truncated): "
+                          f"{type(exc).__name__}") from None
+
+
+_ROW_TAGS = (b"<row ", b"<row>", b"<row/", b"<row\n", b"<row\t", b"<row\r")
+_CELL_TAGS = (b"<c ", b"<c>", b"<c/", b"<c\n", b"<c\t", b"<c\r")
+
+
+def _scan_xml(zf: zipfile.ZipFile, member: str, name: str, count: bool = True) -> None:
+    """Stream one XML member once (no parsing, ~1 s per 500 MB): count its row and cell tags
+    against the limits, and measure the longest text between two tags (a cell's text cannot
+    hold a raw "<"). Refuses as soon as a limit is passed."""
+    max_rows, max_cells = xlsx_limit("TWOWAY_MAX_XLSX_ROWS"), xlsx_limit("TWOWAY_MAX_XLSX_CELLS")
+    longest = MAX_FIELD_CHARS * _MAX_BYTES_PER_CHAR
+    rows = cells = run = 0
+    carry = b""
+    with zf.open(member) as src:
+        while True:
+            block = src.read(_SCAN_BLOCK)
+            if count:
+                buf = carry + block
+                cut = len(buf) if not block else max(len(buf) - 8, 0)  # a tag cut at the block's end waits
+                head, carry = buf[:cut + 5], buf[cut:]  # a tag starting before `cut` ends within 5 bytes
+                rows += sum(head.count(t, 0, cut + len(t) - 1) for t in _ROW_TAGS)
+                cells += sum(head.count(t, 0, cut + len(t) - 1) for t in _CELL_TAGS)
+                if rows > max_rows:
+                    raise TwowayError(f"{name}: the worksheet has more than {max_rows:,} rows, the limit "
+                                      "(TWOWAY_MAX_XLSX_ROWS); save the sheet as CSV instead")
+                if cells > max_cells:
+                    raise TwowayError(f"{name}: the worksheet has more than {max_cells:,} cells, the limit "
+                                      "(TWOWAY_MAX_XLSX_CELLS); save the sheet as CSV instead")
+            if not block:
+                break
+            first = block.find(b"<")
+            if first < 0:
+                run += len(block)
+            else:
+                run = max(run + first, 0)
+                if run <= longest:
+                    run = len(block) - block.rfind(b"<") - 1
+            if run > longest:
+                raise TwowayError(f"{name}: a cell longer than {MAX_FIELD_CHARS:,} characters, the limit for one "
+                                  "cell")
+
+
 def _read_xlsx(path: Path, name: str, progress: Progress) -> pd.DataFrame:
     import openpyxl
 
+    _check_archive(path, name)
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
@@ -388,17 +531,33 @@ def _read_xlsx(path: Path, name: str, progress: Progress) -> pd.DataFrame:
         raise TwowayError(f"{name} is not a readable XLSX workbook: {type(exc).__name__}") from None
     try:
         ws = wb.worksheets[0]
-        total = ws.max_row or 0
+        total = min(ws.max_row or 0, xlsx_limit("TWOWAY_MAX_XLSX_ROWS"))  # progress only: the stored size may lie
+        # Read what is there, not what the stored dimensions claim: openpyxl would otherwise pad
+        # every row to a claimed width (up to 16,384 columns) and stop at a claimed last row.
+        ws.reset_dimensions()
+        max_rows, max_cells = xlsx_limit("TWOWAY_MAX_XLSX_ROWS"), xlsx_limit("TWOWAY_MAX_XLSX_CELLS")
+        filled = 0
         rows: list[list[str]] = []
         index: list[int] = []
         width = None
         try:
             for r, values in enumerate(ws.iter_rows(values_only=True), start=1):
+                if r > max_rows:  # rows a sheet skips (<row r="9999999">) count too: openpyxl yields them
+                    raise TwowayError(f"{name}: the worksheet has more than {max_rows:,} rows, the limit "
+                                      "(TWOWAY_MAX_XLSX_ROWS); save the sheet as CSV instead")
                 cells = [_cell_text(v) for v in values]
                 while cells and cells[-1] == "":
                     cells.pop()
                 if not cells:
                     continue
+                for i, text in enumerate(cells):
+                    if len(text) > MAX_FIELD_CHARS:
+                        raise TwowayError(f"{name}, row {r}, column {_letter(i)}: a cell longer than "
+                                          f"{MAX_FIELD_CHARS:,} characters, the limit for one cell")
+                filled += len(cells)
+                if filled > max_cells:
+                    raise TwowayError(f"{name}: the worksheet has more than {max_cells:,} cells, the limit "
+                                      "(TWOWAY_MAX_XLSX_CELLS); save the sheet as CSV instead")
                 # The width is the widest of the first three rows: a header row ends early when
                 # its last cells are merged (a SurveyMonkey matrix heading) or blank.
                 if len(rows) < 3 and len(cells) > (width or 0):

@@ -23,7 +23,7 @@ from analytics.importing.formats import (EMPLOYEE_ID_NAMES, GOOGLE_TIMESTAMP, RE
 from analytics.importing.labels import (AGREEMENT_TABLES, MISSING_LABELS, TABLES, agreement_table,
                                         label_table_for, leading_number, normalise, parse_number)
 from analytics.importing.mapping import ItemSpec, suggest_construct, suggest_reverse
-from analytics.importing.reading import RawTable
+from analytics.importing.reading import RawTable, clip, clip_message
 from analytics.store import Database
 from analytics.store import imports as store
 
@@ -48,12 +48,12 @@ class Issues:
 
     def error(self, msg: str) -> None:
         if len(self.errors) < MAX_ERRORS:
-            self.errors.append(msg)
+            self.errors.append(clip_message(msg))  # no cell reaches a message whole
         elif len(self.errors) == MAX_ERRORS:
             self.errors.append("… more errors not shown")
 
     def warn(self, msg: str) -> None:
-        self.warnings.append(msg)
+        self.warnings.append(clip_message(msg))
 
 
 def is_masked(value: str) -> bool:
@@ -260,7 +260,7 @@ def analyse_survey(db: Database, table: RawTable, fmt: str, *, survey: str, mapp
             if not masked(data[c.pos]).all():
                 person = c
                 break
-            report.setdefault("notes", []).append(f"column {c.id!r} is masked or empty: not used as a person id")
+            report.setdefault("notes", []).append(f"column {clip(c.id)} is masked or empty: not used as a person id")
     report["id_column"] = person.id if person is not None else None
     if person is not None and person.role == "item":
         person.role = "meta"
@@ -281,9 +281,15 @@ def analyse_survey(db: Database, table: RawTable, fmt: str, *, survey: str, mapp
     when = parse_datetimes(data[submitted.pos]) if submitted is not None else pd.Series(pd.NaT, index=data.index,
                                                                                          dtype="datetime64[us]")
     if submitted is not None:
-        unparsed = int((when.isna() & (data[submitted.pos].str.strip() != "")).sum())
-        if unparsed:
-            issues.warn(f"{unparsed} value(s) of {submitted.id!r} are not dates; stored without a time")
+        # A submission time decides which of a person's answers is kept: text such as "yesterday"
+        # is an error naming the row and column, as every other unreadable value is.
+        text = data[submitted.pos].str.strip()
+        bad = when.isna() & (text != "")
+        for row in list(bad[bad].index[:3]):
+            issues.error(f"row {row}, {submitted.where()}: {clip(text[row])} is not a date-time "
+                         "(e.g. 2025-04-15 09:30, 4/15/2025 9:30 AM or 15.04.2025)")
+        if int(bad.sum()) > 3:
+            issues.error(f"{int(bad.sum()) - 3} more value(s) of {submitted.where()} are not date-times")
 
     # 3. one row per person: the last submission
     frame = pd.DataFrame({"respondent": respondent, "when": when, "order": np.arange(len(data))}, index=data.index)
