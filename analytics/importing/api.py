@@ -7,6 +7,7 @@ format, kind, rows, items [{question, n, mean}], errors, warnings, import_id, an
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import time
 from pathlib import Path
@@ -22,6 +23,7 @@ from analytics.importing.survey import Issues, analyse_survey, preview_items
 from analytics.importing.tables import analyse_table
 from analytics.store import Database
 from analytics.store import imports as store
+from analytics.store import roster as roster_store
 
 Progress = Callable[[float, str], None]
 
@@ -34,6 +36,16 @@ class ImportFailed(TwowayError):
         more = len(errors) - 1
         super().__init__(errors[0] + (f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""))
         self.report = report
+
+
+def parse_as_of(value: dt.date | str | None) -> dt.date | None:
+    """A snapshot date from the CLI or page (YYYY-MM-DD)."""
+    if value is None or isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise TwowayError(f"--as-of {value!r}: not a date (use YYYY-MM-DD)") from None
 
 
 def _noop(fraction: float, message: str) -> None:
@@ -57,10 +69,16 @@ def empty_report(file_name: str) -> dict:
 
 def check_file(db: Database, path: str | Path, *, kind: str | None = None, survey: str | None = None,
                mapping: str | dict | None = None, id_column: str | None = None, file_name: str | None = None,
-               progress: Progress | None = None, _import_id: int | None = None,
+               progress: Progress | None = None, as_of: dt.date | str | None = None, force: bool = False,
+               _import_id: int | None = None,
                _table: RawTable | None = None) -> tuple[dict, dict[str, pd.DataFrame], RawTable]:
-    """Read and check a file; returns (report, rows to write, raw table). Never writes."""
+    """Read and check a file; returns (report, rows to write, raw table). Never writes.
+
+    `as_of` and `force` apply to rosters: a dated snapshot, and accepting one that ends more
+    than 40 % of current employees.
+    """
     progress = progress or _noop
+    as_of = parse_as_of(as_of)
     table = _table or read_table(path, file_name, progress)
     report = empty_report(table.file_name)
     fmt = formats.detect_format(table)
@@ -103,7 +121,10 @@ def check_file(db: Database, path: str | Path, *, kind: str | None = None, surve
     else:
         if id_column or mapping:
             report["warnings"].append("--id-column and --mapping apply to surveys only; ignored")
-        frames = analyse_table(db, table, kind, import_id=_import_id, issues=issues, report=report)
+        if as_of is not None and kind != "employees":
+            report["warnings"].append("--as-of applies to rosters only; ignored")
+        frames = analyse_table(db, table, kind, import_id=_import_id, issues=issues, report=report,
+                               as_of=as_of if kind == "employees" else None, force=force)
     report["errors"] = issues.errors
     report["warnings"] += issues.warnings
     progress(0.85, "checked")
@@ -112,7 +133,8 @@ def check_file(db: Database, path: str | Path, *, kind: str | None = None, surve
 
 def import_file(db: Database, path: str | Path, *, kind: str | None = None, survey: str | None = None,
                 mapping: str | dict | None = None, id_column: str | None = None, dry_run: bool = False,
-                file_name: str | None = None, progress: Progress | None = None) -> dict:
+                file_name: str | None = None, progress: Progress | None = None,
+                as_of: dt.date | str | None = None, force: bool = False) -> dict:
     """Import one file; see the module docstring. Raises `ImportFailed` (with the report) or
     `TwowayError` on bad input, leaving the database exactly as it was.
 
@@ -125,7 +147,8 @@ def import_file(db: Database, path: str | Path, *, kind: str | None = None, surv
     previous = store.find_ok_import(db, table.sha256)
     import_id = None if dry_run else store.next_import_id(db)
     report, frames, table = check_file(db, path, kind=kind, survey=survey, mapping=mapping, id_column=id_column,
-                                       progress=progress, _import_id=import_id, _table=table)
+                                       progress=progress, as_of=as_of, force=force, _import_id=import_id,
+                                       _table=table)
     given_mapping: dict[str, ItemSpec] | None = report.pop("_mapping", None)
     if previous is not None:
         report["duplicate"] = True
@@ -151,7 +174,12 @@ def import_file(db: Database, path: str | Path, *, kind: str | None = None, surv
             raise TwowayError("another import ran at the same time; try again")
         if "responses" in frames and not isinstance(frames["responses"], pd.DataFrame):
             frames["responses"] = _with_progress(frames["responses"], progress)
+        closing = frames.pop("_close", None)
+        if closing is not None and len(closing):  # before the new rows, which are open too
+            roster_store.close_rows(db, list(closing["employee_id"]), list(closing["valid_to"]), import_id)
         written = store.write_rows(db, frames)
+        if report["kind"] == "employees":
+            roster_store.refresh_current(db)
         store.record_import(db, import_id, table.file_name, table.sha256, report["kind"], int(report["rows"]),
                             details)
         if given_mapping is not None:

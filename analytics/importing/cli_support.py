@@ -13,7 +13,8 @@ from analytics.store import Database
 REPORT_KEYS = ("format", "kind", "rows", "items", "errors", "import_id")
 
 
-def run_import(file, db_path, *, kind, survey, mapping, id_column, dry_run, as_json, emit_json, progress) -> None:
+def run_import(file, db_path, *, kind, survey, mapping, id_column, dry_run, as_json, emit_json, progress,
+               as_of=None, force=False) -> None:
     """Run one import and print the report; exit 1 on bad input (the database unchanged)."""
     from pathlib import Path
 
@@ -27,7 +28,8 @@ def run_import(file, db_path, *, kind, survey, mapping, id_column, dry_run, as_j
     try:
         with Database(db_path) as db:
             report = import_file(db, file, kind=kind, survey=survey, mapping=mapping, id_column=id_column,
-                                 dry_run=dry_run, progress=None if as_json else progress)
+                                 dry_run=dry_run, progress=None if as_json else progress,
+                                 as_of=as_of, force=force)
     except ImportFailed as exc:
         if as_json:
             emit_json(_ordered(exc.report))
