@@ -10,6 +10,7 @@ link people to the roster.
 from __future__ import annotations
 
 import collections
+import hashlib
 import math
 from dataclasses import dataclass
 
@@ -26,6 +27,7 @@ from analytics.importing.mapping import ItemSpec, suggest_construct, suggest_rev
 from analytics.importing.reading import RawTable
 from analytics.store import Database
 from analytics.store import imports as store
+from analytics.store import roster as roster_store
 
 MASK_CHARS = set("*#xX•")
 #: What forms write instead of a person when a response was anonymous (Microsoft Forms'
@@ -37,6 +39,13 @@ QUALTRICS_STATUS_NAMES = {"1": "Survey Preview", "2": "Survey Test", "8": "Spam"
 #: Scale tops tried, smallest first, when a scale must be inferred from the answers.
 STANDARD_MAXIMA = {0: (3, 4, 5, 6, 10), 1: (5, 7, 10)}
 MAX_ERRORS = 20
+#: E-mail columns of each tool's export (Google Forms, Microsoft Forms, Qualtrics, SurveyMonkey),
+#: then names tried in any file.
+EMAIL_NAMES = {"google_forms": ("Email address", "Email Address"), "microsoft_forms": ("Email",),
+               "qualtrics": ("RecipientEmail", "EmailAddress"), "surveymonkey": ("Email Address",)}
+GENERIC_EMAIL_NAMES = ("email", "email_address", "e_mail", "e_mail_address", "work_email", "recipientemail")
+#: Prefix of the respondent key of an e-mail that is not in the roster: a salted hash, never the address.
+UNLINKED_EMAIL = "email:"
 
 
 class Issues:
@@ -117,6 +126,34 @@ def _find(cols: list[Column], names, roles=("meta", "item")) -> Column | None:
             if c.role in roles and (snake(c.id) == w or snake(c.header) == w):
                 return c
     return None
+
+
+def _holds_emails(series: pd.Series) -> bool:
+    """Most non-blank cells look like e-mail addresses."""
+    vals = series[~masked(series)].str.strip()
+    return bool(len(vals)) and float(vals.str.match(r"^[^@\s]+@[^@\s]+$").mean()) >= 0.9
+
+
+def _email_column(cols: list[Column], fmt: str, data: pd.DataFrame) -> Column | None:
+    """The export's e-mail column, when it holds addresses (not blank or 'anonymous')."""
+    for names in (EMAIL_NAMES.get(fmt, ()), GENERIC_EMAIL_NAMES):
+        c = _find(cols, names)
+        if c is not None and _holds_emails(data[c.pos]):
+            return c
+    return None
+
+
+def _people_by_email(db: Database, emails: pd.Series, has_id: pd.Series, salt: str) -> pd.Series:
+    """Each row's person: the roster's employee_id for that e-mail (case ignored), else a salted
+    hash of the address, so duplicates still collapse but no address is stored or shown."""
+    low = emails.str.lower()
+    owners = roster_store.emails_to_ids(db, list(low[has_id].unique()))
+
+    def key(e: str) -> str:
+        return owners.get(e) or UNLINKED_EMAIL + hashlib.sha256((salt + e).encode()).hexdigest()[:16]
+
+    uniq = {e: key(e) for e in low[has_id].unique()}
+    return low.map(lambda e: uniq.get(e, e))
 
 
 def find_column(cols: list[Column], given: str) -> Column | None:
@@ -244,11 +281,14 @@ def analyse_survey(db: Database, table: RawTable, fmt: str, *, survey: str, mapp
                        "google_forms": list(GOOGLE_TIMESTAMP), "microsoft_forms": ["Completion time", "Start time"]}
     submitted = _find(cols, submitted_names.get(fmt, SUBMITTED_NAMES), roles=("meta",))
     person: Column | None = None
+    email_mode = False
     if id_column:
         person = find_column(cols, id_column)
         if person is None:
             raise TwowayError(f"--id-column {id_column!r}: no such column in {name} (columns: "
                               + ", ".join(c.id for c in cols[:12]) + (", …" if len(cols) > 12 else "") + ")")
+        email_mode = _holds_emails(data[person.pos])
+        report["person_key"] = person.id
     else:
         candidates = [c for c in cols if c.role == "meta" and snake(c.id) in EMPLOYEE_ID_NAMES]
         candidates += [c for c in cols if c.role == "item" and snake(c.id) in EMPLOYEE_ID_NAMES]
@@ -261,6 +301,10 @@ def analyse_survey(db: Database, table: RawTable, fmt: str, *, survey: str, mapp
                 person = c
                 break
             report.setdefault("notes", []).append(f"column {c.id!r} is masked or empty: not used as a person id")
+        if person is None:
+            person = _email_column(cols, fmt, data)
+            email_mode = person is not None
+        report["person_key"] = "response" if person is None else ("email" if email_mode else "employee_id")
     report["id_column"] = person.id if person is not None else None
     if person is not None and person.role == "item":
         person.role = "meta"
@@ -269,6 +313,8 @@ def analyse_survey(db: Database, table: RawTable, fmt: str, *, survey: str, mapp
     if person is not None:
         ids = data[person.pos].str.strip()
         has_id = ~masked(ids)
+        if email_mode:  # the person is the roster employee with that e-mail, case ignored
+            ids = _people_by_email(db, ids, has_id, table.sha256)
         respondent = ids.where(has_id, fallback)
         if (~has_id).any():
             issues.warn(f"{int((~has_id).sum())} response(s) have no value in {person.id!r}; each is counted "
@@ -290,10 +336,10 @@ def analyse_survey(db: Database, table: RawTable, fmt: str, *, survey: str, mapp
     frame = frame.sort_values(["when", "order"], na_position="first", kind="stable")
     dup = frame.duplicated("respondent", keep="last")
     if dup.any():
-        examples = list(dict.fromkeys(frame.loc[dup, "respondent"]))[:5]
+        examples = [r for r in dict.fromkeys(frame.loc[dup, "respondent"]) if not str(r).startswith(UNLINKED_EMAIL)][:5]
         report["duplicates"] = {"count": int(dup.sum()), "examples": examples}
-        issues.warn(f"{int(dup.sum())} earlier submission(s) of the same respondent dropped, keeping the last "
-                    f"(e.g. {', '.join(map(str, examples[:3]))})")
+        issues.warn(f"{int(dup.sum())} earlier submission(s) of the same respondent dropped, keeping the last"
+                    + (f" (e.g. {', '.join(map(str, examples[:3]))})" if examples else ""))
     kept_index = frame.index[~dup.to_numpy()]
     kept_index = data.index[data.index.isin(kept_index)]  # file order
     data = data.loc[kept_index]
@@ -391,10 +437,16 @@ def analyse_survey(db: Database, table: RawTable, fmt: str, *, survey: str, mapp
     employee_id = respondent.where(linked, None)
     unlinked = sorted(set(ids) & missing)
     report["linked"] = int(linked.sum())
-    report["unlinked"] = {"count": int(len(unlinked)), "examples": unlinked[:5]}
-    if unlinked:
-        issues.warn(f"{len(unlinked)} respondent id(s) are not in the roster and stay unlinked "
-                    f"(e.g. {', '.join(unlinked[:3])})")
+    if email_mode:  # never an address (nor its pseudonym) in the report
+        report["unlinked"] = {"count": int(len(unlinked)), "examples": []}
+        if unlinked:
+            issues.warn(f"{len(unlinked)} e-mail address(es) are not in the roster and stay unlinked "
+                        "(addresses not shown; add an email column to the roster to link them)")
+    else:
+        report["unlinked"] = {"count": int(len(unlinked)), "examples": unlinked[:5]}
+        if unlinked:
+            issues.warn(f"{len(unlinked)} respondent id(s) are not in the roster and stay unlinked "
+                        f"(e.g. {', '.join(unlinked[:3])})")
 
     report["rows"] = int(len(data))
     report["items"] = [{"question": p.column.question, "item": p.column.id, "n": int(p.values.notna().sum()),
