@@ -237,18 +237,76 @@ def preview(db: Database, path: str | Path, *, file_name: str | None = None, row
         items = preview_items(table, fmt)
         name = survey_name_from_file(table.file_name)
         saved = store.get_saved_mapping(db, f"survey:{survey_family(name)}")
+        try:  # what the importer makes of each column without a mapping: rated or not, answers, scale
+            report, _, _ = check_file(db, path, kind="survey", survey=name, _table=table)
+            found = {i["item"]: i for i in report["items"]}
+        except TwowayError:
+            found = {}
         if saved and len(items):
             items = apply_saved(items, load_mapping(saved))
         else:  # tick only the columns that hold ratings (not text, choices or ages)
-            try:
-                report, _, _ = check_file(db, path, kind="survey", survey=name, _table=table)
-                rated = {i["item"] for i in report["items"]}
-            except TwowayError:
-                rated = set()
-            items["import"] = items["item"].isin(rated)
+            items["import"] = items["item"].isin(found.keys())
+        items = _with_scales(items, found, load_mapping(saved) if saved else {})
         out["items"] = items
         out["survey"] = name
         out["columns"] = [c.id for c in formats.survey_columns(fmt, table)]
+    return out
+
+
+def _with_scales(items: pd.DataFrame, found: dict[str, dict], saved: dict[str, ItemSpec]) -> pd.DataFrame:
+    """Add what the mapping step shows and lets the analyst set: each item's answer options, its
+    detected scale and where that came from, and editable scale_min / scale_max / labels.
+
+    Columns that are not rating items (checkbox, multiple choice, text) are never pre-marked reverse.
+    """
+    from analytics.importing.labels import normalise
+
+    items = items.copy()
+    keyed = {normalise(k): v for k, v in saved.items()}
+    answers, detected, lo, hi, labels = [], [], [], [], []
+    for _, row in items.iterrows():
+        f = found.get(row["item"])
+        spec = keyed.get(normalise(row["item"])) or keyed.get(normalise(row["question"]))
+        answers.append(" · ".join(f["answers"]) if f else "")
+        detected.append(f"{f['scale'][0]:g}–{f['scale'][1]:g} ({f['scale_from']})" if f else "not a rating item")
+        scale = spec.scale if spec is not None and spec.scale else None
+        lo.append(scale[0] if scale else None)
+        hi.append(scale[1] if scale else None)
+        labels.append(labels_to_text(spec.labels) if spec is not None and spec.labels else "")
+    items["answers"], items["detected_scale"] = answers, detected
+    items["scale_min"] = pd.array(lo, dtype="Float64")
+    items["scale_max"] = pd.array(hi, dtype="Float64")
+    items["labels"] = labels
+    not_rated = ~items["item"].isin(found.keys())
+    items.loc[not_rated, "reverse"] = False
+    return items
+
+
+def labels_to_text(labels: dict[str, float | None]) -> str:
+    """A labels table as the editor writes it: 'never=1; rarely=2; don't know=' (blank = missing)."""
+    return "; ".join(f"{k}={'' if v is None else f'{v:g}'}" for k, v in labels.items())
+
+
+def labels_from_text(text: str) -> dict[str, float | None]:
+    """Parse the editor's labels cell ('Never=1; Rarely=2; Don't know='); raises TwowayError.
+
+    Examples
+    --------
+    >>> labels_from_text("Never=1; Often = 4; Don't know=")
+    {'Never': 1.0, 'Often': 4.0, "Don't know": None}
+    """
+    out: dict[str, float | None] = {}
+    for part in str(text or "").split(";"):
+        if not part.strip():
+            continue
+        label, eq, value = part.rpartition("=")
+        if not eq or not label.strip():
+            raise TwowayError(f"labels {part.strip()!r}: write each as answer=number, separated by ';'")
+        value = value.strip()
+        try:
+            out[label.strip()] = None if value == "" else float(value)
+        except ValueError:
+            raise TwowayError(f"labels {part.strip()!r}: {value!r} is not a number") from None
     return out
 
 
@@ -276,7 +334,16 @@ def mapping_from_editor(items: pd.DataFrame) -> dict:
         construct = row.get("construct")
         construct = None if construct is None or (isinstance(construct, float) and pd.isna(construct)) \
             or construct == "" else str(construct)
-        out[str(row["item"])] = {"construct": construct, "reverse": bool(row.get("reverse", False))}
+        entry = {"construct": construct, "reverse": bool(row.get("reverse", False))}
+        lo, hi = row.get("scale_min"), row.get("scale_max")
+        if lo is not None and hi is not None and not pd.isna(lo) and not pd.isna(hi):
+            entry["scale"] = [float(lo), float(hi)]
+        elif (lo is not None and not pd.isna(lo)) or (hi is not None and not pd.isna(hi)):
+            raise TwowayError(f"item {row['item']!r}: give both the lowest and the highest scale point")
+        text = row.get("labels")
+        if isinstance(text, str) and text.strip():
+            entry["labels"] = labels_from_text(text)
+        out[str(row["item"])] = entry
     return out
 
 

@@ -21,8 +21,8 @@ from analytics.errors import TwowayError
 from analytics.importing.dates import parse_datetimes
 from analytics.importing.formats import (EMPLOYEE_ID_NAMES, GOOGLE_TIMESTAMP, RESPONSE_ID_NAMES, SUBMITTED_NAMES, Column,
                                          header_rows, snake, survey_columns)
-from analytics.importing.labels import (AGREEMENT_TABLES, MISSING_LABELS, TABLES, agreement_table,
-                                        label_table_for, leading_number, normalise, parse_number)
+from analytics.importing.labels import (AGREEMENT_TABLES, FREQUENCY_TABLES, MISSING_LABELS, TABLES, agreement_table,
+                                        frequency_table, label_table_for, leading_number, normalise, parse_number)
 from analytics.importing.mapping import ItemSpec, suggest_construct, suggest_reverse
 from analytics.importing.reading import RawTable
 from analytics.store import Database
@@ -117,6 +117,7 @@ class ItemPlan:
     table: str | None
     scale: tuple[float, float] | None = None
     suggested: bool = False
+    scale_from: str | None = None  # "mapping", "labels", "other items" or "answers"
 
 
 def _find(cols: list[Column], names, roles=("meta", "item")) -> Column | None:
@@ -355,13 +356,18 @@ def analyse_survey(db: Database, table: RawTable, fmt: str, *, survey: str, mapp
     dc = table.decimal_comma
     tables = {}
     agreement_words: set[str] = set()
+    frequency_words: set[str] = set()
     for c in item_cols:
         spec = resolved[c.pos] if resolved is not None else ItemSpec()
         tables[c.pos], words = _column_table(data[c.pos], spec, dc)
         if tables[c.pos] in AGREEMENT_TABLES:
             agreement_words |= words
+        elif tables[c.pos] in FREQUENCY_TABLES:
+            frequency_words |= words
     agreement = agreement_table(agreement_words)
-    tables = {k: (agreement if v in AGREEMENT_TABLES else v) for k, v in tables.items()}
+    frequency = frequency_table(frequency_words)
+    tables = {k: (agreement if v in AGREEMENT_TABLES else frequency if v in FREQUENCY_TABLES else v)
+              for k, v in tables.items()}
     for k, c in enumerate(item_cols):
         if progress is not None and k % 5 == 0:
             progress(0.62 + 0.2 * k / len(item_cols), f"checking item {k + 1:,} of {len(item_cols):,}")
@@ -393,40 +399,7 @@ def analyse_survey(db: Database, table: RawTable, fmt: str, *, survey: str, mapp
     if not plans and not issues.errors:
         raise TwowayError(f"{name}: no rating items found (give a mapping naming the items)")
 
-    for p in plans:
-        if p.spec.scale:
-            p.scale = p.spec.scale
-        elif p.table:
-            p.scale = tuple(float(v) for v in TABLES[p.table][1])
-        elif p.spec.labels and any(v is not None for v in p.spec.labels.values()):
-            nums = [v for v in p.spec.labels.values() if v is not None]
-            p.scale = (min(nums), max(nums))
-    known = [p.scale for p in plans if p.scale]
-    if known:
-        default = collections.Counter(known).most_common(1)[0][0]
-        default_src = "the survey's other items"
-    else:
-        allv = pd.concat([p.values for p in plans]).dropna() if plans else pd.Series(dtype=float)
-        lo, hi = (float(allv.min()), float(allv.max())) if len(allv) else (1.0, 5.0)
-        lo = 0.0 if 0 <= lo < 1 else (1.0 if lo >= 1 else lo)
-        hi = float(next((m for m in STANDARD_MAXIMA.get(int(lo), ()) if m >= hi), hi))
-        default = (lo, hi)
-        default_src = "the answers"
-    inferred = [p for p in plans if not p.scale]
-    for p in inferred:
-        p.scale = default
-    if inferred:
-        report["scale_inferred"] = {"scale": list(default), "from": default_src, "items": len(inferred)}
-        if default_src == "the answers":
-            issues.warn(f"scale {default[0]:g}–{default[1]:g} inferred from {default_src} for {len(inferred)} "
-                        "item(s); give \"scale\" in the mapping to be sure")
-    for p in plans:
-        lo, hi = p.scale
-        out = p.values[(p.values < lo) | (p.values > hi)]
-        if len(out):
-            row = out.index[0]
-            issues.error(f"row {row}, {p.column.where()}: value {out.iloc[0]:g} is outside the item's scale "
-                         f"{lo:g}–{hi:g}" + (f" ({len(out)} such values)" if len(out) > 1 else ""))
+    _decide_scales(plans, report, issues)
 
     # 5. roster links
     ids = respondent[has_id]
@@ -452,6 +425,7 @@ def analyse_survey(db: Database, table: RawTable, fmt: str, *, survey: str, mapp
     report["items"] = [{"question": p.column.question, "item": p.column.id, "n": int(p.values.notna().sum()),
                         "mean": (round(float(p.values.mean()), 6) if p.values.notna().any() else None),
                         "construct": p.construct, "reverse": p.reverse, "scale": list(p.scale),
+                        "scale_from": p.scale_from, "answers": _answer_options(data[p.column.pos]),
                         **({"suggested": True} if p.suggested else {})} for p in plans]
     unmapped = [p.column.id for p in plans if p.construct is None]
     if unmapped:
@@ -476,6 +450,77 @@ def analyse_survey(db: Database, table: RawTable, fmt: str, *, survey: str, mapp
         "import_id": import_id})
     responses = LongResponses(survey, respondent, employee_id, stamp, plans, import_id)
     return {"waves": waves, "items": items, "responses": responses}
+
+
+def _own_scale(values: pd.Series) -> tuple[float, float] | None:
+    """The smallest standard scale holding an item's own answers (0- or 1-based), if it has any."""
+    v = values.dropna()
+    if v.empty:
+        return None
+    lo, hi = float(v.min()), float(v.max())
+    lo = 0.0 if 0 <= lo < 1 else (1.0 if lo >= 1 else lo)
+    return lo, float(next((m for m in STANDARD_MAXIMA.get(int(lo), ()) if m >= hi), hi))
+
+
+def _decide_scales(plans: list[ItemPlan], report: dict, issues: Issues) -> None:
+    """Each item's scale: the mapping, else its labels, else the survey's other items; the item's
+    own answers only when nothing else says. Values beyond the scale are errors (row and column).
+
+    "The survey's other items" are their stated scales when any item states one, else the scale
+    most items' answers fit (so one stray 7 among 1–5 items is an error, not a 1–7 scale).
+    """
+    for p in plans:
+        if p.spec.scale:
+            p.scale, p.scale_from = p.spec.scale, "mapping"
+            nums = [v for v in p.spec.labels.values() if v is not None]
+            if nums and (min(nums) < p.scale[0] or max(nums) > p.scale[1]):
+                issues.error(f"{p.column.where()}: the mapping's labels run {min(nums):g}–{max(nums):g}, beyond its "
+                             f"scale {p.scale[0]:g}–{p.scale[1]:g}")
+        elif p.table:
+            p.scale, p.scale_from = tuple(float(v) for v in TABLES[p.table][1]), "labels"
+        elif p.spec.labels and any(v is not None for v in p.spec.labels.values()):
+            nums = [v for v in p.spec.labels.values() if v is not None]
+            p.scale, p.scale_from = (min(nums), max(nums)), "labels"
+    stated = [p.scale for p in plans if p.scale]
+    rest = [p for p in plans if not p.scale]
+    if stated:
+        common = collections.Counter(stated).most_common(1)[0][0]
+        for p in rest:
+            p.scale, p.scale_from = common, "other items"
+    elif rest:
+        own = {id(p): _own_scale(p.values) for p in rest}
+        counts = collections.Counter(s for s in own.values() if s is not None).most_common(2)
+        clear = len(rest) > 1 and counts and (len(counts) == 1 or counts[0][1] > counts[1][1])
+        for p in rest:
+            if clear:
+                p.scale, p.scale_from = counts[0][0], "other items"
+            else:
+                p.scale, p.scale_from = own[id(p)] or (1.0, 5.0), "answers"
+    if rest:
+        scales = sorted({p.scale for p in rest})
+        src = {p.scale_from for p in rest}
+        report["scale_inferred"] = {"scale": list(scales[0]), "from": "the survey's other items"
+                                    if src == {"other items"} else "the answers", "items": len(rest)}
+        issues.warn(f"{len(rest)} item(s) state no scale (no mapping scale, no labels): "
+                    + ", ".join(f"{lo:g}–{hi:g}" for lo, hi in scales)
+                    + (" taken from the survey's other items" if src == {"other items"} else " inferred from the answers")
+                    + "; set the scale in the mapping to be sure")
+    for p in plans:
+        lo, hi = p.scale
+        out = p.values[(p.values < lo) | (p.values > hi)]
+        if len(out):
+            row = out.index[0]
+            why = {"other items": " (the scale of the survey's other items; give this item its own \"scale\" in the "
+                                  "mapping if it differs)"}.get(p.scale_from, "")
+            issues.error(f"row {row}, {p.column.where()}: value {out.iloc[0]:g} is outside the item's scale "
+                         f"{lo:g}–{hi:g}" + (f" ({len(out)} such values)" if len(out) > 1 else "") + why)
+    report["scale_confirmed"] = all(p.scale_from in ("mapping", "labels") for p in plans)
+
+
+def _answer_options(series: pd.Series, limit: int = 12) -> list[str]:
+    """The distinct answers of a column as written, most frequent first (for the mapping step)."""
+    counts = series[series.str.strip() != ""].value_counts()
+    return [str(v)[:60] for v in counts.index[:limit]]
 
 
 def preview_items(table: RawTable, fmt: str) -> pd.DataFrame:
