@@ -215,6 +215,34 @@ def undo_import(db: Database, import_id: int) -> dict:
     return {"import_id": int(import_id), "status": "undone", "deleted": counts}
 
 
+def undo_preview(db: Database, import_id: int, *, protect_demo: bool = True) -> dict:
+    """What the Upload page shows before an undo: the import, its file and rows, what would be
+    removed, and `blocked` (why it cannot be undone, or None).
+
+    The demo organisation is protected on the page (`protect_demo`): undoing it would empty the
+    database in one click. Imports that later imports depend on are protected everywhere.
+    """
+    info = store.import_status(db, int(import_id))
+    if info is None:
+        raise TwowayError(f"there is no import #{import_id}")
+    out = {**info, "removes": store.undo_effects(db, int(import_id)), "blocked": None}
+    if info["status"] != "ok":
+        out["blocked"] = f"it is already {info['status']}"
+    elif protect_demo and info["kind"] == "demo":
+        out["blocked"] = ("it is the demo organisation; build a new database instead "
+                          "(python -m analytics demo --force)")
+    else:
+        deps = store.dependants(db, int(import_id))
+        if deps:
+            out["blocked"] = "other imports refer to its rows (" + "; ".join(deps) + "); undo those first"
+    return out
+
+
+def describe_removal(removes: dict[str, int]) -> str:
+    """'120 responses, 1 waves, 4 items' (or 'no rows')."""
+    return ", ".join(f"{n:,} {t}" for t, n in removes.items()) or "no rows"
+
+
 def import_history(db: Database, limit: int = 200) -> pd.DataFrame:
     """Imports newest first: import_id, imported_at, file_name, kind, rows, status."""
     return store.history(db, limit).drop(columns=["details"])

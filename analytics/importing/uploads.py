@@ -17,6 +17,7 @@ from analytics.errors import TwowayError
 from analytics.importing.reading import human_size, max_upload_bytes, max_upload_mb
 from analytics.vocab import CONSTRUCTS
 
+_ROW = re.compile(r"\brows? (\d+)")
 UPLOAD_DIR = Path(tempfile.gettempdir()) / "twoway-uploads"
 
 
@@ -83,4 +84,7 @@ def report_frames(report: dict) -> dict[str, pd.DataFrame]:
                                                              "reverse", "scale", "scale_from"])
     issues = pd.DataFrame([("error", e) for e in report.get("errors") or []]
                           + [("warning", w) for w in report.get("warnings") or []], columns=["level", "message"])
+    # the spreadsheet row each message is about (its first "row N"), to find it in the file
+    issues["row"] = pd.array([int(m.group(1)) if (m := _ROW.search(msg)) else None for msg in issues["message"]],
+                             dtype="Int64")
     return {"items": items, "issues": issues}

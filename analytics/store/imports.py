@@ -126,6 +126,19 @@ def dependants(db: Database, import_id: int) -> list[str]:
     return found
 
 
+def undo_effects(db: Database, import_id: int) -> dict[str, int]:
+    """What undoing this import would remove: rows per table (and roster rows it would reopen)."""
+    out = {}
+    for table in DATA_TABLES:
+        n = db.query(f"SELECT count(*) FROM {table} WHERE import_id = ?", [import_id]).scalar()
+        if n:
+            out[table] = int(n)
+    reopened = db.query("SELECT count(*) FROM employee_history WHERE closed_by = ?", [import_id]).scalar()
+    if reopened:
+        out["employee_history reopened"] = int(reopened)
+    return out
+
+
 def undo_import(db: Database, import_id: int) -> dict[str, int]:
     """Delete every row an import wrote and mark it undone, in one transaction.
 
