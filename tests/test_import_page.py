@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -87,12 +88,18 @@ def test_page_protects_imports_others_depend_on(page_db):
     assert not [b for b in at.button if b.key == "undo"]
 
 
-def test_page_protects_the_demo(tmp_path, monkeypatch):
+@pytest.fixture
+def small_demo(tmp_path, monkeypatch):
     from analytics.demo import build_demo
 
     path = tmp_path / "demo.duckdb"
     build_demo(path, seed=3, n_employees=60)
     monkeypatch.setenv("TWOWAY_DB", str(path))
+    monkeypatch.delenv("TWOWAY_MIN_GROUP_SIZE", raising=False)
+    return path
+
+
+def test_page_protects_the_demo(small_demo):
     at = _app()
     at.selectbox(key="undo_id").select(1).run()
     assert any("it is the demo organisation" in i for i in _texts(at.info))
@@ -199,3 +206,32 @@ def test_page_roster_snapshot_with_confirm_step(page_db, tmp_path):
     with Database(page_db) as db:
         assert db.query("SELECT count(*) FROM employees_at(DATE '2025-04-02')").scalar() == 2
         assert db.query("SELECT department FROM employees WHERE employee_id = 'E001'").scalar() == "IT"
+
+
+def _overview_rate() -> str:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.switch_page("pages/overview.py")
+    at.run()
+    assert not at.exception
+    return {m.label: m.value for m in at.metric}["Survey response rate"]
+
+
+def test_a_foreign_three_person_survey_leaves_the_overview_rate_as_it_was(small_demo, tmp_path):
+    before = _overview_rate()
+    assert before.endswith("%") and before != "0%"
+    foreign = tmp_path / "foreign.csv"  # three unlinked people, after the organisation's last wave
+    foreign.write_text('"Timestamp","I feel I belong in my team"\n"2026/01/10 9:00:01 AM","Agree"\n'
+                       '"2026/01/10 9:00:02 AM","Agree"\n"2026/01/10 9:00:03 AM","Disagree"\n')
+    with Database(small_demo) as db:
+        import_file(db, foreign, survey="foreign-test")
+    assert _overview_rate() == before
+    # the Data page flags it as not linked (and never shows its 3 respondents)
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.switch_page("pages/data.py")
+    at.run()
+    assert not at.exception
+    assert any("may not belong to the programme" in w for w in _texts(at.warning))
+    flagged = next(d.value for d in at.dataframe if "flag" in d.value.columns)
+    row = flagged.set_index("survey").loc["foreign-test"]
+    assert row["flag"].startswith("not linked") and "fewer than 5 respondents" in row["flag"]
+    assert row["linked"] == 0 and pd.isna(row["respondents"])
