@@ -10,8 +10,10 @@ link people to the roster.
 from __future__ import annotations
 
 import collections
+import datetime as dt
 import hashlib
 import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -350,6 +352,12 @@ def analyse_survey(db: Database, table: RawTable, fmt: str, *, survey: str, mapp
 
     # 4. items, labels, scales
     resolved = _resolve_mapping(cols, mapping, mapping_strict, issues, name) if mapping else None
+    marked = {spec.marks: next(c for c in cols if c.pos == pos)
+              for pos, spec in (resolved or {}).items() if spec.marks}
+    for c in marked.values():
+        c.role = "meta"
+    if "cohort" in marked and "participation" not in marked:
+        issues.error(f"the mapping marks a cohort column ({marked['cohort'].id!r}) but no participation question")
     item_cols = [c for c in cols if c.role == "item" and (resolved is None or c.pos in resolved)]
     plans: list[ItemPlan] = []
     skipped: list[str] = []
@@ -433,6 +441,7 @@ def analyse_survey(db: Database, table: RawTable, fmt: str, *, survey: str, mapp
         if resolved is None:
             issues.warn(f"{len(unmapped)} item(s) have no construct (no wording rule matched): "
                         f"{', '.join(unmapped[:8])}{', …' if len(unmapped) > 8 else ''}")
+    part = _participation(db, data, respondent, marked, issues, report) if "participation" in marked else None
     if issues.errors:
         return {}
 
@@ -449,7 +458,84 @@ def analyse_survey(db: Database, table: RawTable, fmt: str, *, survey: str, mapp
         "reverse": [bool(p.reverse) for p in plans], "question": [p.column.question for p in plans],
         "import_id": import_id})
     responses = LongResponses(survey, respondent, employee_id, stamp, plans, import_id)
-    return {"waves": waves, "items": items, "responses": responses}
+    out = {"waves": waves, "items": items, "responses": responses}
+    if part is not None:
+        out["participation"] = part.assign(survey=survey, import_id=import_id)
+    return out
+
+
+_QUARTER = (re.compile(r"(\d{4})\s*[-/ ]?\s*q([1-4])"), re.compile(r"q([1-4])\s*[-/ ]?\s*(\d{4})"))
+_NO = re.compile(r"^(no|none|neither|not|nope|non[- ]participant)\b|\bnot (part|in|a participant)\b")
+
+
+def participation_role(answer: str) -> str | None:
+    """'mentor', 'mentee' or 'none' for an answer to the participation question; None when blank
+    or a missing label; '?' when it says neither clearly.
+
+    Examples
+    --------
+    >>> [participation_role(a) for a in ("Yes, as a mentor", "Yes - mentee", "No", "", "Both")]
+    ['mentor', 'mentee', 'none', None, '?']
+    """
+    n = normalise(answer)
+    if n in MISSING_LABELS:
+        return None
+    mentor, mentee = bool(re.search(r"\bmentors?\b", n)), bool(re.search(r"\bmentees?\b", n))
+    if mentor != mentee:
+        return "mentor" if mentor else "mentee"
+    if not mentor and _NO.search(n):
+        return "none"
+    return "?"
+
+
+def quarter_start(text: str) -> dt.date | None:
+    """The first day of a quarter written '2025-Q2', '2025 Q2' or 'Q2 2025' (else None).
+
+    >>> quarter_start("2025-Q2"), quarter_start("Q4 2024"), quarter_start("spring")
+    (datetime.date(2025, 4, 1), datetime.date(2024, 10, 1), None)
+    """
+    n = normalise(text)
+    m = _QUARTER[0].search(n)
+    if m:
+        return dt.date(int(m.group(1)), 3 * int(m.group(2)) - 2, 1)
+    m = _QUARTER[1].search(n)
+    return dt.date(int(m.group(2)), 3 * int(m.group(1)) - 2, 1) if m else None
+
+
+def _participation(db: Database, data: pd.DataFrame, respondent: pd.Series, marked: dict[str, Column],
+                   issues: Issues, report: dict) -> pd.DataFrame:
+    """Each kept response's participation marker: role, cohort and the cohort's start date."""
+    from analytics.privacy import min_group_size
+    from analytics.store import programme
+
+    col = marked["participation"]
+    answers = data[col.pos]
+    uniq = {a: participation_role(a) for a in answers.unique()}
+    roles = answers.map(uniq)
+    bad = roles == "?"
+    if bad.any():
+        first = bad[bad].index[0]
+        issues.error(f"row {first}, {col.where()}: answer {str(answers[first])[:40]!r} to the participation "
+                     "question says neither mentor, mentee nor no" + (f" ({int(bad.sum())} such rows)"
+                                                                       if bad.sum() > 1 else ""))
+    cohort = data[marked["cohort"].pos].str.strip() if "cohort" in marked else pd.Series("", index=data.index)
+    cohort = cohort.where(roles.isin(["mentor", "mentee"]) & (cohort != ""), None)
+    names = sorted({c for c in cohort.dropna()})
+    known = programme.cohort_starts(db, names)
+    starts = {c: quarter_start(c) or known.get(c) for c in names}
+    frame = pd.DataFrame({"respondent": respondent.astype(str), "role": roles, "cohort": cohort,
+                          "start": cohort.map(lambda c: None if c is None else starts.get(c))})
+    frame = frame[frame["role"].isin(["mentor", "mentee", "none"])].reset_index(drop=True)
+    k = min_group_size()
+    counts = frame["role"].value_counts()
+    report["participation"] = {"column": col.id, "cohort_column": marked["cohort"].id if "cohort" in marked else None,
+                               "groups": {r: (int(counts.get(r, 0)) if counts.get(r, 0) >= k or counts.get(r, 0) == 0
+                                              else f"fewer than {k}") for r in ("mentor", "mentee", "none")}}
+    undated = [c for c, d in starts.items() if d is None]
+    if undated:
+        issues.warn(f"{len(undated)} cohort answer(s) give no start date (not a quarter such as 2025-Q2, nor a "
+                    "cohort in the pairs): those respondents have no timing")
+    return frame
 
 
 def _own_scale(values: pd.Series) -> tuple[float, float] | None:

@@ -21,3 +21,12 @@ def wave_links(db: Database) -> pd.DataFrame:
                   count(DISTINCT r.employee_id) AS linked
            FROM waves w LEFT JOIN responses r ON r.survey = w.survey
            GROUP BY ALL ORDER BY w.opened NULLS LAST, w.survey""")
+
+
+def cohort_starts(db: Database, cohorts: list[str]) -> dict[str, object]:
+    """Cohort name → the first start_date of its pairs (for a survey's cohort answers)."""
+    if not cohorts:
+        return {}
+    res = db.query("SELECT cohort, min(start_date) FROM pairs WHERE cohort IN (SELECT unnest(?::VARCHAR[])) "
+                   "GROUP BY cohort", [list(cohorts)])
+    return {r[0]: r[1] for r in res.rows}

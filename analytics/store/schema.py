@@ -149,6 +149,20 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
                JOIN employees e ON e.employee_id = h.employee_id""",
         ],
     ),
+    (
+        "anonymous surveys: each response's answer to the participation question (and cohort)",
+        [
+            # role: mentor / mentee / none; cohort: the cohort or start quarter as answered;
+            # start: the date that cohort started (from a quarter "2025-Q2" or the pairs), if known.
+            """CREATE TABLE participation (
+                survey VARCHAR NOT NULL,
+                respondent VARCHAR NOT NULL,
+                role VARCHAR NOT NULL CHECK (role IN ('mentor', 'mentee', 'none')),
+                cohort VARCHAR,
+                start DATE,
+                import_id INTEGER)""",
+        ],
+    ),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -166,6 +180,7 @@ DATA_TABLES: tuple[str, ...] = (
     "waves",
     "items",
     "responses",
+    "participation",
     "metric_defs",
     "metrics",
 )
