@@ -108,3 +108,11 @@ def test_roster_email_changes_with_a_snapshot_still_link_the_old_address(db, tmp
     assert rep["changed"] == {"count": 1, "examples": ["E001"]}
     rep = import_file(db, EXPORTS / "google_forms_email.csv", survey="gf")
     assert rep["linked"] == 3  # ana@ was E001's address until April
+
+
+def test_the_upload_preview_never_shows_addresses(org):
+    from analytics.importing import preview
+
+    prev = preview(org, EXPORTS / "google_forms_email.csv")
+    assert (prev["head"]["Email address"] == "(e-mail address)").all()
+    _no_address(prev["head"].to_csv())

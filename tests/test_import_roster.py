@@ -202,3 +202,16 @@ def test_cli_reports_snapshot_counts(tmp_path):
         {"count": 1, "examples": ["F"]}, 4, 0, 0)
     with Database(dbp) as d:
         assert set(roster.roster_at(d, "2025-02-01")["employee_id"]) == {"A", "F"}
+
+
+def test_month_roster_and_the_join_fragment(db, tmp_path):
+    _load_three(db, tmp_path)
+    db.execute("INSERT INTO metrics VALUES ('A', '2025-03', 't', 1, NULL), ('A', '2025-05', 't', 1, NULL)")
+    got = db.query("SELECT period, department, count(*) FROM month_roster GROUP BY ALL ORDER BY ALL").rows
+    # 1 March: Sales A,B; IT C,D; Ops E.  1 May: IT A,C,D; Sales B; HR F (by hand from HISTORY)
+    assert got == [("2025-03", "IT", 2), ("2025-03", "Ops", 1), ("2025-03", "Sales", 2),
+                   ("2025-05", "HR", 1), ("2025-05", "IT", 3), ("2025-05", "Sales", 1)]
+    cond = roster.EMPLOYED_ON_SQL.format(h="h", day="CAST(m.period || '-01' AS DATE)")
+    rows = db.query(f"SELECT m.period, h.department FROM metrics m JOIN employee_history h "
+                    f"ON h.employee_id = m.employee_id AND {cond} ORDER BY 1").rows
+    assert rows == [("2025-03", "Sales"), ("2025-05", "IT")]  # A's metric counts where A was that month

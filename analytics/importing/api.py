@@ -258,6 +258,7 @@ def preview(db: Database, path: str | Path, *, file_name: str | None = None, row
     head = table.cells.iloc[hdr:hdr + rows].copy()
     names = [str(c) for c in table.cells.iloc[hdr - 1]]
     head.columns = _unique_names(names)
+    head = head.apply(lambda col: col.str.replace(_EMAIL, "(e-mail address)", regex=True))  # never shown
     out = {"format": fmt, "kind": kind, "rows_in_file": int(len(table.cells) - hdr), "head": head,
            "sha256": table.sha256, "file_name": table.file_name,
            "duplicate_of": (store.find_ok_import(db, table.sha256) or {}).get("import_id")}
@@ -373,6 +374,9 @@ def mapping_from_editor(items: pd.DataFrame) -> dict:
             entry["labels"] = labels_from_text(text)
         out[str(row["item"])] = entry
     return out
+
+
+_EMAIL = r"[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+"
 
 
 def _unique_names(names: list[str]) -> list[str]:

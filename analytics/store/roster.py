@@ -7,7 +7,8 @@ time keeps working. Code that does care uses one of two definitions, both in the
 
 - ``employees_at(day)``, a table macro: each person's attributes as they were on `day`, only
   people employed then (`ROSTER_AT_SQL` is the query with `day` bound as a parameter);
-- ``wave_roster``, a view: the same for every survey wave at its opening date.
+- ``wave_roster``, a view: the same for every survey wave at its opening date;
+- ``month_roster``, a view: the same for every metrics month at its first day.
 """
 
 from __future__ import annotations
@@ -20,6 +21,10 @@ from analytics.store.database import Database
 
 #: Each person's attributes on a date (bind the date as the one parameter); only people employed then.
 ROSTER_AT_SQL = "SELECT * FROM employees_at(?::DATE)"
+
+#: "History row `{h}` holds on day `{day}`": for joins the macro and views do not cover. Fill the
+#: placeholders only with fixed SQL text (an alias, a column expression), never with input.
+EMPLOYED_ON_SQL = "(({h}.valid_from IS NULL OR {h}.valid_from <= {day}) AND ({h}.valid_to IS NULL OR {day} < {h}.valid_to))"
 
 #: The attributes a snapshot compares and keeps with dates.
 TRACKED = ("department", "level", "location", "manager_id", "email")

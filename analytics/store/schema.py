@@ -161,6 +161,15 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
                 cohort VARCHAR,
                 start DATE,
                 import_id INTEGER)""",
+            # Who counts in each metrics month: the roster as it was on the month's first day.
+            """CREATE VIEW month_roster AS
+               SELECT m.period, h.employee_id, h.department, h.level, h.location, h.manager_id,
+                      e.birth_year, e.generation, e.hire_date
+               FROM (SELECT DISTINCT period FROM metrics) m
+               JOIN employee_history h
+                 ON (h.valid_from IS NULL OR h.valid_from <= CAST(m.period || '-01' AS DATE))
+                AND (h.valid_to IS NULL OR CAST(m.period || '-01' AS DATE) < h.valid_to)
+               JOIN employees e ON e.employee_id = h.employee_id""",
         ],
     ),
 ]
