@@ -584,13 +584,11 @@ def _decide_scales(plans: list[ItemPlan], report: dict, issues: Issues) -> None:
                 p.scale, p.scale_from = own[id(p)] or (1.0, 5.0), "answers"
     if rest:
         scales = sorted({p.scale for p in rest})
-        src = {p.scale_from for p in rest}
-        report["scale_inferred"] = {"scale": list(scales[0]), "from": "the survey's other items"
-                                    if src == {"other items"} else "the answers", "items": len(rest)}
-        issues.warn(f"{len(rest)} item(s) state no scale (no mapping scale, no labels): "
-                    + ", ".join(f"{lo:g}–{hi:g}" for lo, hi in scales)
-                    + (" taken from the survey's other items" if src == {"other items"} else " inferred from the answers")
-                    + "; set the scale in the mapping to be sure")
+        report["scale_inferred"] = {"scale": list(scales[0]), "from": "the survey's other items" if stated
+                                    else "the answers", "items": len(rest)}
+        if not stated:  # nothing in the file or mapping says the scale: the answers decided
+            issues.warn(f"scale {', '.join(f'{lo:g}–{hi:g}' for lo, hi in scales)} inferred from the answers for "
+                        f"{len(rest)} item(s); give \"scale\" in the mapping to be sure")
     for p in plans:
         lo, hi = p.scale
         out = p.values[(p.values < lo) | (p.values > hi)]
