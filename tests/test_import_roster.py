@@ -94,7 +94,8 @@ def test_wave_roster_counts_each_person_where_they_were(db, tmp_path):
     _load_three(db, tmp_path)
     db.execute("INSERT INTO waves (survey, opened, closed) VALUES ('mar', DATE '2025-03-02', DATE '2025-03-20'), "
                "('may', DATE '2025-05-02', DATE '2025-05-20')")
-    got = db.query("SELECT survey, department, count(*) FROM wave_roster GROUP BY ALL ORDER BY ALL").rows
+    got = db.query(f"WITH {roster.WAVE_ROSTER_CTE} SELECT survey, department, count(*) FROM wave_roster "
+                   "GROUP BY ALL ORDER BY ALL").rows
     # March: Sales A,B; IT C,D; Ops E.  May: IT A,C,D; Sales B; HR F.
     assert got == [("mar", "IT", 2), ("mar", "Ops", 1), ("mar", "Sales", 2),
                    ("may", "HR", 1), ("may", "IT", 3), ("may", "Sales", 1)]
@@ -207,7 +208,8 @@ def test_cli_reports_snapshot_counts(tmp_path):
 def test_month_roster_and_the_join_fragment(db, tmp_path):
     _load_three(db, tmp_path)
     db.execute("INSERT INTO metrics VALUES ('A', '2025-03', 't', 1, NULL), ('A', '2025-05', 't', 1, NULL)")
-    got = db.query("SELECT period, department, count(*) FROM month_roster GROUP BY ALL ORDER BY ALL").rows
+    got = db.query(f"WITH {roster.MONTH_ROSTER_CTE} SELECT period, department, count(*) FROM month_roster "
+                   "GROUP BY ALL ORDER BY ALL").rows
     # 1 March: Sales A,B; IT C,D; Ops E.  1 May: IT A,C,D; Sales B; HR F (by hand from HISTORY)
     assert got == [("2025-03", "IT", 2), ("2025-03", "Ops", 1), ("2025-03", "Sales", 2),
                    ("2025-05", "HR", 1), ("2025-05", "IT", 3), ("2025-05", "Sales", 1)]
@@ -215,3 +217,21 @@ def test_month_roster_and_the_join_fragment(db, tmp_path):
     rows = db.query(f"SELECT m.period, h.department FROM metrics m JOIN employee_history h "
                     f"ON h.employee_id = m.employee_id AND {cond} ORDER BY 1").rows
     assert rows == [("2025-03", "Sales"), ("2025-05", "IT")]  # A's metric counts where A was that month
+
+
+def test_cli_text_output_names_the_counts(tmp_path):
+    dbp = str(tmp_path / "t.duckdb")
+    runner = CliRunner()
+    runner.invoke(cli, ["import", str(_write(tmp_path, "jan.csv", JAN)), "--db", dbp])
+    res = runner.invoke(cli, ["import", str(_write(tmp_path, "apr.csv", APR)), "--db", dbp, "--as-of", "2025-04-01"])
+    assert res.exit_code == 0, res.output
+    assert "snapshot 2025-04-01: added 1, changed 2, left 1, rehired 0" in res.stdout
+
+
+def test_a_pinned_link_sees_the_roster_as_it_was_after_its_import(db, tmp_path):
+    from analytics.store.pinning import pinned
+
+    _load_three(db, tmp_path)
+    with pinned(db, 1):  # only the January roster: nobody has left, A is still in Sales
+        assert _on(db, "2025-08-01") == {"A": ("Sales", "L1"), "B": ("Sales", "L2"), "C": ("IT", "L1"),
+                                         "D": ("IT", "L2"), "E": ("Ops", "L1")}

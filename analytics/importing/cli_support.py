@@ -68,6 +68,11 @@ def _print_text(r: dict, dry_run: bool) -> None:
     head = "Checked (dry run, nothing written)" if dry_run else f"Imported as #{r['import_id']}"
     click.echo(f"{head}: {r['format']} {r['kind']} file, {r['rows']:,} "
                + ("respondents" if r["kind"] == "survey" else "rows"))
+    if r["kind"] == "employees" and "added" in r:
+        click.echo(f"  snapshot {r.get('snapshot') or '(none: first roster or additions)'}: "
+                   + ", ".join(f"{k} {r[k]['count']:,}" for k in ("added", "changed", "left", "rehired")))
+    if r["kind"] == "survey" and r.get("person_key"):
+        click.echo(f"  people identified by {r['person_key']}: {r.get('linked', 0):,} linked to the roster")
     for d, n in (r.get("dropped") or {}).items():
         click.echo(f"  dropped {n} × {d}")
     for it in r["items"][:50]:

@@ -7,8 +7,12 @@ time keeps working. Code that does care uses one of two definitions, both in the
 
 - ``employees_at(day)``, a table macro: each person's attributes as they were on `day`, only
   people employed then (`ROSTER_AT_SQL` is the query with `day` bound as a parameter);
-- ``wave_roster``, a view: the same for every survey wave at its opening date;
-- ``month_roster``, a view: the same for every metrics month at its first day.
+- ``WAVE_ROSTER_CTE``: ``wave_roster`` for a WITH clause, the same for every survey wave at its
+  opening date (its closing date if it has none; the current roster if it has neither);
+- ``MONTH_ROSTER_CTE``: ``month_roster``, the same for every metrics month at its first day.
+
+They are SQL text, not views stored in the file, so a pinned link (`store.pinning`) reads them
+over its pinned tables like any other query.
 """
 
 from __future__ import annotations
@@ -25,6 +29,28 @@ ROSTER_AT_SQL = "SELECT * FROM employees_at(?::DATE)"
 #: "History row `{h}` holds on day `{day}`": for joins the macro and views do not cover. Fill the
 #: placeholders only with fixed SQL text (an alias, a column expression), never with input.
 EMPLOYED_ON_SQL = "(({h}.valid_from IS NULL OR {h}.valid_from <= {day}) AND ({h}.valid_to IS NULL OR {day} < {h}.valid_to))"
+
+#: `wave_roster(survey, employee_id, department, level, location, manager_id, birth_year, generation,
+#: hire_date)`: who counts at each survey wave, for ``WITH {WAVE_ROSTER_CTE} SELECT …``.
+WAVE_ROSTER_CTE = """wave_roster AS (
+    SELECT w.survey, h.employee_id, h.department, h.level, h.location, h.manager_id,
+           e.birth_year, e.generation, e.hire_date
+    FROM waves w
+    JOIN employee_history h
+      ON CASE WHEN coalesce(w.opened, w.closed) IS NULL THEN h.valid_to IS NULL
+              ELSE (h.valid_from IS NULL OR h.valid_from <= coalesce(w.opened, w.closed))
+                   AND (h.valid_to IS NULL OR coalesce(w.opened, w.closed) < h.valid_to) END
+    JOIN employees e ON e.employee_id = h.employee_id)"""
+
+#: `month_roster(period, employee_id, …)`: who counts in each metrics month (its first day).
+MONTH_ROSTER_CTE = """month_roster AS (
+    SELECT m.period, h.employee_id, h.department, h.level, h.location, h.manager_id,
+           e.birth_year, e.generation, e.hire_date
+    FROM (SELECT DISTINCT period FROM metrics) m
+    JOIN employee_history h
+      ON (h.valid_from IS NULL OR h.valid_from <= CAST(m.period || '-01' AS DATE))
+     AND (h.valid_to IS NULL OR CAST(m.period || '-01' AS DATE) < h.valid_to)
+    JOIN employees e ON e.employee_id = h.employee_id)"""
 
 #: The attributes a snapshot compares and keeps with dates.
 TRACKED = ("department", "level", "location", "manager_id", "email")

@@ -136,17 +136,6 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
                       e.birth_year, e.generation, e.hire_date, h.valid_from, h.valid_to
                FROM employee_history h JOIN employees e USING (employee_id)
                WHERE (h.valid_from IS NULL OR h.valid_from <= day) AND (h.valid_to IS NULL OR day < h.valid_to)""",
-            # Who counts at each survey wave: the roster as it was on the wave's opening date (its
-            # closing date if it has no opening date; the current roster if it has neither).
-            """CREATE VIEW wave_roster AS
-               SELECT w.survey, h.employee_id, h.department, h.level, h.location, h.manager_id,
-                      e.birth_year, e.generation, e.hire_date
-               FROM waves w
-               JOIN employee_history h
-                 ON CASE WHEN coalesce(w.opened, w.closed) IS NULL THEN h.valid_to IS NULL
-                         ELSE (h.valid_from IS NULL OR h.valid_from <= coalesce(w.opened, w.closed))
-                              AND (h.valid_to IS NULL OR coalesce(w.opened, w.closed) < h.valid_to) END
-               JOIN employees e ON e.employee_id = h.employee_id""",
         ],
     ),
     (
@@ -161,15 +150,6 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
                 cohort VARCHAR,
                 start DATE,
                 import_id INTEGER)""",
-            # Who counts in each metrics month: the roster as it was on the month's first day.
-            """CREATE VIEW month_roster AS
-               SELECT m.period, h.employee_id, h.department, h.level, h.location, h.manager_id,
-                      e.birth_year, e.generation, e.hire_date
-               FROM (SELECT DISTINCT period FROM metrics) m
-               JOIN employee_history h
-                 ON (h.valid_from IS NULL OR h.valid_from <= CAST(m.period || '-01' AS DATE))
-                AND (h.valid_to IS NULL OR CAST(m.period || '-01' AS DATE) < h.valid_to)
-               JOIN employees e ON e.employee_id = h.employee_id""",
         ],
     ),
 ]
