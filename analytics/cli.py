@@ -141,15 +141,18 @@ def claims(db_path, where, sesoi, min_group, as_json):
 @click.option("--survey", help="Survey wave name (default: from the file name).")
 @click.option("--mapping", help="Item mapping: a JSON file or an inline JSON object.")
 @click.option("--id-column", "id_column", help="Column identifying a person (column id or header text).")
+@click.option("--as-of", "as_of", help="Roster snapshot date (YYYY-MM-DD): the file is the full roster on that day.")
+@click.option("--force", is_flag=True, help="Accept a roster snapshot that ends more than 40% of current employees.")
 @click.option("--dry-run", is_flag=True, help="Check and report; write nothing.")
 @json_option
 @friendly_errors
-def import_cmd(file, db_path, kind, survey, mapping, id_column, dry_run, as_json):
+def import_cmd(file, db_path, kind, survey, mapping, id_column, as_of, force, dry_run, as_json):
     """Import a roster, pairs, sessions, metrics or survey file (CSV or XLSX)."""
     from analytics.importing.cli_support import run_import
 
     run_import(file, db_path, kind=kind, survey=survey, mapping=mapping, id_column=id_column,
-               dry_run=dry_run, as_json=as_json, emit_json=emit_json, progress=_stderr_progress)
+               dry_run=dry_run, as_json=as_json, emit_json=emit_json, progress=_stderr_progress,
+               as_of=as_of, force=force)
 
 
 @cli.command("undo")

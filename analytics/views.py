@@ -18,6 +18,7 @@ from analytics import privacy
 from analytics.filters import LIST_KEYS, Filters
 from analytics.store import Database
 from analytics.store import dashboard as sql
+from analytics.waves import own_waves
 
 #: Days without a session after which an ongoing pair counts as inactive.
 INACTIVE_DAYS = 60
@@ -68,7 +69,7 @@ def headline(db: Database, filters: Filters, k: int) -> dict:
     as_of = sql.latest_date(db) or dt.date.today()
     row = sql.counts(db, where, params, as_of, filters.cohort).dicts()[0]
     rates = response_rates(db, filters, k)
-    latest = rates[rates["respondents"].notna()].tail(1)
+    latest = rates[rates["respondents"].notna() & rates["rate"].notna()].tail(1)  # own waves only (see below)
     out = {"as_of": as_of, "employees": row["employees"], "participants": row["participants"],
            "active_pairs": row["active_pairs"], "sessions_quarter": row["sessions_quarter"],
            "response_rate": None, "response_survey": None, "respondents": None, "invited": None,
@@ -150,7 +151,8 @@ def belonging_gap(db: Database, filters: Filters, k: int, young: str = "Gen Z", 
 
 
 def response_rates(db: Database, filters: Filters, k: int) -> pd.DataFrame:
-    """Per wave: respondents in the selection, the invited base and the rate.
+    """Per wave: respondents in the selection, the invited base and the rate (None for a wave
+    with no respondent linked to the roster: `analytics.waves.own_waves`).
 
     With no filters the invited count of the wave is the base; with filters it is the
     selection's head count (the survey tool does not say whom it invited by department).
@@ -160,6 +162,8 @@ def response_rates(db: Database, filters: Filters, k: int) -> pd.DataFrame:
     base = df["invited"] if filters.is_empty() else df["headcount"]
     df["invited_selected"] = base.where(base.notna(), df["headcount"])
     df["rate"] = df["respondents"] / df["invited_selected"].replace(0, np.nan)
+    # a wave nobody in the roster answered (foreign, test, anonymous) is "not linked", never a 0 % rate
+    df["rate"] = df["rate"].where(df["survey"].isin(own_waves(db)))
     df["n"] = df["respondents"]
     return privacy.suppress(df, k, n_col="n", value_cols=["respondents", "rate"], complementary=False)
 

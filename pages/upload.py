@@ -9,8 +9,8 @@ from __future__ import annotations
 import streamlit as st
 
 from analytics.errors import TwowayError
-from analytics.importing import (TEMPLATE_KINDS, ImportFailed, blank_template, check_file, import_file,
-                                 import_history, mapping_from_editor, preview, undo_import)
+from analytics.importing import (TEMPLATE_KINDS, ImportFailed, blank_template, check_file, describe_removal,
+                                 import_file, import_history, mapping_from_editor, preview, undo_import, undo_preview)
 from analytics.importing.formats import KINDS
 from analytics.importing.mapping import mapping_from_text
 from analytics.importing.reading import max_upload_mb
@@ -46,8 +46,16 @@ uploaded = st.file_uploader(f"Export file (CSV or XLSX, up to {limit_mb:g} MB)",
 
 def _show_report(report: dict) -> None:
     frames = report_frames(report)
-    for level, message in frames["issues"].itertuples(index=False):
+    issues = frames["issues"]
+    for level, message in issues[["level", "message"]].itertuples(index=False):
         (st.error if level == "error" else st.warning)(plain(message))
+    if issues["row"].notna().any():  # each problem with its spreadsheet row, to find it in the file
+        st.dataframe(issues.loc[issues["row"].notna(), ["row", "level", "message"]].sort_values("row"),
+                     hide_index=True, width="stretch", key=f"issues_{report.get('sha256', '')[:8]}")
+    st.session_state["upload_needs_force"] = bool(report.get("needs_force"))
+    for key in ("added", "changed", "left", "rehired"):
+        if report.get(key) and report[key]["count"]:
+            st.caption(f"{key}: {report[key]['count']:,} (e.g. {plain(', '.join(map(str, report[key]['examples'])))})")
     if report.get("dropped"):
         st.caption("Not counted as respondents: " + ", ".join(f"{n} × {plain(k)}" for k, n in report["dropped"].items()))
     if not frames["items"].empty:
@@ -106,16 +114,27 @@ if staged is not None:
                                    "its own respondent.")
         id_column = None if choice == "(detect)" else choice
         st.caption("Tick the items to import, confirm or change the suggested construct, and mark "
-                   "reverse-coded items.")
+                   "reverse-coded items. Each item shows its answer options and the scale Twoway detected; set "
+                   "the lowest and highest scale point, and labels such as `Never=1; Rarely=2; Don't know=` "
+                   "(blank = missing), where they are wrong or missing.")
         edited = st.data_editor(
             editor_table(prev.get("items")), key="mapping_editor", hide_index=True, width="stretch",
-            disabled=["question", "item"],
+            disabled=["question", "item", "answers", "detected_scale"],
             column_config={
                 "construct": st.column_config.SelectboxColumn("construct", options=list(CONSTRUCTS)),
                 "import": st.column_config.CheckboxColumn("import"),
                 "reverse": st.column_config.CheckboxColumn("reverse-coded"),
+                "answers": st.column_config.TextColumn("answer options"),
+                "detected_scale": st.column_config.TextColumn("detected scale"),
+                "scale_min": st.column_config.NumberColumn("scale lowest", step=1.0),
+                "scale_max": st.column_config.NumberColumn("scale highest", step=1.0),
+                "labels": st.column_config.TextColumn("labels (answer=number; …)"),
             })
-        mapping = mapping_from_editor(edited)
+        try:
+            mapping = mapping_from_editor(edited)
+        except TwowayError as exc:
+            st.error(f"Mapping table: {exc}")
+            st.stop()
         advanced = st.text_area(
             "Mapping JSON (optional; replaces the table above)", key="mapping_json", height=100,
             placeholder='{"Q3_2": {"construct": "agility", "scale": [1, 4], "labels": {"Never": 1, "Always": 4}}}',
@@ -128,14 +147,30 @@ if staged is not None:
                 st.error(f"Mapping JSON: {plain(exc)}")
                 st.stop()
 
+    as_of = force = None
+    if kind == "employees":
+        st.subheader("2 · Roster snapshot")
+        as_of = st.date_input("Snapshot date (the file is the full roster on this day)", value=None, key="as_of",
+                              help="Leave empty for a first roster or one that only adds people. With a date, "
+                                   "people missing from the file leave on it, changes are kept with dates and "
+                                   "returning people start a new spell.")
+        force = bool(st.session_state.get("force")) and st.session_state.get("upload_needs_force")
+
     st.subheader("3 · Check and import")
     b1, b2 = st.columns(2)
-    args = dict(kind=kind, survey=survey, mapping=mapping, id_column=id_column, file_name=info["name"])
+    args = dict(kind=kind, survey=survey, mapping=mapping, id_column=id_column, file_name=info["name"],
+                as_of=as_of, force=bool(force))
     if b1.button("Check (nothing is written)", key="check", icon=":material/rule:"):
         try:
             report, _, _ = check_file(db, info["path"], **args)
-            if not report["errors"]:
-                st.success(f"Ready: {report['rows']:,} {'respondents' if kind == 'survey' else 'rows'}.")
+            unconfirmed = [i["item"] for i in report["items"] if i.get("scale_from") in ("other items", "answers")]
+            noun = "respondents" if kind == "survey" else "rows"
+            if not report["errors"] and not unconfirmed:
+                st.success(f"Ready: {report['rows']:,} {noun}.")
+            elif not report["errors"]:
+                st.warning(f"Checked: {report['rows']:,} {noun}, but the scale of {len(unconfirmed)} item(s) is not "
+                           "stated by a mapping or by labels (" + ", ".join(unconfirmed[:5])
+                           + "): set scale_min / scale_max in the table above before importing.")
             _show_report(report)
         except TwowayError as exc:
             st.error(plain(exc))
@@ -159,7 +194,11 @@ if staged is not None:
                 st.success(f"Imported as #{report['import_id']}: {report['rows']:,} "
                            f"{'respondents' if kind == 'survey' else 'rows'} in {report['seconds']:.1f} s.",
                            icon=":material/check_circle:")
+            st.session_state["undo_id"] = None  # the undo box never keeps an earlier choice
             _show_report(report)
+    if kind == "employees" and st.session_state.get("upload_needs_force"):  # the confirm step of a big snapshot
+        st.checkbox("Confirm: this snapshot ends more than 40 % of current employees, and the file is the full "
+                    "roster", key="force")
 
 st.subheader("Import history")
 history = import_history(db)
@@ -169,18 +208,33 @@ else:
     st.dataframe(history, hide_index=True, width="stretch", key="history")
     live = history.loc[history["status"] == "ok", "import_id"].tolist()
     if live:
-        u1, u2 = st.columns([3, 1], vertical_alignment="bottom")
-        target = u1.selectbox("Undo an import", live, key="undo_id",
-                              format_func=lambda i: f"#{i} · " + " · ".join(
-                                  str(v) for v in history.loc[history["import_id"] == i,
-                                                              ["file_name", "kind", "rows"]].iloc[0]))
-        if u2.button("Undo", key="undo", icon=":material/undo:"):
-            try:
-                result = undo_import(db, int(target))
-                st.session_state["undo_message"] = f"Import #{target} undone: " + (
-                    ", ".join(f"{n:,} {t}" for t, n in result["deleted"].items()) or "no rows") + " removed."
-                st.rerun()
-            except TwowayError as exc:
-                st.error(plain(exc))
+        def _label(i: int) -> str:
+            row = history.loc[history["import_id"] == i].iloc[0]
+            return f"#{i} · {row['file_name']} · {row['kind']} · {row['rows']:,} rows"
+
+        if st.session_state.get("undo_id") not in live:
+            st.session_state["undo_id"] = None
+        target = st.selectbox("Undo an import", live, index=None, key="undo_id", format_func=_label,
+                              placeholder="Choose an import to undo")
+        if target is not None:
+            plan = undo_preview(db, int(target))
+            if plan["blocked"]:
+                st.info(f"Import #{target} ({plain(plan['file_name'])}) cannot be undone here: {plain(plan['blocked'])}.",
+                        icon=":material/lock:")
+            else:
+                st.warning(f"Undo import #{target} — {plain(plan['file_name'])} ({plan['kind']}, {plan['rows']:,} rows)? "
+                           f"This removes {describe_removal(plan['removes'])}. Only importing the file again brings "
+                           "them back.", icon=":material/warning:")
+                sure = st.checkbox(f"Yes, undo import #{target} ({plain(plan['file_name'])})", key=f"undo_confirm_{target}")
+                if st.button(f"Undo import #{target}", key="undo", icon=":material/undo:", disabled=not sure,
+                             type="primary"):
+                    try:
+                        result = undo_import(db, int(target))
+                        st.session_state["undo_message"] = (f"Import #{target} undone: "
+                                                            f"{describe_removal(result['deleted'])} removed.")
+                        del st.session_state["undo_id"]
+                        st.rerun()
+                    except TwowayError as exc:
+                        st.error(plain(exc))
 if "undo_message" in st.session_state:
     st.success(st.session_state.pop("undo_message"), icon=":material/undo:")

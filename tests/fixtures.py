@@ -24,6 +24,9 @@ def add_employees(db: Database, rows: list[dict]) -> None:
             "manager_id", "import_id"]
     frame = pd.DataFrame([{c: r.get(c) for c in cols} for r in rows], columns=cols)
     db.insert_df("employees", frame)
+    # and one open roster-history row each, as an import writes (see store.schema employee_history)
+    db.insert_df("employee_history", frame[["employee_id", "department", "level", "location", "manager_id",
+                                            "import_id"]])
 
 
 def snapshot(db: Database) -> dict[str, list]:

@@ -173,7 +173,7 @@ def test_cli_undo(tmp_path):
     db = tmp_path / "u.duckdb"
     run("import", EXPORTS / "employees.csv", "--db", db)
     res = run("undo", "1", "--db", db, "--json")
-    assert res.returncode == 0 and json.loads(res.stdout)["deleted"] == {"employees": 5}
+    assert res.returncode == 0 and json.loads(res.stdout)["deleted"] == {"employees": 5, "employee_history": 5}
     res = run("undo", "7", "--db", db)
     assert res.returncode == 1 and "no import #7" in res.stderr
 

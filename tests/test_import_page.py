@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -52,22 +53,67 @@ def test_page_renders_history_and_templates(page_db):
     assert _texts(at.title) == ["Upload data"]
     hist = at.dataframe[0].value
     assert list(hist["file_name"]) == ["pairs.csv", "employees.csv"]
-    assert list(at.selectbox(key="undo_id").options) == ["#2 · pairs.csv · pairs · 2", "#1 · employees.csv · employees · 5"]
+    undo = at.selectbox(key="undo_id")
+    assert list(undo.options) == ["#2 · pairs.csv · pairs · 2 rows", "#1 · employees.csv · employees · 5 rows"]
+    assert undo.value is None  # starts empty: nothing is pre-selected for undo
+    assert not [b for b in at.button if b.key == "undo"]
 
 
-def test_page_undo(page_db):
+def test_page_undo_needs_confirmation(page_db):
     at = _app()
-    at.selectbox(key="undo_id").select(2)
+    at.selectbox(key="undo_id").select(2).run()
+    # the confirmation names the import, its file, its rows and what will be removed
+    assert any("Undo import #2 — pairs.csv (pairs, 2 rows)? This removes 2 pairs." in w for w in _texts(at.warning))
+    assert at.button(key="undo").disabled  # not until confirmed (AppTest, like a browser, cannot click it)
+    with Database(page_db) as db:
+        assert db.query("SELECT status FROM imports WHERE import_id = 2").scalar() == "ok"
+    at.checkbox(key="undo_confirm_2").check().run()
+    assert not at.button(key="undo").disabled
     at.button(key="undo").click().run()
     assert not at.exception
     assert any("Import #2 undone: 2 pairs removed." in s for s in _texts(at.success))
     with Database(page_db) as db:
         assert db.query("SELECT status FROM imports WHERE import_id = 2").scalar() == "undone"
         assert db.query("SELECT count(*) FROM pairs").scalar() == 0
-    # refused with a message when later imports depend on it
-    at.selectbox(key="undo_id").select(1)
-    at.button(key="undo").click().run()
+    # the box is empty again afterwards, not on another import
+    assert at.selectbox(key="undo_id").value is None
+    assert list(at.selectbox(key="undo_id").options) == ["#1 · employees.csv · employees · 5 rows"]
+
+
+def test_page_protects_imports_others_depend_on(page_db):
+    at = _app()
+    at.selectbox(key="undo_id").select(1).run()
     assert not at.exception
+    assert any("cannot be undone here: other imports refer to its rows" in i for i in _texts(at.info))
+    assert not [b for b in at.button if b.key == "undo"]
+
+
+@pytest.fixture
+def small_demo(tmp_path, monkeypatch):
+    from analytics.demo import build_demo
+
+    path = tmp_path / "demo.duckdb"
+    build_demo(path, seed=3, n_employees=60)
+    monkeypatch.setenv("TWOWAY_DB", str(path))
+    monkeypatch.delenv("TWOWAY_MIN_GROUP_SIZE", raising=False)
+    return path
+
+
+def test_page_protects_the_demo(small_demo):
+    at = _app()
+    at.selectbox(key="undo_id").select(1).run()
+    assert any("it is the demo organisation" in i for i in _texts(at.info))
+    assert not [b for b in at.button if b.key == "undo"]
+
+
+def test_page_undo_box_never_defaults_to_an_old_import(page_db):
+    at = _app(_stage(page_db, "sessions.csv"))
+    at.selectbox(key="undo_id").select(1).run()  # the analyst looked at an old import …
+    at.button(key="import").click().run()  # … then imported a new file
+    assert not at.exception
+    assert any("Imported as #3" in s for s in _texts(at.success))
+    assert at.selectbox(key="undo_id").value is None
+    assert not [b for b in at.button if b.key == "undo"]
 
 
 def test_page_staged_survey_check_and_import(page_db):
@@ -140,3 +186,52 @@ def test_page_mapping_json_is_never_read_as_a_path(page_db):
     assert any("must be a JSON object" in e for e in _texts(at.error))
     with Database(page_db) as db:
         assert db.query("SELECT count(*) FROM responses").scalar() == 0
+
+
+def test_page_roster_snapshot_with_confirm_step(page_db, tmp_path):
+    import datetime as dt
+
+    part = tmp_path / "roster-apr.csv"
+    part.write_text("employee_id,department,level\nE001,IT,L3\nE004,Sales,L5\n")  # 3 of 5 would leave
+    with Database(page_db) as db:
+        staged = {"key": None, "path": part, "name": part.name, "preview": preview(db, part)}
+    at = _app(staged)
+    at.date_input(key="as_of").set_value(dt.date(2025, 4, 1)).run()
+    at.button(key="check").click().run()
+    assert any("would end 3 of 5 current employees (60%)" in e for e in _texts(at.error))
+    at.checkbox(key="force").check().run()  # the confirm step appears only after the refusal
+    at.button(key="import").click().run()
+    assert not at.exception
+    assert any("Imported as #3" in s for s in _texts(at.success))
+    with Database(page_db) as db:
+        assert db.query("SELECT count(*) FROM employees_at(DATE '2025-04-02')").scalar() == 2
+        assert db.query("SELECT department FROM employees WHERE employee_id = 'E001'").scalar() == "IT"
+
+
+def _overview_rate() -> str:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.switch_page("pages/overview.py")
+    at.run()
+    assert not at.exception
+    return {m.label: m.value for m in at.metric}["Survey response rate"]
+
+
+def test_a_foreign_three_person_survey_leaves_the_overview_rate_as_it_was(small_demo, tmp_path):
+    before = _overview_rate()
+    assert before.endswith("%") and before != "0%"
+    foreign = tmp_path / "foreign.csv"  # three unlinked people, after the organisation's last wave
+    foreign.write_text('"Timestamp","I feel I belong in my team"\n"2026/01/10 9:00:01 AM","Agree"\n'
+                       '"2026/01/10 9:00:02 AM","Agree"\n"2026/01/10 9:00:03 AM","Disagree"\n')
+    with Database(small_demo) as db:
+        import_file(db, foreign, survey="foreign-test")
+    assert _overview_rate() == before
+    # the Data page flags it as not linked (and never shows its 3 respondents)
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.switch_page("pages/data.py")
+    at.run()
+    assert not at.exception
+    assert any("may not belong to the programme" in w for w in _texts(at.warning))
+    flagged = next(d.value for d in at.dataframe if "flag" in d.value.columns)
+    row = flagged.set_index("survey").loc["foreign-test"]
+    assert row["flag"].startswith("not linked") and "fewer than 5 respondents" in row["flag"]
+    assert row["linked"] == 0 and pd.isna(row["respondents"])

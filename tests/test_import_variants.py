@@ -225,7 +225,7 @@ def test_google_forms_grid_checkbox_email_id(tmp_path, dbpath):
     rep, _ = cli_import(path, dbpath, "--id-column", "Email address")
     # ana answered twice: the later (2025/03/02) row kept → ben, ana, cem = 3
     assert (rep["format"], rep["kind"], rep["rows"]) == ("google_forms", "survey", 3)
-    assert rep["duplicates"] == {"count": 1, "examples": ["ana@example.com"]}
+    assert rep["duplicates"] == {"count": 1, "examples": []}  # an unlinked address is never shown
     assert items_by_question(rep) == {
         "How much do you agree? [I feel valued]": approx(3, (3 + 5 + 2) / 3),   # Neutral, SA, Disagree
         "How much do you agree? [My ideas are heard]": approx(2, (4 + 4) / 2),  # Agree, Agree, blank
@@ -368,7 +368,7 @@ def test_google_forms_german_locale(tmp_path, dbpath):
     rep, _ = cli_import(write(tmp_path / "gf_de.csv", text, newline="\n"), dbpath, "--id-column", "E-Mail-Adresse")
     # the same answers as test_google_forms_grid_checkbox_email_id: ana's later row kept → 3
     assert (rep["format"], rep["rows"]) == ("google_forms", 3)
-    assert rep["duplicates"] == {"count": 1, "examples": ["ana@example.com"]}
+    assert rep["duplicates"] == {"count": 1, "examples": []}  # an unlinked address is never shown
     assert items_by_question(rep) == {"How much do you agree? [I feel valued]": approx(3, 10 / 3),
                                       "How much do you agree? [My ideas are heard]": approx(2, 4.0)}
 

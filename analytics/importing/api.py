@@ -7,6 +7,7 @@ format, kind, rows, items [{question, n, mean}], errors, warnings, import_id, an
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import time
 from pathlib import Path
@@ -22,6 +23,7 @@ from analytics.importing.survey import Issues, analyse_survey, preview_items
 from analytics.importing.tables import analyse_table
 from analytics.store import Database
 from analytics.store import imports as store
+from analytics.store import roster as roster_store
 
 Progress = Callable[[float, str], None]
 
@@ -34,6 +36,16 @@ class ImportFailed(TwowayError):
         more = len(errors) - 1
         super().__init__(errors[0] + (f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""))
         self.report = report
+
+
+def parse_as_of(value: dt.date | str | None) -> dt.date | None:
+    """A snapshot date from the CLI or page (YYYY-MM-DD)."""
+    if value is None or isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise TwowayError(f"--as-of {value!r}: not a date (use YYYY-MM-DD)") from None
 
 
 def _noop(fraction: float, message: str) -> None:
@@ -57,10 +69,16 @@ def empty_report(file_name: str) -> dict:
 
 def check_file(db: Database, path: str | Path, *, kind: str | None = None, survey: str | None = None,
                mapping: str | dict | None = None, id_column: str | None = None, file_name: str | None = None,
-               progress: Progress | None = None, _import_id: int | None = None,
+               progress: Progress | None = None, as_of: dt.date | str | None = None, force: bool = False,
+               _import_id: int | None = None,
                _table: RawTable | None = None) -> tuple[dict, dict[str, pd.DataFrame], RawTable]:
-    """Read and check a file; returns (report, rows to write, raw table). Never writes."""
+    """Read and check a file; returns (report, rows to write, raw table). Never writes.
+
+    `as_of` and `force` apply to rosters: a dated snapshot, and accepting one that ends more
+    than 40 % of current employees.
+    """
     progress = progress or _noop
+    as_of = parse_as_of(as_of)
     table = _table or read_table(path, file_name, progress)
     report = empty_report(table.file_name)
     fmt = formats.detect_format(table)
@@ -103,7 +121,10 @@ def check_file(db: Database, path: str | Path, *, kind: str | None = None, surve
     else:
         if id_column or mapping:
             report["warnings"].append("--id-column and --mapping apply to surveys only; ignored")
-        frames = analyse_table(db, table, kind, import_id=_import_id, issues=issues, report=report)
+        if as_of is not None and kind != "employees":
+            report["warnings"].append("--as-of applies to rosters only; ignored")
+        frames = analyse_table(db, table, kind, import_id=_import_id, issues=issues, report=report,
+                               as_of=as_of if kind == "employees" else None, force=force)
     report["errors"] = issues.errors
     report["warnings"] += issues.warnings
     progress(0.85, "checked")
@@ -112,7 +133,8 @@ def check_file(db: Database, path: str | Path, *, kind: str | None = None, surve
 
 def import_file(db: Database, path: str | Path, *, kind: str | None = None, survey: str | None = None,
                 mapping: str | dict | None = None, id_column: str | None = None, dry_run: bool = False,
-                file_name: str | None = None, progress: Progress | None = None) -> dict:
+                file_name: str | None = None, progress: Progress | None = None,
+                as_of: dt.date | str | None = None, force: bool = False) -> dict:
     """Import one file; see the module docstring. Raises `ImportFailed` (with the report) or
     `TwowayError` on bad input, leaving the database exactly as it was.
 
@@ -131,7 +153,8 @@ def import_file(db: Database, path: str | Path, *, kind: str | None = None, surv
     previous = store.find_ok_import(db, table.sha256)
     import_id = None if dry_run else store.next_import_id(db)
     report, frames, table = check_file(db, path, kind=kind, survey=survey, mapping=mapping, id_column=id_column,
-                                       progress=progress, _import_id=import_id, _table=table)
+                                       progress=progress, as_of=as_of, force=force, _import_id=import_id,
+                                       _table=table)
     given_mapping: dict[str, ItemSpec] | None = report.pop("_mapping", None)
     if previous is not None:
         report["duplicate"] = True
@@ -157,7 +180,12 @@ def import_file(db: Database, path: str | Path, *, kind: str | None = None, surv
             raise TwowayError("another import ran at the same time; try again")
         if "responses" in frames and not isinstance(frames["responses"], pd.DataFrame):
             frames["responses"] = _with_progress(frames["responses"], progress)
+        closing = frames.pop("_close", None)
+        if closing is not None and len(closing):  # before the new rows, which are open too
+            roster_store.close_rows(db, list(closing["employee_id"]), list(closing["valid_to"]), import_id)
         written = store.write_rows(db, frames)
+        if report["kind"] == "employees":
+            roster_store.refresh_current(db)
         store.record_import(db, import_id, table.file_name, table.sha256, report["kind"], int(report["rows"]),
                             details)
         if given_mapping is not None:
@@ -210,6 +238,34 @@ def undo_import(db: Database, import_id: int) -> dict:
     return {"import_id": int(import_id), "status": "undone", "deleted": counts}
 
 
+def undo_preview(db: Database, import_id: int, *, protect_demo: bool = True) -> dict:
+    """What the Upload page shows before an undo: the import, its file and rows, what would be
+    removed, and `blocked` (why it cannot be undone, or None).
+
+    The demo organisation is protected on the page (`protect_demo`): undoing it would empty the
+    database in one click. Imports that later imports depend on are protected everywhere.
+    """
+    info = store.import_status(db, int(import_id))
+    if info is None:
+        raise TwowayError(f"there is no import #{import_id}")
+    out = {**info, "removes": store.undo_effects(db, int(import_id)), "blocked": None}
+    if info["status"] != "ok":
+        out["blocked"] = f"it is already {info['status']}"
+    elif protect_demo and info["kind"] == "demo":
+        out["blocked"] = ("it is the demo organisation; build a new database instead "
+                          "(python -m analytics demo --force)")
+    else:
+        deps = store.dependants(db, int(import_id))
+        if deps:
+            out["blocked"] = "other imports refer to its rows (" + "; ".join(deps) + "); undo those first"
+    return out
+
+
+def describe_removal(removes: dict[str, int]) -> str:
+    """'120 responses, 1 waves, 4 items' (or 'no rows')."""
+    return ", ".join(f"{n:,} {t}" for t, n in removes.items()) or "no rows"
+
+
 def import_history(db: Database, limit: int = 200) -> pd.DataFrame:
     """Imports newest first: import_id, imported_at, file_name, kind, rows, status."""
     return store.history(db, limit).drop(columns=["details"])
@@ -225,6 +281,7 @@ def preview(db: Database, path: str | Path, *, file_name: str | None = None, row
     head = table.cells.iloc[hdr:hdr + rows].copy()
     names = [str(c) for c in table.cells.iloc[hdr - 1]]
     head.columns = _unique_names(names)
+    head = head.apply(lambda col: col.str.replace(_EMAIL, "(e-mail address)", regex=True))  # never shown
     out = {"format": fmt, "kind": kind, "rows_in_file": int(len(table.cells) - hdr), "head": head,
            "sha256": table.sha256, "file_name": table.file_name,
            "duplicate_of": (store.find_ok_import(db, table.sha256) or {}).get("import_id")}
@@ -232,18 +289,76 @@ def preview(db: Database, path: str | Path, *, file_name: str | None = None, row
         items = preview_items(table, fmt)
         name = survey_name_from_file(table.file_name)
         saved = store.get_saved_mapping(db, f"survey:{survey_family(name)}")
+        try:  # what the importer makes of each column without a mapping: rated or not, answers, scale
+            report, _, _ = check_file(db, path, kind="survey", survey=name, _table=table)
+            found = {i["item"]: i for i in report["items"]}
+        except TwowayError:
+            found = {}
         if saved and len(items):
             items = apply_saved(items, load_mapping(saved))
         else:  # tick only the columns that hold ratings (not text, choices or ages)
-            try:
-                report, _, _ = check_file(db, path, kind="survey", survey=name, _table=table)
-                rated = {i["item"] for i in report["items"]}
-            except TwowayError:
-                rated = set()
-            items["import"] = items["item"].isin(rated)
+            items["import"] = items["item"].isin(found.keys())
+        items = _with_scales(items, found, load_mapping(saved) if saved else {})
         out["items"] = items
         out["survey"] = name
         out["columns"] = [c.id for c in formats.survey_columns(fmt, table)]
+    return out
+
+
+def _with_scales(items: pd.DataFrame, found: dict[str, dict], saved: dict[str, ItemSpec]) -> pd.DataFrame:
+    """Add what the mapping step shows and lets the analyst set: each item's answer options, its
+    detected scale and where that came from, and editable scale_min / scale_max / labels.
+
+    Columns that are not rating items (checkbox, multiple choice, text) are never pre-marked reverse.
+    """
+    from analytics.importing.labels import normalise
+
+    items = items.copy()
+    keyed = {normalise(k): v for k, v in saved.items()}
+    answers, detected, lo, hi, labels = [], [], [], [], []
+    for _, row in items.iterrows():
+        f = found.get(row["item"])
+        spec = keyed.get(normalise(row["item"])) or keyed.get(normalise(row["question"]))
+        answers.append(" · ".join(f["answers"]) if f else "")
+        detected.append(f"{f['scale'][0]:g}–{f['scale'][1]:g} ({f['scale_from']})" if f else "not a rating item")
+        scale = spec.scale if spec is not None and spec.scale else None
+        lo.append(scale[0] if scale else None)
+        hi.append(scale[1] if scale else None)
+        labels.append(labels_to_text(spec.labels) if spec is not None and spec.labels else "")
+    items["answers"], items["detected_scale"] = answers, detected
+    items["scale_min"] = pd.array(lo, dtype="Float64")
+    items["scale_max"] = pd.array(hi, dtype="Float64")
+    items["labels"] = labels
+    not_rated = ~items["item"].isin(found.keys())
+    items.loc[not_rated, "reverse"] = False
+    return items
+
+
+def labels_to_text(labels: dict[str, float | None]) -> str:
+    """A labels table as the editor writes it: 'never=1; rarely=2; don't know=' (blank = missing)."""
+    return "; ".join(f"{k}={'' if v is None else f'{v:g}'}" for k, v in labels.items())
+
+
+def labels_from_text(text: str) -> dict[str, float | None]:
+    """Parse the editor's labels cell ('Never=1; Rarely=2; Don't know='); raises TwowayError.
+
+    Examples
+    --------
+    >>> labels_from_text("Never=1; Often = 4; Don't know=")
+    {'Never': 1.0, 'Often': 4.0, "Don't know": None}
+    """
+    out: dict[str, float | None] = {}
+    for part in str(text or "").split(";"):
+        if not part.strip():
+            continue
+        label, eq, value = part.rpartition("=")
+        if not eq or not label.strip():
+            raise TwowayError(f"labels {part.strip()!r}: write each as answer=number, separated by ';'")
+        value = value.strip()
+        try:
+            out[label.strip()] = None if value == "" else float(value)
+        except ValueError:
+            raise TwowayError(f"labels {part.strip()!r}: {value!r} is not a number") from None
     return out
 
 
@@ -271,8 +386,20 @@ def mapping_from_editor(items: pd.DataFrame) -> dict:
         construct = row.get("construct")
         construct = None if construct is None or (isinstance(construct, float) and pd.isna(construct)) \
             or construct == "" else str(construct)
-        out[str(row["item"])] = {"construct": construct, "reverse": bool(row.get("reverse", False))}
+        entry = {"construct": construct, "reverse": bool(row.get("reverse", False))}
+        lo, hi = row.get("scale_min"), row.get("scale_max")
+        if lo is not None and hi is not None and not pd.isna(lo) and not pd.isna(hi):
+            entry["scale"] = [float(lo), float(hi)]
+        elif (lo is not None and not pd.isna(lo)) or (hi is not None and not pd.isna(hi)):
+            raise TwowayError(f"item {row['item']!r}: give both the lowest and the highest scale point")
+        text = row.get("labels")
+        if isinstance(text, str) and text.strip():
+            entry["labels"] = labels_from_text(text)
+        out[str(row["item"])] = entry
     return out
+
+
+_EMAIL = r"[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+"
 
 
 def _unique_names(names: list[str]) -> list[str]:

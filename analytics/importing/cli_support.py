@@ -13,7 +13,8 @@ from analytics.store import Database
 REPORT_KEYS = ("format", "kind", "rows", "items", "errors", "import_id")
 
 
-def run_import(file, db_path, *, kind, survey, mapping, id_column, dry_run, as_json, emit_json, progress) -> None:
+def run_import(file, db_path, *, kind, survey, mapping, id_column, dry_run, as_json, emit_json, progress,
+               as_of=None, force=False) -> None:
     """Run one import and print the report; exit 1 on bad input (the database unchanged)."""
     from pathlib import Path
 
@@ -27,7 +28,8 @@ def run_import(file, db_path, *, kind, survey, mapping, id_column, dry_run, as_j
     try:
         with Database.writer(db_path, on_wait=lambda message: click.echo(message, err=True)) as db:
             report = import_file(db, file, kind=kind, survey=survey, mapping=mapping, id_column=id_column,
-                                 dry_run=dry_run, progress=None if as_json else progress)
+                                 dry_run=dry_run, progress=None if as_json else progress,
+                                 as_of=as_of, force=force)
     except ImportFailed as exc:
         if as_json:
             emit_json(_ordered(exc.report))
@@ -66,6 +68,11 @@ def _print_text(r: dict, dry_run: bool) -> None:
     head = "Checked (dry run, nothing written)" if dry_run else f"Imported as #{r['import_id']}"
     click.echo(f"{head}: {r['format']} {r['kind']} file, {r['rows']:,} "
                + ("respondents" if r["kind"] == "survey" else "rows"))
+    if r["kind"] == "employees" and "added" in r:
+        click.echo(f"  snapshot {r.get('snapshot') or '(none: first roster or additions)'}: "
+                   + ", ".join(f"{k} {r[k]['count']:,}" for k in ("added", "changed", "left", "rehired")))
+    if r["kind"] == "survey" and r.get("person_key"):
+        click.echo(f"  people identified by {r['person_key']}: {r.get('linked', 0):,} linked to the roster")
     for d, n in (r.get("dropped") or {}).items():
         click.echo(f"  dropped {n} × {d}")
     for it in r["items"][:50]:

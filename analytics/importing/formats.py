@@ -27,7 +27,8 @@ KINDS = ("employees", "pairs", "sessions", "metrics", "survey")
 
 #: Twoway templates: kind → columns, in the documented order.
 TEMPLATES: dict[str, tuple[str, ...]] = {
-    "employees": ("employee_id", "department", "level", "location", "birth_year", "hire_date", "manager_id"),
+    "employees": ("employee_id", "department", "level", "location", "birth_year", "hire_date", "manager_id",
+                  "email", "termination_date", "effective_date"),
     "pairs": ("pair_id", "mentor_id", "mentee_id", "cohort", "start_date", "end_date"),
     "sessions": ("session_id", "pair_id", "date", "duration_min", "format", "channel", "topics",
                  "mentor_rating", "mentee_rating"),

@@ -77,12 +77,23 @@ FREQUENCY_5: dict[str, int] = {
     "always": 5,
 }
 
+#: 4-point frequency (SurveyMonkey's Never / Rarely / Sometimes / Frequently): chosen for a survey
+#: whose frequency answers use "Frequently" and never a 5-point top ("Very often", "Always").
+FREQUENCY_4: dict[str, int] = {
+    "never": 1,
+    "rarely": 2,
+    "sometimes": 3,
+    "frequently": 4,
+}
+FIVE_POINT_FREQUENCY_ONLY = frozenset({"very often", "always", "often"})
+
 #: Built-in tables: name → (labels, scale).
 TABLES: dict[str, tuple[dict[str, int], tuple[int, int]]] = {
     "agreement_5": (AGREE_5, (1, 5)),
     "agreement_7": (AGREE_7, (1, 7)),
     "agreement_5_somewhat": (AGREE_5_SOMEWHAT, (1, 5)),
     "frequency_5": (FREQUENCY_5, (1, 5)),
+    "frequency_4": (FREQUENCY_4, (1, 4)),
 }
 
 _SPACES = re.compile(r"\s+")
@@ -140,6 +151,23 @@ def label_table_for(values: set[str]) -> str | None:
 
 
 AGREEMENT_TABLES = frozenset({"agreement_5", "agreement_7", "agreement_5_somewhat"})
+FREQUENCY_TABLES = frozenset({"frequency_5", "frequency_4"})
+
+
+def frequency_table(words: set[str]) -> str:
+    """The frequency table for all the frequency answers of one survey.
+
+    Four points (Never … Frequently) when "Frequently" is used and no five-point label is;
+    otherwise five (Never … Always), so a 4-point scale is never read as 1–5.
+
+    Examples
+    --------
+    >>> frequency_table({"never", "rarely", "sometimes", "frequently"}), frequency_table({"never", "always"})
+    ('frequency_4', 'frequency_5')
+    """
+    if "frequently" in words and not words & FIVE_POINT_FREQUENCY_ONLY:
+        return "frequency_4"
+    return "frequency_5"
 
 
 def agreement_table(words: set[str]) -> str:

@@ -17,6 +17,10 @@ from analytics.importing.labels import normalise
 from analytics.vocab import CONSTRUCTS
 
 
+#: Mapping fields that mark a column as the participation question or its cohort/start quarter.
+MARKS = ("participation", "cohort")
+
+
 @dataclass
 class ItemSpec:
     """What the mapping says about one item (None = not said)."""
@@ -25,6 +29,9 @@ class ItemSpec:
     reverse: bool = False
     scale: tuple[float, float] | None = None
     labels: dict[str, float | None] = field(default_factory=dict)  # normalised answer → value
+    #: "participation" (the "are you in the programme?" question: mentor / mentee / no) or "cohort"
+    #: (its optional cohort or start quarter); such a column is a marker per response, not an item.
+    marks: str | None = None
 
     def to_json(self) -> dict:
         out: dict = {"construct": self.construct, "reverse": self.reverse}
@@ -32,6 +39,8 @@ class ItemSpec:
             out["scale"] = list(self.scale)
         if self.labels:
             out["labels"] = dict(self.labels)
+        if self.marks:
+            out[self.marks] = True
         return out
 
 
@@ -88,9 +97,19 @@ def _spec(key: str, value, where: str) -> ItemSpec:
         value = {"construct": value}
     if not isinstance(value, dict):
         raise TwowayError(f"{where}, entry {short!r}: expected a construct name or an object")
-    unknown = set(value) - {"construct", "reverse", "scale", "labels"}
+    unknown = set(value) - {"construct", "reverse", "scale", "labels", *MARKS}
     if unknown:
         raise TwowayError(f"{where}, entry {short!r}: unknown field(s) {sorted(unknown)}")
+    marks = [m for m in MARKS if value.get(m) is not None]
+    for m in marks:
+        if not isinstance(value[m], bool):
+            raise TwowayError(f"{where}, entry {short!r}: {m} must be true or false")
+    marks = [m for m in marks if value[m]]
+    if len(marks) > 1 or (marks and set(value) - {*MARKS}):
+        raise TwowayError(f"{where}, entry {short!r}: a participation or cohort column has no construct, "
+                          "scale or labels")
+    if marks:
+        return ItemSpec(marks=marks[0])
     construct = value.get("construct")
     if construct in ("", None):
         construct = None

@@ -10,7 +10,10 @@ link people to the roster.
 from __future__ import annotations
 
 import collections
+import datetime as dt
+import hashlib
 import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,12 +23,13 @@ from analytics.errors import TwowayError
 from analytics.importing.dates import parse_datetimes
 from analytics.importing.formats import (EMPLOYEE_ID_NAMES, GOOGLE_TIMESTAMP, RESPONSE_ID_NAMES, SUBMITTED_NAMES, Column,
                                          header_rows, snake, survey_columns)
-from analytics.importing.labels import (AGREEMENT_TABLES, MISSING_LABELS, TABLES, agreement_table,
-                                        label_table_for, leading_number, normalise, parse_number)
+from analytics.importing.labels import (AGREEMENT_TABLES, FREQUENCY_TABLES, MISSING_LABELS, TABLES, agreement_table,
+                                        frequency_table, label_table_for, leading_number, normalise, parse_number)
 from analytics.importing.mapping import ItemSpec, suggest_construct, suggest_reverse
 from analytics.importing.reading import RawTable, clip, clip_message
 from analytics.store import Database
 from analytics.store import imports as store
+from analytics.store import roster as roster_store
 
 MASK_CHARS = set("*#xX•")
 #: What forms write instead of a person when a response was anonymous (Microsoft Forms'
@@ -37,6 +41,13 @@ QUALTRICS_STATUS_NAMES = {"1": "Survey Preview", "2": "Survey Test", "8": "Spam"
 #: Scale tops tried, smallest first, when a scale must be inferred from the answers.
 STANDARD_MAXIMA = {0: (3, 4, 5, 6, 10), 1: (5, 7, 10)}
 MAX_ERRORS = 20
+#: E-mail columns of each tool's export (Google Forms, Microsoft Forms, Qualtrics, SurveyMonkey),
+#: then names tried in any file.
+EMAIL_NAMES = {"google_forms": ("Email address", "Email Address"), "microsoft_forms": ("Email",),
+               "qualtrics": ("RecipientEmail", "EmailAddress"), "surveymonkey": ("Email Address",)}
+GENERIC_EMAIL_NAMES = ("email", "email_address", "e_mail", "e_mail_address", "work_email", "recipientemail")
+#: Prefix of the respondent key of an e-mail that is not in the roster: a salted hash, never the address.
+UNLINKED_EMAIL = "email:"
 
 
 class Issues:
@@ -108,6 +119,7 @@ class ItemPlan:
     table: str | None
     scale: tuple[float, float] | None = None
     suggested: bool = False
+    scale_from: str | None = None  # "mapping", "labels", "other items" or "answers"
 
 
 def _find(cols: list[Column], names, roles=("meta", "item")) -> Column | None:
@@ -117,6 +129,34 @@ def _find(cols: list[Column], names, roles=("meta", "item")) -> Column | None:
             if c.role in roles and (snake(c.id) == w or snake(c.header) == w):
                 return c
     return None
+
+
+def _holds_emails(series: pd.Series) -> bool:
+    """Most non-blank cells look like e-mail addresses."""
+    vals = series[~masked(series)].str.strip()
+    return bool(len(vals)) and float(vals.str.match(r"^[^@\s]+@[^@\s]+$").mean()) >= 0.9
+
+
+def _email_column(cols: list[Column], fmt: str, data: pd.DataFrame) -> Column | None:
+    """The export's e-mail column, when it holds addresses (not blank or 'anonymous')."""
+    for names in (EMAIL_NAMES.get(fmt, ()), GENERIC_EMAIL_NAMES):
+        c = _find(cols, names)
+        if c is not None and _holds_emails(data[c.pos]):
+            return c
+    return None
+
+
+def _people_by_email(db: Database, emails: pd.Series, has_id: pd.Series, salt: str) -> pd.Series:
+    """Each row's person: the roster's employee_id for that e-mail (case ignored), else a salted
+    hash of the address, so duplicates still collapse but no address is stored or shown."""
+    low = emails.str.lower()
+    owners = roster_store.emails_to_ids(db, list(low[has_id].unique()))
+
+    def key(e: str) -> str:
+        return owners.get(e) or UNLINKED_EMAIL + hashlib.sha256((salt + e).encode()).hexdigest()[:16]
+
+    uniq = {e: key(e) for e in low[has_id].unique()}
+    return low.map(lambda e: uniq.get(e, e))
 
 
 def find_column(cols: list[Column], given: str) -> Column | None:
@@ -244,11 +284,14 @@ def analyse_survey(db: Database, table: RawTable, fmt: str, *, survey: str, mapp
                        "google_forms": list(GOOGLE_TIMESTAMP), "microsoft_forms": ["Completion time", "Start time"]}
     submitted = _find(cols, submitted_names.get(fmt, SUBMITTED_NAMES), roles=("meta",))
     person: Column | None = None
+    email_mode = False
     if id_column:
         person = find_column(cols, id_column)
         if person is None:
             raise TwowayError(f"--id-column {id_column!r}: no such column in {name} (columns: "
                               + ", ".join(c.id for c in cols[:12]) + (", …" if len(cols) > 12 else "") + ")")
+        email_mode = _holds_emails(data[person.pos])
+        report["person_key"] = person.id
     else:
         candidates = [c for c in cols if c.role == "meta" and snake(c.id) in EMPLOYEE_ID_NAMES]
         candidates += [c for c in cols if c.role == "item" and snake(c.id) in EMPLOYEE_ID_NAMES]
@@ -261,6 +304,10 @@ def analyse_survey(db: Database, table: RawTable, fmt: str, *, survey: str, mapp
                 person = c
                 break
             report.setdefault("notes", []).append(f"column {clip(c.id)} is masked or empty: not used as a person id")
+        if person is None:
+            person = _email_column(cols, fmt, data)
+            email_mode = person is not None
+        report["person_key"] = "response" if person is None else ("email" if email_mode else "employee_id")
     report["id_column"] = person.id if person is not None else None
     if person is not None and person.role == "item":
         person.role = "meta"
@@ -269,6 +316,8 @@ def analyse_survey(db: Database, table: RawTable, fmt: str, *, survey: str, mapp
     if person is not None:
         ids = data[person.pos].str.strip()
         has_id = ~masked(ids)
+        if email_mode:  # the person is the roster employee with that e-mail, case ignored
+            ids = _people_by_email(db, ids, has_id, table.sha256)
         respondent = ids.where(has_id, fallback)
         if (~has_id).any():
             issues.warn(f"{int((~has_id).sum())} response(s) have no value in {person.id!r}; each is counted "
@@ -296,10 +345,10 @@ def analyse_survey(db: Database, table: RawTable, fmt: str, *, survey: str, mapp
     frame = frame.sort_values(["when", "order"], na_position="first", kind="stable")
     dup = frame.duplicated("respondent", keep="last")
     if dup.any():
-        examples = list(dict.fromkeys(frame.loc[dup, "respondent"]))[:5]
+        examples = [r for r in dict.fromkeys(frame.loc[dup, "respondent"]) if not str(r).startswith(UNLINKED_EMAIL)][:5]
         report["duplicates"] = {"count": int(dup.sum()), "examples": examples}
-        issues.warn(f"{int(dup.sum())} earlier submission(s) of the same respondent dropped, keeping the last "
-                    f"(e.g. {', '.join(map(str, examples[:3]))})")
+        issues.warn(f"{int(dup.sum())} earlier submission(s) of the same respondent dropped, keeping the last"
+                    + (f" (e.g. {', '.join(map(str, examples[:3]))})" if examples else ""))
     kept_index = frame.index[~dup.to_numpy()]
     kept_index = data.index[data.index.isin(kept_index)]  # file order
     data = data.loc[kept_index]
@@ -309,19 +358,30 @@ def analyse_survey(db: Database, table: RawTable, fmt: str, *, survey: str, mapp
 
     # 4. items, labels, scales
     resolved = _resolve_mapping(cols, mapping, mapping_strict, issues, name) if mapping else None
+    marked = {spec.marks: next(c for c in cols if c.pos == pos)
+              for pos, spec in (resolved or {}).items() if spec.marks}
+    for c in marked.values():
+        c.role = "meta"
+    if "cohort" in marked and "participation" not in marked:
+        issues.error(f"the mapping marks a cohort column ({marked['cohort'].id!r}) but no participation question")
     item_cols = [c for c in cols if c.role == "item" and (resolved is None or c.pos in resolved)]
     plans: list[ItemPlan] = []
     skipped: list[str] = []
     dc = table.decimal_comma
     tables = {}
     agreement_words: set[str] = set()
+    frequency_words: set[str] = set()
     for c in item_cols:
         spec = resolved[c.pos] if resolved is not None else ItemSpec()
         tables[c.pos], words = _column_table(data[c.pos], spec, dc)
         if tables[c.pos] in AGREEMENT_TABLES:
             agreement_words |= words
+        elif tables[c.pos] in FREQUENCY_TABLES:
+            frequency_words |= words
     agreement = agreement_table(agreement_words)
-    tables = {k: (agreement if v in AGREEMENT_TABLES else v) for k, v in tables.items()}
+    frequency = frequency_table(frequency_words)
+    tables = {k: (agreement if v in AGREEMENT_TABLES else frequency if v in FREQUENCY_TABLES else v)
+              for k, v in tables.items()}
     for k, c in enumerate(item_cols):
         if progress is not None and k % 5 == 0:
             progress(0.62 + 0.2 * k / len(item_cols), f"checking item {k + 1:,} of {len(item_cols):,}")
@@ -353,40 +413,7 @@ def analyse_survey(db: Database, table: RawTable, fmt: str, *, survey: str, mapp
     if not plans and not issues.errors:
         raise TwowayError(f"{name}: no rating items found (give a mapping naming the items)")
 
-    for p in plans:
-        if p.spec.scale:
-            p.scale = p.spec.scale
-        elif p.table:
-            p.scale = tuple(float(v) for v in TABLES[p.table][1])
-        elif p.spec.labels and any(v is not None for v in p.spec.labels.values()):
-            nums = [v for v in p.spec.labels.values() if v is not None]
-            p.scale = (min(nums), max(nums))
-    known = [p.scale for p in plans if p.scale]
-    if known:
-        default = collections.Counter(known).most_common(1)[0][0]
-        default_src = "the survey's other items"
-    else:
-        allv = pd.concat([p.values for p in plans]).dropna() if plans else pd.Series(dtype=float)
-        lo, hi = (float(allv.min()), float(allv.max())) if len(allv) else (1.0, 5.0)
-        lo = 0.0 if 0 <= lo < 1 else (1.0 if lo >= 1 else lo)
-        hi = float(next((m for m in STANDARD_MAXIMA.get(int(lo), ()) if m >= hi), hi))
-        default = (lo, hi)
-        default_src = "the answers"
-    inferred = [p for p in plans if not p.scale]
-    for p in inferred:
-        p.scale = default
-    if inferred:
-        report["scale_inferred"] = {"scale": list(default), "from": default_src, "items": len(inferred)}
-        if default_src == "the answers":
-            issues.warn(f"scale {default[0]:g}–{default[1]:g} inferred from {default_src} for {len(inferred)} "
-                        "item(s); give \"scale\" in the mapping to be sure")
-    for p in plans:
-        lo, hi = p.scale
-        out = p.values[(p.values < lo) | (p.values > hi)]
-        if len(out):
-            row = out.index[0]
-            issues.error(f"row {row}, {p.column.where()}: value {out.iloc[0]:g} is outside the item's scale "
-                         f"{lo:g}–{hi:g}" + (f" ({len(out)} such values)" if len(out) > 1 else ""))
+    _decide_scales(plans, report, issues)
 
     # 5. roster links
     ids = respondent[has_id]
@@ -397,15 +424,22 @@ def analyse_survey(db: Database, table: RawTable, fmt: str, *, survey: str, mapp
     employee_id = respondent.where(linked, None)
     unlinked = sorted(set(ids) & missing)
     report["linked"] = int(linked.sum())
-    report["unlinked"] = {"count": int(len(unlinked)), "examples": unlinked[:5]}
-    if unlinked:
-        issues.warn(f"{len(unlinked)} respondent id(s) are not in the roster and stay unlinked "
-                    f"(e.g. {', '.join(unlinked[:3])})")
+    if email_mode:  # never an address (nor its pseudonym) in the report
+        report["unlinked"] = {"count": int(len(unlinked)), "examples": []}
+        if unlinked:
+            issues.warn(f"{len(unlinked)} e-mail address(es) are not in the roster and stay unlinked "
+                        "(addresses not shown; add an email column to the roster to link them)")
+    else:
+        report["unlinked"] = {"count": int(len(unlinked)), "examples": unlinked[:5]}
+        if unlinked:
+            issues.warn(f"{len(unlinked)} respondent id(s) are not in the roster and stay unlinked "
+                        f"(e.g. {', '.join(unlinked[:3])})")
 
     report["rows"] = int(len(data))
     report["items"] = [{"question": p.column.question, "item": p.column.id, "n": int(p.values.notna().sum()),
                         "mean": (round(float(p.values.mean()), 6) if p.values.notna().any() else None),
                         "construct": p.construct, "reverse": p.reverse, "scale": list(p.scale),
+                        "scale_from": p.scale_from, "answers": _answer_options(data[p.column.pos]),
                         **({"suggested": True} if p.suggested else {})} for p in plans]
     unmapped = [p.column.id for p in plans if p.construct is None]
     if unmapped:
@@ -413,6 +447,7 @@ def analyse_survey(db: Database, table: RawTable, fmt: str, *, survey: str, mapp
         if resolved is None:
             issues.warn(f"{len(unmapped)} item(s) have no construct (no wording rule matched): "
                         f"{', '.join(unmapped[:8])}{', …' if len(unmapped) > 8 else ''}")
+    part = _participation(db, data, respondent, marked, issues, report) if "participation" in marked else None
     if issues.errors:
         return {}
 
@@ -429,7 +464,153 @@ def analyse_survey(db: Database, table: RawTable, fmt: str, *, survey: str, mapp
         "reverse": [bool(p.reverse) for p in plans], "question": [p.column.question for p in plans],
         "import_id": import_id})
     responses = LongResponses(survey, respondent, employee_id, stamp, plans, import_id)
-    return {"waves": waves, "items": items, "responses": responses}
+    out = {"waves": waves, "items": items, "responses": responses}
+    if part is not None:
+        out["participation"] = part.assign(survey=survey, import_id=import_id)
+    return out
+
+
+_QUARTER = (re.compile(r"(\d{4})\s*[-/ ]?\s*q([1-4])"), re.compile(r"q([1-4])\s*[-/ ]?\s*(\d{4})"))
+_NO = re.compile(r"^(no|none|neither|not|nope|non[- ]participant)\b|\bnot (part|in|a participant)\b")
+
+
+def participation_role(answer: str) -> str | None:
+    """'mentor', 'mentee' or 'none' for an answer to the participation question; None when blank
+    or a missing label; '?' when it says neither clearly.
+
+    Examples
+    --------
+    >>> [participation_role(a) for a in ("Yes, as a mentor", "Yes - mentee", "No", "", "Both")]
+    ['mentor', 'mentee', 'none', None, '?']
+    """
+    n = normalise(answer)
+    if n in MISSING_LABELS:
+        return None
+    mentor, mentee = bool(re.search(r"\bmentors?\b", n)), bool(re.search(r"\bmentees?\b", n))
+    if mentor != mentee:
+        return "mentor" if mentor else "mentee"
+    if not mentor and _NO.search(n):
+        return "none"
+    return "?"
+
+
+def quarter_start(text: str) -> dt.date | None:
+    """The first day of a quarter written '2025-Q2', '2025 Q2' or 'Q2 2025' (else None).
+
+    >>> quarter_start("2025-Q2"), quarter_start("Q4 2024"), quarter_start("spring")
+    (datetime.date(2025, 4, 1), datetime.date(2024, 10, 1), None)
+    """
+    n = normalise(text)
+    m = _QUARTER[0].search(n)
+    if m:
+        return dt.date(int(m.group(1)), 3 * int(m.group(2)) - 2, 1)
+    m = _QUARTER[1].search(n)
+    return dt.date(int(m.group(2)), 3 * int(m.group(1)) - 2, 1) if m else None
+
+
+def _participation(db: Database, data: pd.DataFrame, respondent: pd.Series, marked: dict[str, Column],
+                   issues: Issues, report: dict) -> pd.DataFrame:
+    """Each kept response's participation marker: role, cohort and the cohort's start date."""
+    from analytics.privacy import min_group_size
+    from analytics.store import programme
+
+    col = marked["participation"]
+    answers = data[col.pos]
+    uniq = {a: participation_role(a) for a in answers.unique()}
+    roles = answers.map(uniq)
+    bad = roles == "?"
+    if bad.any():
+        first = bad[bad].index[0]
+        issues.error(f"row {first}, {col.where()}: answer {str(answers[first])[:40]!r} to the participation "
+                     "question says neither mentor, mentee nor no" + (f" ({int(bad.sum())} such rows)"
+                                                                       if bad.sum() > 1 else ""))
+    cohort = data[marked["cohort"].pos].str.strip() if "cohort" in marked else pd.Series("", index=data.index)
+    cohort = cohort.where(roles.isin(["mentor", "mentee"]) & (cohort != ""), None)
+    names = sorted({c for c in cohort.dropna()})
+    known = programme.cohort_starts(db, names)
+    starts = {c: quarter_start(c) or known.get(c) for c in names}
+    frame = pd.DataFrame({"respondent": respondent.astype(str), "role": roles, "cohort": cohort,
+                          "start": cohort.map(lambda c: None if c is None else starts.get(c))})
+    frame = frame[frame["role"].isin(["mentor", "mentee", "none"])].reset_index(drop=True)
+    k = min_group_size()
+    counts = frame["role"].value_counts()
+    report["participation"] = {"column": col.id, "cohort_column": marked["cohort"].id if "cohort" in marked else None,
+                               "groups": {r: (int(counts.get(r, 0)) if counts.get(r, 0) >= k or counts.get(r, 0) == 0
+                                              else f"fewer than {k}") for r in ("mentor", "mentee", "none")}}
+    undated = [c for c, d in starts.items() if d is None]
+    if undated:
+        issues.warn(f"{len(undated)} cohort answer(s) give no start date (not a quarter such as 2025-Q2, nor a "
+                    "cohort in the pairs): those respondents have no timing")
+    return frame
+
+
+def _own_scale(values: pd.Series) -> tuple[float, float] | None:
+    """The smallest standard scale holding an item's own answers (0- or 1-based), if it has any."""
+    v = values.dropna()
+    if v.empty:
+        return None
+    lo, hi = float(v.min()), float(v.max())
+    lo = 0.0 if 0 <= lo < 1 else (1.0 if lo >= 1 else lo)
+    return lo, float(next((m for m in STANDARD_MAXIMA.get(int(lo), ()) if m >= hi), hi))
+
+
+def _decide_scales(plans: list[ItemPlan], report: dict, issues: Issues) -> None:
+    """Each item's scale: the mapping, else its labels, else the survey's other items; the item's
+    own answers only when nothing else says. Values beyond the scale are errors (row and column).
+
+    "The survey's other items" are their stated scales when any item states one, else the scale
+    most items' answers fit (so one stray 7 among 1–5 items is an error, not a 1–7 scale).
+    """
+    for p in plans:
+        if p.spec.scale:
+            p.scale, p.scale_from = p.spec.scale, "mapping"
+            nums = [v for v in p.spec.labels.values() if v is not None]
+            if nums and (min(nums) < p.scale[0] or max(nums) > p.scale[1]):
+                issues.error(f"{p.column.where()}: the mapping's labels run {min(nums):g}–{max(nums):g}, beyond its "
+                             f"scale {p.scale[0]:g}–{p.scale[1]:g}")
+        elif p.table:
+            p.scale, p.scale_from = tuple(float(v) for v in TABLES[p.table][1]), "labels"
+        elif p.spec.labels and any(v is not None for v in p.spec.labels.values()):
+            nums = [v for v in p.spec.labels.values() if v is not None]
+            p.scale, p.scale_from = (min(nums), max(nums)), "labels"
+    stated = [p.scale for p in plans if p.scale]
+    rest = [p for p in plans if not p.scale]
+    if stated:
+        common = collections.Counter(stated).most_common(1)[0][0]
+        for p in rest:
+            p.scale, p.scale_from = common, "other items"
+    elif rest:
+        own = {id(p): _own_scale(p.values) for p in rest}
+        counts = collections.Counter(s for s in own.values() if s is not None).most_common(2)
+        clear = len(rest) > 1 and counts and (len(counts) == 1 or counts[0][1] > counts[1][1])
+        for p in rest:
+            if clear:
+                p.scale, p.scale_from = counts[0][0], "other items"
+            else:
+                p.scale, p.scale_from = own[id(p)] or (1.0, 5.0), "answers"
+    if rest:
+        scales = sorted({p.scale for p in rest})
+        report["scale_inferred"] = {"scale": list(scales[0]), "from": "the survey's other items" if stated
+                                    else "the answers", "items": len(rest)}
+        if not stated:  # nothing in the file or mapping says the scale: the answers decided
+            issues.warn(f"scale {', '.join(f'{lo:g}–{hi:g}' for lo, hi in scales)} inferred from the answers for "
+                        f"{len(rest)} item(s); give \"scale\" in the mapping to be sure")
+    for p in plans:
+        lo, hi = p.scale
+        out = p.values[(p.values < lo) | (p.values > hi)]
+        if len(out):
+            row = out.index[0]
+            why = {"other items": " (the scale of the survey's other items; give this item its own \"scale\" in the "
+                                  "mapping if it differs)"}.get(p.scale_from, "")
+            issues.error(f"row {row}, {p.column.where()}: value {out.iloc[0]:g} is outside the item's scale "
+                         f"{lo:g}–{hi:g}" + (f" ({len(out)} such values)" if len(out) > 1 else "") + why)
+    report["scale_confirmed"] = all(p.scale_from in ("mapping", "labels") for p in plans)
+
+
+def _answer_options(series: pd.Series, limit: int = 12) -> list[str]:
+    """The distinct answers of a column as written, most frequent first (for the mapping step)."""
+    counts = series[series.str.strip() != ""].value_counts()
+    return [str(v)[:60] for v in counts.index[:limit]]
 
 
 def preview_items(table: RawTable, fmt: str) -> pd.DataFrame:

@@ -7,11 +7,13 @@ exist there: an unknown id is an error naming the row and column, never a silent
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import numpy as np
 import pandas as pd
 
+from analytics.importing import roster
 from analytics.importing.dates import parse_datetimes
 from analytics.importing.formats import REQUIRED, TEMPLATES, check_duplicate_headers, col_letter, snake
 from analytics.importing.labels import parse_number
@@ -122,27 +124,48 @@ class _Checker:
 
 
 def analyse_table(db: Database, table: RawTable, kind: str, *, import_id: int | None, issues: Issues,
-                  report: dict) -> dict[str, pd.DataFrame]:
+                  report: dict, as_of: dt.date | None = None, force: bool = False) -> dict[str, pd.DataFrame]:
+    """Check a roster, pairs, sessions or metrics file and build its rows; problems go to `issues`.
+
+    `as_of` (rosters only) makes the roster a dated snapshot; `force` accepts one that ends more
+    than 40 % of current employees (see `analytics.importing.roster`).
+    """
     c = _Checker(table, kind, issues)
     c.db = db
     report["rows_in_file"] = int(len(c.data))
     n = len(c.data)
     if kind == "employees":
         ids = c.required("employee_id")
-        c.unique("employee_id", ids, "employees")
+        dup = ids.duplicated(keep=False) & (ids != "")
+        if dup.any():
+            first = ids[dup].iloc[0]
+            c.error(dup & (ids == first), "employee_id", f"{first!r} appears more than once")
         birth = c.number("birth_year", 1900, 2100, integer=True)
         hire = c.date("hire_date")
+        term = c.date("termination_date")
+        snap = roster.snapshot_date(c, as_of)
         mgr = c.text("manager_id")
         c.known("manager_id", mgr, "employees", "employee_id", also=set(ids))
         self_mgr = (mgr != "") & (mgr == ids)
         c.error(self_mgr, "manager_id", "an employee cannot be their own manager")
+        email = c.text("email").replace("", None)
+        roster.check_emails(c, email, ids)
         frame = pd.DataFrame({
             "employee_id": ids, "department": c.text("department").replace("", None),
             "level": c.text("level").replace("", None), "location": c.text("location").replace("", None),
             "birth_year": pd.array(birth.round(), dtype="Int64"),
             "generation": birth.map(lambda y: None if np.isnan(y) else generation_of(int(y))).astype(object),
-            "hire_date": hire, "manager_id": mgr.replace("", None)})
-        target = "employees"
+            "hire_date": hire, "manager_id": mgr.replace("", None), "email": email,
+            "termination_date": _plain_dates(term)})
+        frame["hire_date"] = _plain_dates(hire)
+        if issues.errors:  # no snapshot plan on top of bad rows
+            report["rows"] = n
+            report["items"] = []
+            return {}
+        planned = roster.plan_roster(c, frame, snap, force, import_id, report)
+        report["rows"] = n
+        report["items"] = []
+        return {} if issues.errors else planned
     elif kind == "pairs":
         ids = c.required("pair_id")
         c.unique("pair_id", ids, "pairs")
@@ -195,6 +218,11 @@ def analyse_table(db: Database, table: RawTable, kind: str, *, import_id: int | 
     if kind == "metrics" and not defs.empty:
         out["metric_defs"] = defs
     return out
+
+
+def _plain_dates(s: pd.Series) -> pd.Series:
+    """datetime.date or None per row (no NaT), for comparisons with a snapshot date."""
+    return pd.Series([None if v is None or pd.isna(v) else v for v in s], index=s.index, dtype=object)
 
 
 HIGHER = {"true": True, "yes": True, "1": True, "higher": True, "y": True,

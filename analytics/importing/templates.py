@@ -8,7 +8,7 @@ from analytics.importing.formats import KINDS, TEMPLATES
 TEMPLATE_KINDS = KINDS
 
 EXAMPLES = {
-    "employees": ["E0001", "Sales", "L3", "Lisbon", "1990", "2018-04-01", "E0042"],
+    "employees": ["E0001", "Sales", "L3", "Lisbon", "1990", "2018-04-01", "E0042", "ana.silva@example.com", "", ""],
     "pairs": ["P001", "E0007", "E0001", "2025-spring", "2025-03-01", ""],
     "sessions": ["S0001", "P001", "2025-03-12", "45", "scheduled", "video", "AI tools;social media", "4", "5"],
     "metrics": ["E0001", "2025-03", "tickets_closed", "42", "true", "tickets"],

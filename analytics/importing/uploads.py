@@ -17,6 +17,7 @@ from analytics.errors import TwowayError
 from analytics.importing.reading import human_size, max_upload_bytes, max_upload_mb
 from analytics.vocab import CONSTRUCTS
 
+_ROW = re.compile(r"\brows? (\d+)")
 UPLOAD_DIR = Path(tempfile.gettempdir()) / "twoway-uploads"
 
 
@@ -56,11 +57,21 @@ def describe_size(path: Path) -> str:
     return human_size(Path(path).stat().st_size)
 
 
+EDITOR_COLUMNS = ["question", "item", "import", "construct", "reverse", "answers", "detected_scale", "scale_min",
+                  "scale_max", "labels"]
+
+
 def editor_table(items: pd.DataFrame) -> pd.DataFrame:
-    """The mapping editor's starting table: question, item, import, construct, reverse."""
+    """The mapping editor's starting table: question, item, import, construct, reverse, the answer
+    options and detected scale (read-only), and the scale and labels the analyst may set."""
     if items is None or items.empty:
-        return pd.DataFrame(columns=["question", "item", "import", "construct", "reverse"])
-    out = items[["question", "item", "import", "construct", "reverse"]].copy()
+        return pd.DataFrame(columns=EDITOR_COLUMNS)
+    items = items.copy()
+    for col, default in (("answers", ""), ("detected_scale", ""), ("scale_min", None), ("scale_max", None),
+                         ("labels", "")):
+        if col not in items:
+            items[col] = default
+    out = items[EDITOR_COLUMNS].copy()
     out["construct"] = out["construct"].where(out["construct"].isin(CONSTRUCTS), None)
     out["import"] = out["import"].astype(bool)
     out["reverse"] = out["reverse"].astype(bool)
@@ -70,7 +81,10 @@ def editor_table(items: pd.DataFrame) -> pd.DataFrame:
 def report_frames(report: dict) -> dict[str, pd.DataFrame]:
     """The report as tables for the page: items (question, n, mean, construct …) and issues."""
     items = pd.DataFrame(report.get("items") or [], columns=["question", "item", "n", "mean", "construct",
-                                                             "reverse", "scale"])
+                                                             "reverse", "scale", "scale_from"])
     issues = pd.DataFrame([("error", e) for e in report.get("errors") or []]
                           + [("warning", w) for w in report.get("warnings") or []], columns=["level", "message"])
+    # the spreadsheet row each message is about (its first "row N"), to find it in the file
+    issues["row"] = pd.array([int(m.group(1)) if (m := _ROW.search(msg)) else None for msg in issues["message"]],
+                             dtype="Int64")
     return {"items": items, "issues": issues}

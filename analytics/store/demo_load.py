@@ -29,7 +29,12 @@ def set_import_rows(db: Database, import_id: int, rows: int) -> None:
 
 
 def insert_employees(db: Database, frame: pd.DataFrame) -> None:
+    """The roster and its history: one open row per person, valid since the start (the demo has
+    no snapshots), so `employees_at` and `wave_roster` see everyone at every wave."""
     db.insert_df("employees", frame)
+    db.execute("INSERT INTO employee_history (employee_id, department, level, location, manager_id, import_id) "
+               "SELECT employee_id, department, level, location, manager_id, import_id FROM employees "
+               "WHERE import_id = ?", [int(frame["import_id"].iloc[0])] if len(frame) else [-1])
 
 
 def insert_frame(db: Database, table: str, frame: pd.DataFrame) -> None:

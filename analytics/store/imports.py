@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.errors import TwowayError
+from analytics.store import roster
 from analytics.store.database import Database
 from analytics.store.schema import DATA_TABLES
 
@@ -119,7 +120,23 @@ def dependants(db: Database, import_id: int) -> list[str]:
         n, other = db.query(sql, [import_id, import_id]).first()
         if n:
             found.append(f"{n:,} {what} (import #{other})")
+    n, other = roster.later_snapshots(db, import_id)
+    if n:
+        found.append(f"{n:,} roster history rows of a later roster snapshot (import #{other})")
     return found
+
+
+def undo_effects(db: Database, import_id: int) -> dict[str, int]:
+    """What undoing this import would remove: rows per table (and roster rows it would reopen)."""
+    out = {}
+    for table in DATA_TABLES:
+        n = db.query(f"SELECT count(*) FROM {table} WHERE import_id = ?", [import_id]).scalar()
+        if n:
+            out[table] = int(n)
+    reopened = db.query("SELECT count(*) FROM employee_history WHERE closed_by = ?", [import_id]).scalar()
+    if reopened:
+        out["employee_history reopened"] = int(reopened)
+    return out
 
 
 def undo_import(db: Database, import_id: int) -> dict[str, int]:
@@ -138,11 +155,16 @@ def undo_import(db: Database, import_id: int) -> dict[str, int]:
                           + "; ".join(deps) + "); undo those first")
     counts = {}
     with db.transaction():
+        reopened = roster.reopen_rows(db, import_id)
         for table in DATA_TABLES:
             n = db.query(f"SELECT count(*) FROM {table} WHERE import_id = ?", [import_id]).scalar()
             if n:
                 db.execute(f"DELETE FROM {table} WHERE import_id = ?", [import_id])
                 counts[table] = int(n)
+        if reopened or "employee_history" in counts:
+            roster.refresh_current(db)
+            if reopened:
+                counts["employee_history reopened"] = reopened
         db.execute("UPDATE imports SET status = 'undone' WHERE import_id = ?", [import_id])
         db.bump_data_version()
     return counts

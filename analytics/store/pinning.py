@@ -35,7 +35,11 @@ def pinned(db: Database, import_id: int) -> Iterator[Database]:
             db.execute(f"ATTACH ':memory:' AS {_CATALOG} (READ_WRITE)")  # also from read-only snapshots
         db.execute(f"CREATE SCHEMA IF NOT EXISTS {_CATALOG}.{schema}")
         for table in DATA_TABLES:
-            db.execute(f'CREATE OR REPLACE VIEW {_CATALOG}.{schema}.{table} AS SELECT * FROM "{home}".main.{table} '
+            # a roster row a later snapshot ended was still open after this import
+            cols = (f"* REPLACE (CASE WHEN closed_by > {as_of} THEN NULL ELSE valid_to END AS valid_to, "
+                    f"CASE WHEN closed_by > {as_of} THEN NULL ELSE closed_by END AS closed_by)"
+                    if table == "employee_history" else "*")
+            db.execute(f'CREATE OR REPLACE VIEW {_CATALOG}.{schema}.{table} AS SELECT {cols} FROM "{home}".main.{table} '
                        f"WHERE import_id IS NULL OR import_id <= {as_of}")
         path = f'{_CATALOG}.{schema},"{home}".main'.replace("'", "''")
         db.execute(f"SET search_path = '{path}'")

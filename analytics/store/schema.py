@@ -107,6 +107,51 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             "ALTER TABLE metric_defs ADD COLUMN import_id INTEGER",
         ],
     ),
+    (
+        "roster history: dated attribute rows per person (snapshots, leavers, rehires), work e-mail",
+        [
+            "ALTER TABLE employees ADD COLUMN email VARCHAR",
+            "ALTER TABLE employees ADD COLUMN termination_date DATE",
+            # One row per person and period in which their attributes held: employed on day D when
+            # (valid_from IS NULL OR valid_from <= D) AND (valid_to IS NULL OR D < valid_to).
+            # valid_from NULL = since the start of the data; valid_to NULL = still employed.
+            # closed_by: the import that set valid_to (undo reopens the row).
+            """CREATE TABLE employee_history (
+                employee_id VARCHAR NOT NULL,
+                valid_from DATE,
+                valid_to DATE,
+                department VARCHAR,
+                level VARCHAR,
+                location VARCHAR,
+                manager_id VARCHAR,
+                email VARCHAR,
+                import_id INTEGER,
+                closed_by INTEGER)""",
+            """INSERT INTO employee_history (employee_id, department, level, location, manager_id, import_id)
+               SELECT employee_id, department, level, location, manager_id, import_id FROM employees""",
+            "CREATE INDEX employee_history_emp_idx ON employee_history (employee_id)",
+            # Each person's attributes as they were on `day`, only people employed then.
+            """CREATE MACRO employees_at(day) AS TABLE
+               SELECT h.employee_id, h.department, h.level, h.location, h.manager_id, h.email,
+                      e.birth_year, e.generation, e.hire_date, h.valid_from, h.valid_to
+               FROM employee_history h JOIN employees e USING (employee_id)
+               WHERE (h.valid_from IS NULL OR h.valid_from <= day) AND (h.valid_to IS NULL OR day < h.valid_to)""",
+        ],
+    ),
+    (
+        "anonymous surveys: each response's answer to the participation question (and cohort)",
+        [
+            # role: mentor / mentee / none; cohort: the cohort or start quarter as answered;
+            # start: the date that cohort started (from a quarter "2025-Q2" or the pairs), if known.
+            """CREATE TABLE participation (
+                survey VARCHAR NOT NULL,
+                respondent VARCHAR NOT NULL,
+                role VARCHAR NOT NULL CHECK (role IN ('mentor', 'mentee', 'none')),
+                cohort VARCHAR,
+                start DATE,
+                import_id INTEGER)""",
+        ],
+    ),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -118,11 +163,13 @@ SCORE_SQL = "CASE WHEN i.reverse THEN i.scale_min + i.scale_max - r.value ELSE r
 #: Tables holding imported data, with the column that ties each row to its import.
 DATA_TABLES: tuple[str, ...] = (
     "employees",
+    "employee_history",
     "pairs",
     "sessions",
     "waves",
     "items",
     "responses",
+    "participation",
     "metric_defs",
     "metrics",
 )
