@@ -145,7 +145,7 @@ def import_file(db: Database, path: str | Path, *, kind: str | None = None, surv
     if db.read_only and not dry_run:  # a reader (the dashboard): write the live file as the import lock allows
         with _live_writer(db, progress) as live:
             report = import_file(live, path, kind=kind, survey=survey, mapping=mapping, id_column=id_column,
-                                 file_name=file_name, progress=progress)
+                                 file_name=file_name, progress=progress, as_of=as_of, force=force)
         db.refresh()
         return report
     started = time.perf_counter()
