@@ -36,13 +36,12 @@ catalog lives in memory, never in the user's file.
 from __future__ import annotations
 
 import contextlib
-import threading
 from typing import Iterator
 
 import pandas as pd
 
 from analytics.store.database import Database
-from analytics.store.schema import DATA_TABLES, SCORE_SQL
+from analytics.store.schema import DATA_TABLES
 
 CATALOG = "twoway_rel"
 #: Dimensions generalised to OTHER for small blocks, least important first.
@@ -62,7 +61,7 @@ _STATE = "_twoway_released"
 def _state(db: Database) -> dict:
     st = getattr(db, _STATE, None)
     if st is None:
-        st = {"version": None, "built": {}, "stack": [], "lock": threading.RLock()}
+        st = {"version": None, "built": {}, "stack": []}
         setattr(db, _STATE, st)
     return st
 
@@ -92,7 +91,7 @@ def released(db: Database, k: int, as_of: int | None = None) -> Iterator[Databas
     """
     k = int(k)
     st = _state(db)
-    with st["lock"], db._lock:
+    with db._lock:  # the connection's own (re-entrant) lock: one order, no deadlock with transactions
         home = _home(db) if not st["stack"] else st["home"]
         if not st["stack"]:
             st["home"] = home
@@ -396,7 +395,3 @@ def accuracy_cost(db: Database, k: int) -> dict:
     out.update(withheld_answers=1 - answers / max(answers_raw, 1), withheld_metric_values=1 - metrics / max(metrics_raw, 1),
                withheld_sessions=1 - sessions / max(sessions_raw, 1))
     return out
-
-
-#: SQL a score is computed with (re-exported for tests that recompute released figures by hand).
-SCORE = SCORE_SQL
