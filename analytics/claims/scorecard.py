@@ -135,8 +135,16 @@ def _population(data: _Data, claim: Claim, construct: str | None = None) -> _Pop
     has = np.zeros(len(data.units), bool)
     has[panel["unit"].to_numpy()] = True
     u = u[has[u["unit"].to_numpy()]].reset_index(drop=True)
-    # anonymity: the sample is whole reporting groups with >= k eligible members per role
-    u = privacy.whole_groups(u, data.min_group, ["block_id", "participant"], "unit").reset_index(drop=True)
+    # anonymity: the sample is whole reporting groups with >= k eligible members per role, where
+    # eligible means a baseline and a follow-up score (treated: before and from their start wave;
+    # everyone else: scores in two waves), so samples of two views differ by >= k people
+    waves = panel.groupby("unit")["t"].agg(["min", "max", "nunique"]).reindex(u["unit"])
+    starts_inside = u["participant"].to_numpy() & (u["g"].to_numpy(float) < data.n_periods)
+    eligible = np.where(starts_inside,
+                        (waves["min"].to_numpy(float) < u["g"].to_numpy(float))
+                        & (waves["max"].to_numpy(float) >= u["g"].to_numpy(float)),
+                        waves["nunique"].to_numpy(float) >= 2)
+    u = privacy.whole_groups(u[eligible], data.min_group, ["block_id", "participant"], "unit").reset_index(drop=True)
     keep_u = np.zeros(len(data.units), bool)
     keep_u[u["unit"].to_numpy()] = True
     panel = panel[keep_u[panel["unit"].to_numpy()]]
