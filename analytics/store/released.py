@@ -256,21 +256,25 @@ def _build(db: Database, home: str, k: int, v: int | None, latest: int) -> str:
     db.execute(f"""CREATE OR REPLACE VIEW {R}.employees AS
         SELECT {', '.join(sel)}, b.block_id, b.role, b.timing
         FROM {base}.employees e JOIN {M}.emp m USING (employee_id) JOIN {B}.emp b USING (employee_id)""")
+    # one row per (wave, released respondent): their group and whether their leadership answers count
+    db.execute(f"""CREATE OR REPLACE TABLE {M}.resp_map AS
+        SELECT x.survey, x.employee_id, em.block_id,
+               (sr.employee_id IS NOT NULL AND lc.c1 IS NOT NULL) AS lead_ok
+        FROM (SELECT DISTINCT survey, employee_id FROM {base}.responses WHERE employee_id IS NOT NULL) x
+        JOIN {M}.emp em ON em.employee_id = x.employee_id
+        LEFT JOIN {base}.employees e ON e.employee_id = x.employee_id
+        LEFT JOIN {M}.emp mg ON mg.employee_id = e.manager_id
+        LEFT JOIN {M}.lead_cells lc ON lc.c1 = mg.block_id AND lc.c2 = x.survey
+        LEFT JOIN {M}.self_resp sr ON sr.survey = x.survey AND sr.employee_id = x.employee_id""")
     db.execute(f"""CREATE OR REPLACE VIEW {R}.responses AS
         SELECT r.* FROM {base}.responses r
         JOIN {base}.items i ON i.survey = r.survey AND i.item = r.item
-        LEFT JOIN {M}.emp em ON em.employee_id = r.employee_id
-        LEFT JOIN {M}.self_cells sc ON sc.c1 = em.block_id AND sc.c2 = r.survey AND sc.c3 = i.construct
-        LEFT JOIN {base}.employees e ON e.employee_id = r.employee_id AND i.construct = 'leadership'
-        LEFT JOIN {M}.emp mg ON mg.employee_id = e.manager_id
-        LEFT JOIN {M}.lead_cells lc ON lc.c1 = mg.block_id AND lc.c2 = r.survey
-        LEFT JOIN {M}.self_resp sr ON sr.survey = r.survey AND sr.employee_id = r.employee_id
-                                   AND i.construct = 'leadership'
+        LEFT JOIN {M}.resp_map m ON m.survey = r.survey AND m.employee_id = r.employee_id
+        LEFT JOIN {M}.self_cells sc ON sc.c1 = m.block_id AND sc.c2 = r.survey AND sc.c3 = i.construct
         LEFT JOIN {M}.anon_cells ac ON ac.c1 = r.survey AND r.employee_id IS NULL
         WHERE r.value IS NOT NULL AND i.construct IS NOT NULL
-          AND ((em.employee_id IS NOT NULL AND i.construct <> 'leadership' AND sc.c1 IS NOT NULL)
-               OR (em.employee_id IS NOT NULL AND i.construct = 'leadership' AND lc.c1 IS NOT NULL
-                   AND sr.employee_id IS NOT NULL)
+          AND ((m.employee_id IS NOT NULL AND i.construct <> 'leadership' AND sc.c1 IS NOT NULL)
+               OR (m.employee_id IS NOT NULL AND i.construct = 'leadership' AND m.lead_ok)
                OR (r.employee_id IS NULL AND i.construct <> 'leadership' AND ac.c1 IS NOT NULL))""")
     db.execute(f"""CREATE OR REPLACE VIEW {R}.metrics AS
         SELECT m.* FROM {base}.metrics m JOIN {M}.emp em ON em.employee_id = m.employee_id
