@@ -1,23 +1,23 @@
-"""The anonymity guard: no chart, table or export shows a group smaller than the threshold.
+"""The anonymity rules that work on small frames: the threshold, small-cell suppression, whole groups.
 
-Three layers, because each one alone leaks:
+The guarantee itself comes from `analytics.store.released`: every figure is computed from
+released data, in which each table is a union of whole reporting groups of at least
+`min_group_size()` people per wave, month or cell, so any difference of two views is again a
+union of such groups (docs/PRIVACY.md). What is left here:
 
-* **primary suppression** — a cell (a group's mean, count or share) computed from fewer than
-  `min_group_size()` people is blanked, with the reason;
-* **complementary suppression** — when the cells of one partition (the departments of one wave,
-  say) sum to a total that is shown or can be computed elsewhere, one blank cell could be
-  recovered by subtraction; so further cells are blanked (smallest first) until at least two
-  are blank and the blank ones together hold at least the threshold;
-* **selection guard** — a filtered view is refused when it differs from a wider view (the
-  same filters with one or more of them removed) by between 1 and threshold-1 people, because
-  "Sales" minus "Sales, every level but Director" would otherwise describe Sales directors.
+* `min_group_size` — the one threshold, $TWOWAY_MIN_GROUP_SIZE (default 5, never below 2;
+  set it higher if free-text answers are ever shown: a sentence identifies its author);
+* `suppress` — blanks cells of fewer than k *units* where a table counts something other
+  than reporting-group members (sessions by topic, pairs by dose band, raters of a cohort);
+* `whole_groups` — keeps only whole groups of at least k eligible members in a sample the
+  claims engine builds itself (people with baseline and follow-up scores);
+* `check_selection` — an empty selection is refused with the reason.
 
 Everything here works on small DataFrames of aggregates; no SQL, no streamlit.
 """
 
 from __future__ import annotations
 
-import itertools
 import os
 from dataclasses import dataclass
 from typing import Iterable, Sequence
@@ -131,44 +131,35 @@ class SelectionCheck:
     reason: str = ""
 
 
-def check_selection(cells: pd.DataFrame, restricted: Sequence[str], k: int) -> SelectionCheck:
-    """Refuse a selection that is small, or that differs from a wider view by a small group.
-
-    Parameters
-    ----------
-    cells : one row per combination of "matches filter d" flags, with the columns named in
-        `restricted` (bool) and `n` (people). Rows whose flags are all True are the selection.
-    restricted : the filter dimensions that are actually restricted in this view.
-    k : the threshold.
-
-    A wider view drops any non-empty subset of the restrictions; its head count is the sum over
-    rows matching the remaining ones. If ``0 < wider - selected < k`` the difference describes
-    fewer than `k` people, so the selection is refused.
+def check_selection(n: int, k: int) -> SelectionCheck:
+    """Refuse a selection of fewer than `k` people (with released data: an empty one).
 
     Examples
     --------
-    >>> cells = pd.DataFrame({"department": [True, True, False], "level": [True, False, True],
-    ...                       "n": [97, 3, 500]})
-    >>> check_selection(cells, ["department", "level"], 5).ok
-    False
+    >>> check_selection(0, 5).ok, check_selection(12, 5)
+    (False, SelectionCheck(ok=True, n=12, reason=''))
     """
-    restricted = list(restricted)
-    if cells.empty:
-        return SelectionCheck(False, 0, reason_small(k))
-    flags = cells[restricted].astype(bool) if restricted else pd.DataFrame(index=cells.index)
-    n = pd.to_numeric(cells["n"]).fillna(0)
-    selected = int(n[flags.all(axis=1)].sum()) if restricted else int(n.sum())
-    if selected < k:
-        return SelectionCheck(False, selected, f"This selection has fewer than {k} people, the anonymity threshold.")
-    for r in range(1, len(restricted) + 1):
-        for dropped in itertools.combinations(restricted, r):
-            keep = [d for d in restricted if d not in dropped]
-            wider = int(n[flags[keep].all(axis=1)].sum()) if keep else int(n.sum())
-            diff = wider - selected
-            if 0 < diff < k:
-                return SelectionCheck(
-                    False, selected,
-                    f"This selection differs from the wider view without the {', '.join(dropped)} filter "
-                    f"by fewer than {k} people, so comparing the two would reveal a small group. "
-                    f"Widen or narrow the {', '.join(dropped)} filter.")
-    return SelectionCheck(True, selected)
+    if n < k:
+        return SelectionCheck(False, int(n), f"This selection has fewer than {k} people, the anonymity threshold.")
+    return SelectionCheck(True, int(n))
+
+
+def whole_groups(frame: pd.DataFrame, k: int, group_col: str | Sequence[str] = "block_id",
+                 unit_col: str = "employee_id") -> pd.DataFrame:
+    """Keep the rows of groups with at least `k` distinct units; drop the rest entirely.
+
+    A sample that the engine narrows person by person (say, people with a baseline *and* a
+    follow-up score) is no longer a union of whole reporting groups; keeping only groups with
+    at least `k` eligible members makes it one again, so two samples differ by ≥ k people.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"block_id": [1, 1, 1, 2, 2], "employee_id": list("abcde")})
+    >>> whole_groups(f, 3)["employee_id"].tolist()
+    ['a', 'b', 'c']
+    """
+    cols = [group_col] if isinstance(group_col, str) else list(group_col)
+    if frame.empty:
+        return frame
+    size = frame.groupby(cols, dropna=False)[unit_col].transform("nunique")
+    return frame[size.to_numpy() >= k]

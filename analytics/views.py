@@ -1,14 +1,19 @@
 """What each dashboard page shows, as small guarded DataFrames.
 
-Pages call these functions with a `Filters` and the anonymity threshold `k`; every frame
-comes back with `suppressed` and `reason` columns already applied (see `analytics.privacy`),
-so a page cannot forget to hide a small group. Means carry 95% t-intervals (scipy).
+Pages call these functions with a `Filters` and the anonymity threshold `k`. Each function
+enters `analytics.store.released.released(db, k, filters.as_of)` itself, so every figure is
+computed from released data only — whole reporting groups of at least `k` people, and for a
+pinned link the data version it names (see docs/PRIVACY.md); no caller can skip that. Frames
+keep `suppressed` and `reason` columns (`analytics.privacy.suppress`) for the few counts that
+still need a small-cell rule. Means carry 95% t-intervals (scipy).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
+from typing import Callable, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -18,7 +23,10 @@ from analytics import privacy
 from analytics.filters import LIST_KEYS, Filters
 from analytics.store import Database
 from analytics.store import dashboard as sql
+from analytics.store.released import released
 from analytics.waves import own_waves
+
+F = TypeVar("F", bound=Callable)
 
 #: Days without a session after which an ongoing pair counts as inactive.
 INACTIVE_DAYS = 60
@@ -36,17 +44,30 @@ class FilterOptions:
         return {k: self.values.get(k, []) for k in LIST_KEYS}
 
 
-def filter_options(db: Database) -> FilterOptions:
-    return FilterOptions(sql.filter_values(db), sql.waves(db))
+def guarded(fn: F) -> F:
+    """Run a view `fn(db, filters, k, ...)` on the data released for (k, filters.as_of)."""
+
+    @functools.wraps(fn)
+    def wrapper(db: Database, filters: Filters, k: int, *args, **kwargs):
+        with released(db, privacy.min_group_size(k), filters.as_of):
+            return fn(db, filters, privacy.min_group_size(k), *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
 
 
+def filter_options(db: Database, k: int | None = None, as_of: int | None = None) -> FilterOptions:
+    """The filter values of the released data: reporting-group labels ("Other" where merged)."""
+    with released(db, privacy.min_group_size(k), as_of):
+        return FilterOptions(sql.filter_values(db), sql.waves(db))
+
+
+@guarded
 def check_selection(db: Database, filters: Filters, k: int) -> privacy.SelectionCheck:
-    """May this filtered view be shown at all? (Small or subtractable selections are refused.)"""
-    restrictions = {d: getattr(filters, d) for d in ("department", "location", "generation", "level")
-                    if getattr(filters, d)}
-    cells = sql.selection_cells(db, restrictions, filters.cohort)
-    restricted = list(restrictions) + (["cohort"] if filters.cohort else [])
-    return privacy.check_selection(cells, restricted, k)
+    """May this filtered view be shown at all? Only an empty selection is refused: every released
+    selection is a union of reporting groups of at least `k` people, and so is the difference
+    between any two selections."""
+    where, params = filters.employee_where()
+    return privacy.check_selection(sql.selection_size(db, where, params), k)
 
 
 def _t_interval(df: pd.DataFrame) -> pd.DataFrame:
@@ -59,6 +80,7 @@ def _t_interval(df: pd.DataFrame) -> pd.DataFrame:
 
 
 # -- headline -----------------------------------------------------------------------------------
+@guarded
 def headline(db: Database, filters: Filters, k: int) -> dict:
     """Participants, active pairs, sessions in the last 91 days, latest wave's response rate.
 
@@ -89,13 +111,14 @@ def headline(db: Database, filters: Filters, k: int) -> dict:
 
 
 # -- survey constructs --------------------------------------------------------------------------
+@guarded
 def construct_trends(db: Database, filters: Filters, k: int, participants: bool = False,
                      constructs: tuple[str, ...] = ()) -> pd.DataFrame:
     """Each construct per wave for the selection (split participants/everyone else if asked).
 
     Columns: survey, opened, construct, [group], n, mean, sd, ci_low, ci_high, suppressed, reason.
-    The two groups of one wave and construct add up to the selection, so they are guarded
-    together (complementary suppression).
+    Both groups are unions of whole reporting groups (role is part of a group's key), so
+    neither they nor their difference from another view describe fewer than k people.
     """
     where, params = filters.employee_where()
     df = sql.construct_stats(db, where, params, filters.date_from, filters.date_to,
@@ -104,9 +127,10 @@ def construct_trends(db: Database, filters: Filters, k: int, participants: bool 
         df["group"] = df.pop("participant").map({True: "participants", False: "everyone else"})
     df = _t_interval(df)
     return privacy.suppress(df, k, value_cols=["mean", "sd", "ci_low", "ci_high"],
-                            partition=["survey", "construct"])
+                            complementary=False)
 
 
+@guarded
 def construct_heatmap(db: Database, filters: Filters, k: int, group: str, survey: str | None = None) -> pd.DataFrame:
     """Mean of each construct by `group` (department, generation, level, location) in one wave
     (default: the latest wave in the selected range). Cells under `k` people are blanked, and
@@ -121,9 +145,10 @@ def construct_heatmap(db: Database, filters: Filters, k: int, group: str, survey
     df = df[df["survey"] == survey].copy()
     df[group] = df[group].fillna("not recorded")
     df = _t_interval(df)
-    return privacy.suppress(df, k, value_cols=["mean", "sd", "ci_low", "ci_high"], partition=["construct"])
+    return privacy.suppress(df, k, value_cols=["mean", "sd", "ci_low", "ci_high"], complementary=False)
 
 
+@guarded
 def group_trend(db: Database, filters: Filters, k: int, group: str = "generation",
                 construct: str = "belonging") -> pd.DataFrame:
     """One construct per wave for each value of `group` (the generation gap in belonging, say)."""
@@ -132,7 +157,7 @@ def group_trend(db: Database, filters: Filters, k: int, group: str = "generation
                              constructs=(construct,), cohorts=filters.cohort)
     df[group] = df[group].fillna("not recorded")
     df = _t_interval(df)
-    return privacy.suppress(df, k, value_cols=["mean", "sd", "ci_low", "ci_high"], partition=["survey"])
+    return privacy.suppress(df, k, value_cols=["mean", "sd", "ci_low", "ci_high"], complementary=False)
 
 
 def generation_gap(trend: pd.DataFrame, young: str = "Gen Z", old: str = "Boomer") -> pd.DataFrame:
@@ -145,11 +170,13 @@ def generation_gap(trend: pd.DataFrame, young: str = "Gen Z", old: str = "Boomer
     return (wide[young] - wide[old]).rename("gap").reset_index().dropna()
 
 
+@guarded
 def belonging_gap(db: Database, filters: Filters, k: int, young: str = "Gen Z", old: str = "Boomer") -> pd.DataFrame:
     """Per wave: belonging of the youngest minus the oldest generation (both groups guarded)."""
     return generation_gap(group_trend(db, filters, k, "generation", "belonging"), young, old)
 
 
+@guarded
 def response_rates(db: Database, filters: Filters, k: int) -> pd.DataFrame:
     """Per wave: respondents in the selection, the invited base and the rate (None for a wave
     with no respondent linked to the roster: `analytics.waves.own_waves`).
@@ -169,6 +196,7 @@ def response_rates(db: Database, filters: Filters, k: int) -> pd.DataFrame:
 
 
 # -- engagement vs comparison (the overview chart) ----------------------------------------------
+@guarded
 def engagement_comparison(db: Database, filters: Filters, k: int) -> tuple[pd.DataFrame, str]:
     """Engagement per wave, participants vs a comparison group, and which comparison it is.
 
@@ -182,7 +210,7 @@ def engagement_comparison(db: Database, filters: Filters, k: int) -> tuple[pd.Da
         if trends is not None and not trends.empty:
             trends = trends.rename(columns={"wave": "survey", "wave_date": "opened"}).copy()
             trends["group"] = trends["group"].replace({"comparison": "matched comparison"})
-            return (privacy.suppress(trends, k, value_cols=["mean", "ci_low", "ci_high"], partition=["survey"]),
+            return (privacy.suppress(trends, k, value_cols=["mean", "ci_low", "ci_high"], complementary=False),
                     "matched comparison group (claims engine)")
     except ImportError:
         pass
@@ -191,6 +219,7 @@ def engagement_comparison(db: Database, filters: Filters, k: int) -> tuple[pd.Da
 
 
 # -- programme activity ------------------------------------------------------------------------
+@guarded
 def activity(db: Database, filters: Filters, k: int) -> dict[str, pd.DataFrame]:
     """Sessions per month, dose per pair, session mix, inactive pairs, ratings and cohorts.
 
@@ -199,19 +228,24 @@ def activity(db: Database, filters: Filters, k: int) -> dict[str, pd.DataFrame]:
     where, params = filters.employee_where()
     as_of = sql.latest_date(db) or dt.date.today()
     monthly = sql.sessions_by_month(db, where, params, filters.cohort)
-    monthly = privacy.suppress(monthly, k, value_cols=["sessions", "pairs", "minutes"], partition=["month"])
+    monthly = privacy.suppress(monthly, k, value_cols=["sessions", "pairs", "minutes"], complementary=False)
 
     pairs = sql.pair_activity(db, where, params, as_of, INACTIVE_DAYS, filters.cohort)
     bins = [0, 1, 3, 6, 10, 15, 10_000]
     labels = ["0", "1–2", "3–5", "6–9", "10–14", "15+"]
-    dose = (pd.cut(pairs["sessions"], bins=bins, labels=labels, right=False)
-            .value_counts(sort=False).rename_axis("sessions per pair").reset_index(name="pairs"))
+    # counted per reporting group first: a (group, band) cell of fewer than k people is left out,
+    # so two views never differ by a handful of pairs in one band
+    band = pd.cut(pairs["sessions"], bins=bins, labels=labels, right=False)
+    cells = pairs.assign(band=band).groupby(["block", "band"], observed=False).size()
+    cells = cells[cells * 2 >= k]
+    dose = (cells.groupby(level="band", observed=False).sum().reindex(labels, fill_value=0)
+            .rename_axis("sessions per pair").reset_index(name="pairs"))
     dose["n"] = dose["pairs"] * 2
-    dose = privacy.suppress(dose, k, value_cols=["pairs"], unit="people")
+    dose = privacy.suppress(dose, k, value_cols=["pairs"], unit="people", complementary=False)
 
-    mix = sql.session_mix(db, where, params, filters.cohort)
+    mix = sql.session_mix(db, where, params, filters.cohort, min_pairs=(k + 1) // 2)
     mix["n"] = mix["pairs"] * 2
-    mix = privacy.suppress(mix, k, value_cols=["sessions", "pairs"], partition=["kind"])
+    mix = privacy.suppress(mix, k, value_cols=["sessions", "pairs"], complementary=False)
 
     cohorts = (pairs.groupby("cohort", dropna=False)
                .agg(pairs=("sessions", "size"), sessions=("sessions", "sum"),
@@ -249,6 +283,7 @@ def activity(db: Database, filters: Filters, k: int) -> dict[str, pd.DataFrame]:
 
 
 # -- productivity ------------------------------------------------------------------------------
+@guarded
 def productivity(db: Database, filters: Filters, k: int) -> dict[str, pd.DataFrame]:
     """Each objective metric per month and before/after, participants vs everyone else."""
     where, params = filters.employee_where()
@@ -257,17 +292,36 @@ def productivity(db: Database, filters: Filters, k: int) -> dict[str, pd.DataFra
     by_period = sql.metric_by_period(db, where, params, filters.cohort)
     by_period["group"] = by_period.pop("participant").map(label)
     by_period = privacy.suppress(_t_interval(by_period), k, value_cols=["mean", "sd", "ci_low", "ci_high"],
-                                 partition=["metric", "period"])
+                                 complementary=False)
     before_after = sql.metric_before_after(db, where, params, filters.cohort)
     before_after["group"] = before_after.pop("participant").map(label)
     before_after = privacy.suppress(_t_interval(before_after), k, value_cols=["mean", "sd", "ci_low", "ci_high"],
-                                    partition=["metric", "phase"])
+                                    complementary=False)
     return {"defs": defs, "by_period": by_period, "before_after": before_after}
 
 
 # -- data quality --------------------------------------------------------------------------------
 def data_quality(db: Database, filters: Filters, k: int) -> dict[str, pd.DataFrame]:
-    """Response rates per wave, unlinked respondents, item mapping and import history."""
+    """Response rates per wave, unlinked respondents, item mapping and import history.
+
+    Respondents nobody could link to an employee belong to no reporting group, so they are not
+    in the released data; their organisation-wide count per wave (the same in every view) is
+    read first, from the imported data, as a data-quality fact.
+    """
     from analytics.store.imports import history
 
-    return {"rates": response_rates(db, filters, k), "items": sql.unmapped_items(db), "imports": history(db)}
+    unlinked = sql.unlinked_respondents(db)
+    with released(db, privacy.min_group_size(k), filters.as_of):
+        rates = response_rates(db, filters, k)
+        rates["unlinked"] = rates["survey"].map(unlinked).fillna(0).astype(int)
+        return {"rates": rates, "items": sql.unmapped_items(db), "imports": history(db)}
+
+
+@guarded
+def reliability(db: Database, filters: Filters, k: int) -> pd.DataFrame:
+    """Cronbach's alpha per construct on released answers; alphas of fewer than `k` answers blanked."""
+    from analytics import claims
+
+    table = claims.reliability(db, filters, min_group=k)
+    values = [c for c in table.columns if c not in ("construct", "n", "n_items", "n_waves", "flag")]
+    return privacy.suppress(table, k, value_cols=values, complementary=False)

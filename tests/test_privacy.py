@@ -1,6 +1,7 @@
-"""The anonymity guard: primary, complementary and selection-level suppression.
+"""The small-frame anonymity rules: threshold, small-cell suppression, whole groups, empty selections.
 
-Expected values are worked out by hand in the comments.
+Expected values are worked out by hand in the comments. The reporting groups themselves are
+tested in tests/test_privacy_released.py and the attacker in tests/test_privacy_attacks.py.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import pandas as pd
 import pytest
 
 from analytics import privacy
-from analytics.privacy import check_selection, min_group_size, suppress
+from analytics.privacy import check_selection, min_group_size, suppress, whole_groups
 
 
 def test_threshold_comes_from_the_environment_and_never_drops_below_two(monkeypatch):
@@ -72,36 +73,29 @@ def test_no_partition_can_be_recovered_by_subtraction_on_random_tables():
             assert len(hidden) >= 2 and sum(hidden) >= 5, ns
 
 
-def test_a_selection_that_differs_from_a_wider_view_by_a_few_people_is_refused():
-    # Sales (100) and "Sales, every level but Director" (97): the 3 Sales directors would be
-    # the difference of two allowed views.
-    cells = pd.DataFrame({"department": [True, True, False, False], "level": [True, False, True, False],
-                          "n": [97, 3, 400, 30]})
-    check = check_selection(cells, ["department", "level"], 5)
-    assert not check.ok and check.n == 97
-    assert "level" in check.reason
-
-
-def test_a_selection_with_large_differences_is_allowed():
-    cells = pd.DataFrame({"department": [True, True, False, False], "level": [True, False, True, False],
-                          "n": [50, 50, 400, 30]})
-    assert check_selection(cells, ["department", "level"], 5) == privacy.SelectionCheck(True, 50)
-
-
-def test_a_selection_equal_to_a_wider_view_is_allowed():
-    # Selecting every level of Sales is the same people as Sales: difference 0, nothing revealed.
-    cells = pd.DataFrame({"department": [True, False], "level": [True, True], "n": [100, 400]})
-    assert check_selection(cells, ["department", "level"], 5).ok
-
-
 @pytest.mark.parametrize("n", [0, 4])
 def test_a_small_selection_is_refused(n):
-    cells = pd.DataFrame({"department": [True, False], "n": [n, 600]})
-    check = check_selection(cells, ["department"], 5)
-    assert not check.ok and "fewer than 5" in check.reason
+    check = check_selection(n, 5)
+    assert not check.ok and check.n == n and "fewer than 5" in check.reason
 
 
-def test_the_organisation_minus_a_small_selection_is_refused():
-    # Everyone but one small department: org (600) minus selection (597) = 3 people.
-    cells = pd.DataFrame({"department": [True, False], "n": [597, 3]})
-    assert not check_selection(cells, ["department"], 5).ok
+def test_a_selection_of_k_people_is_allowed():
+    assert check_selection(5, 5) == privacy.SelectionCheck(True, 5)
+
+
+def test_whole_groups_drops_groups_with_fewer_than_k_eligible_members():
+    # block 1: a, b, c (3 people, one of them twice); block 2: d, e; block 3: f, g, h.
+    # With k = 3 block 2 (2 people) goes entirely; rows of a kept block all stay.
+    f = pd.DataFrame({"block_id": [1, 1, 1, 1, 2, 2, 3, 3, 3],
+                      "employee_id": ["a", "a", "b", "c", "d", "e", "f", "g", "h"]})
+    out = whole_groups(f, 3)
+    assert out["employee_id"].tolist() == ["a", "a", "b", "c", "f", "g", "h"]
+    assert whole_groups(f, 4).empty  # no block has 4 distinct people
+
+
+def test_whole_groups_by_block_and_role():
+    # one block, 5 comparison people and 2 participants: the 2 participants form a group of
+    # their own in a (block, role) split and are dropped; the 5 others stay.
+    f = pd.DataFrame({"block_id": [7] * 7, "participant": [False] * 5 + [True] * 2, "unit": range(7)})
+    out = whole_groups(f, 5, ["block_id", "participant"], "unit")
+    assert out["unit"].tolist() == [0, 1, 2, 3, 4]

@@ -3,6 +3,8 @@
 Pages ask `view("construct_trends", filters, participants=True)`; the result is computed once
 per (database file, data version, filters, min group size, arguments) and shared by sessions.
 Only names in `VIEWS` can be called, so a page cannot reach anything else by accident.
+Pinned links and the anonymity rules are applied inside `analytics` (each view enters
+`analytics.store.released.released` itself), not here.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ import streamlit as st
 from analytics import privacy, views
 from analytics.filters import Filters
 from analytics.store.dashboard import latest_import_id
-from analytics.store.pinning import pinned
 from ui.state import data_version, get_db
 
 
@@ -27,12 +28,7 @@ def _claims(name: str) -> Callable:
 
         if name == "scorecard":
             return claims.scorecard(db, filters, min_group=k, **kw)
-        if name == "claim_detail":
-            return claims.claim_detail(db, kw.pop("claim_id"), filters, min_group=k)
-        # alpha from a handful of respondents describes them: guard it like everything else
-        table = claims.reliability(db, filters)
-        values = [c for c in table.columns if c not in ("construct", "n", "n_items", "n_waves", "flag")]
-        return privacy.suppress(table, k, value_cols=values, complementary=False)
+        return claims.claim_detail(db, kw.pop("claim_id"), filters, min_group=k)
 
     return call
 
@@ -50,16 +46,13 @@ VIEWS: dict[str, Callable] = {
     "data_quality": views.data_quality,
     "scorecard": _claims("scorecard"),
     "claim_detail": _claims("claim_detail"),
-    "reliability": _claims("reliability"),
+    "reliability": views.reliability,
 }
 
 
 @st.cache_data(show_spinner="Crunching the numbers…", max_entries=512)
 def _run(name: str, version: tuple, filter_key: tuple, k: int, kwargs: tuple) -> Any:
     db, filters = get_db(), Filters(**dict(filter_key))
-    if filters.as_of is not None and filters.as_of < (latest_import_id(db) or 0):
-        with pinned(db, filters.as_of):  # a pinned link: the data as the sender saw it
-            return VIEWS[name](db, filters, k, **dict(kwargs))
     return VIEWS[name](db, filters, k, **dict(kwargs))
 
 

@@ -27,13 +27,13 @@ def _clean(v):
 def claims_command(db_path, where, sesoi, min_group, as_json, emit_json) -> None:
     from analytics.claims import scorecard
     from analytics.store import Database
-    from analytics.store.dashboard import filter_values
+    from analytics.views import filter_options
 
     if not db_path.exists():
         raise TwowayError(f"database {db_path} does not exist")
     db = Database.reader(db_path, on_wait=lambda message: click.echo(message, err=True))  # a snapshot
     try:
-        filters = Filters.from_where(where, filter_values(db))
+        filters = Filters.from_where(where, filter_options(db, min_group).values)  # released labels
         card = scorecard(db, filters, min_group=min_group, sesoi=sesoi)
     finally:
         db.close()

@@ -24,6 +24,7 @@ from analytics.claims.verdict import equivalence_p, holm, mde, verdict
 from analytics.errors import TwowayError
 from analytics.filters import Filters
 from analytics.store import claims as q
+from analytics.store.released import WEIGHT_COVARIATES, block_ids, released
 from analytics.vocab import CONSTRUCTS
 
 #: Constructs scored for the respondent themself; leadership counts for the respondent's manager.
@@ -51,6 +52,7 @@ class _Data:
     doses: pd.DataFrame           # unit, n_sessions, hours, share_informal
     n_unlinked: int
     weights: dict = None          # population -> Series of covariate weights by unit
+    min_group: int = 2            # anonymity threshold: samples are whole reporting groups of this size
 
     def __post_init__(self):
         if self.weights is None:
@@ -77,6 +79,7 @@ def _load(db, filters: Filters) -> _Data:
     w["t"] = np.arange(len(w))
     t_of = dict(zip(w["survey"], w["t"]))
     u = q.units(db, filters).reset_index(drop=True)
+    u = u.merge(block_ids(db), on="employee_id", how="left")  # anonymity: samples are whole groups
     u["unit"] = np.arange(len(u))
     index = pd.Index(u["employee_id"].astype(object))
     ref = pd.Timestamp(w["opened"].iloc[0]) if len(w) else pd.Timestamp.today()
@@ -132,6 +135,16 @@ def _population(data: _Data, claim: Claim, construct: str | None = None) -> _Pop
     has = np.zeros(len(data.units), bool)
     has[panel["unit"].to_numpy()] = True
     u = u[has[u["unit"].to_numpy()]].reset_index(drop=True)
+    # anonymity: the sample is whole reporting groups with >= k eligible members per role, where
+    # eligible means a baseline and a follow-up score (treated: before and from their start wave;
+    # everyone else: scores in two waves), so samples of two views differ by >= k people
+    waves = panel.groupby("unit")["t"].agg(["min", "max", "nunique"]).reindex(u["unit"])
+    starts_inside = u["participant"].to_numpy() & (u["g"].to_numpy(float) < data.n_periods)
+    eligible = np.where(starts_inside,
+                        (waves["min"].to_numpy(float) < u["g"].to_numpy(float))
+                        & (waves["max"].to_numpy(float) >= u["g"].to_numpy(float)),
+                        waves["nunique"].to_numpy(float) >= 2)
+    u = privacy.whole_groups(u[eligible], data.min_group, ["block_id", "participant"], "unit").reset_index(drop=True)
     keep_u = np.zeros(len(data.units), bool)
     keep_u[u["unit"].to_numpy()] = True
     panel = panel[keep_u[panel["unit"].to_numpy()]]
@@ -156,7 +169,7 @@ def _weights(data: _Data, population: str, u: pd.DataFrame) -> pd.Series:
             answered[u["unit"].to_numpy()] = True
             frame = _population_frame(data, population)
             fit_units = frame[answered[frame["unit"].to_numpy()]]
-        w = pd.Series(did.propensity_weights(fit_units), index=fit_units["unit"].to_numpy())
+        w = pd.Series(did.propensity_weights(fit_units, covariates=WEIGHT_COVARIATES), index=fit_units["unit"].to_numpy())
     data.weights[population] = w
     return w
 
@@ -278,6 +291,7 @@ def _run(db, filters: Filters, min_group: int, sesoi: float):
             _CACHE.move_to_end(key)
             return _CACHE[key]
     data = _load(db, filters)
+    data.min_group = min_group
     rows, parts = [], {}
     with single_blas_thread():
         for claim in CLAIMS:
@@ -308,7 +322,8 @@ def scorecard(db, filters: Filters = Filters(), min_group: int | None = None, se
     if not sesoi or not np.isfinite(sesoi) or sesoi <= 0:
         raise ValueError("sesoi must be a positive number of SDs")
     min_group = resolve_min_group(min_group)
-    return _run(db, filters, min_group, sesoi)[1].copy()
+    with released(db, min_group, filters.as_of):  # anonymity: only released data (docs/PRIVACY.md)
+        return _run(db, filters, min_group, sesoi)[1].copy()
 
 
 def claim_detail(db, claim_id: str, filters: Filters = Filters(), min_group: int | None = None,
@@ -322,6 +337,11 @@ def claim_detail(db, claim_id: str, filters: Filters = Filters(), min_group: int
     if claim_id not in CLAIMS_BY_ID:
         raise TwowayError(f"unknown claim {claim_id!r}; claims: {', '.join(CLAIMS_BY_ID)}")
     min_group = resolve_min_group(min_group)
+    with released(db, min_group, filters.as_of):  # anonymity: only released data (docs/PRIVACY.md)
+        return _claim_detail(db, claim_id, filters, min_group, sesoi)
+
+
+def _claim_detail(db, claim_id: str, filters: Filters, min_group: int, sesoi: float) -> dict:
     data, card, parts = _run(db, filters, min_group, sesoi)
     claim = CLAIMS_BY_ID[claim_id]
     row = card.loc[card["id"] == claim_id].iloc[0].to_dict()

@@ -29,14 +29,18 @@ def cronbach_alpha(k, sum_item_var, total_var):
     return out
 
 
-def reliability(db, filters: Filters = Filters()) -> pd.DataFrame:
+def reliability(db, filters: Filters = Filters(), min_group: int | None = None) -> pd.DataFrame:
     """Internal consistency per construct: construct, n_items, n, alpha, flag (alpha < 0.6).
 
     Alpha is computed per survey wave on complete answers (items may differ between waves)
     and averaged over waves weighted by respondents; `alpha_min` is the worst wave.
     """
+    from analytics.privacy import min_group_size
+    from analytics.store.released import released
+
     cols = ["construct", "n_items", "n", "alpha", "flag", "alpha_min", "n_waves"]
-    v = q.item_variances(db, filters)
+    with released(db, min_group_size(min_group), filters.as_of):  # anonymity: released answers only
+        v = q.item_variances(db, filters)
     if v.empty:
         return pd.DataFrame(columns=cols)
     v["alpha"] = cronbach_alpha(v["k"], v["sum_item_var"], v["total_var"])

@@ -18,14 +18,6 @@ from analytics.store.schema import SCORE_SQL
 
 #: Roster columns a page may group by (identifiers never come from user input).
 GROUP_COLUMNS: tuple[str, ...] = ("department", "level", "location", "generation")
-#: Filter dimensions, each an SQL predicate over employees `e` with placeholders for its values.
-_DIMENSION_SQL = {
-    "department": "e.department IN ({marks})",
-    "location": "e.location IN ({marks})",
-    "generation": "e.generation IN ({marks})",
-    "level": "e.level IN ({marks})",
-}
-
 # A person's construct score in a wave: the mean of their mapped items after reverse coding.
 # Leadership items describe the respondent's manager, so they count for the manager.
 _SCORES = f"""
@@ -80,27 +72,15 @@ def waves(db: Database) -> pd.DataFrame:
     return db.query_df("SELECT survey, title, opened, closed, invited FROM waves ORDER BY opened NULLS LAST, survey")
 
 
-def selection_cells(db: Database, restrictions: dict[str, Sequence[str]], cohorts: Sequence[str]) -> pd.DataFrame:
-    """Head counts by which filters each employee matches (one bool column per restricted filter).
+def selection_size(db: Database, where: str, params: list) -> int:
+    """Head count of a selection (`where` over employees `e`)."""
+    return int(db.query(f"SELECT count(*) FROM employees e WHERE {where}", params).scalar())
 
-    The anonymity guard adds these cells up to compare the selection with every wider view.
-    """
-    exprs, params = [], []
-    for dim, values in restrictions.items():
-        if dim not in _DIMENSION_SQL:
-            raise ValueError(f"unknown filter {dim!r}")
-        exprs.append(f"coalesce({_DIMENSION_SQL[dim].format(marks=', '.join('?' * len(values)))}, FALSE) AS {dim}")
-        params.extend(values)
-    if cohorts:
-        marks = ", ".join("?" * len(cohorts))
-        exprs.append(f"e.employee_id IN (SELECT mentor_id FROM pairs WHERE cohort IN ({marks}) "
-                     f"UNION SELECT mentee_id FROM pairs WHERE cohort IN ({marks})) AS cohort")
-        params.extend([*cohorts, *cohorts])
-    if not exprs:
-        return db.query_df("SELECT count(*) AS n FROM employees")
-    cols = ", ".join(expr.rsplit(" AS ", 1)[1] for expr in exprs)
-    return db.query_df(
-        f"SELECT {cols}, count(*) AS n FROM (SELECT {', '.join(exprs)} FROM employees e) GROUP BY ALL", params)
+
+def unlinked_respondents(db: Database) -> dict[str, int]:
+    """Per wave: respondents nobody could link to an employee (organisation-wide)."""
+    return dict(db.query("SELECT survey, count(DISTINCT respondent) FROM responses "
+                         "WHERE employee_id IS NULL GROUP BY survey").rows)
 
 
 # -- survey constructs ------------------------------------------------------------------------------
@@ -155,11 +135,16 @@ def response_rates(db: Database, where: str, params: list, date_from: dt.date | 
 
 # -- programme activity ---------------------------------------------------------------------------
 def _pairs_cte(where: str, cohorts: Sequence[str]) -> tuple[str, list]:
-    """Pairs with at least one member in the selection (and in the chosen cohorts)."""
+    """Pairs whose mentee is in the selection (and in the chosen cohorts).
+
+    A pair belongs to its mentee's reporting group (see `analytics.store.released`): "pairs with
+    either member in the selection" would make two views differ by pairs of a mentor group and a
+    mentee group together, which can be a single pair.
+    """
     c_clause, c_params = _cohort_clause(cohorts)
     return (f"""sel AS (SELECT employee_id FROM employees e WHERE {where}),
         prs AS (SELECT p.* FROM pairs p WHERE {c_clause}
-                AND (p.mentor_id IN (SELECT employee_id FROM sel) OR p.mentee_id IN (SELECT employee_id FROM sel))),
+                AND p.mentee_id IN (SELECT employee_id FROM sel)),
         ses AS (SELECT s.* FROM sessions s WHERE s.pair_id IN (SELECT pair_id FROM prs))""", c_params)
 
 
@@ -182,37 +167,49 @@ def sessions_by_month(db: Database, where: str, params: list, cohorts: Sequence[
 
 def pair_activity(db: Database, where: str, params: list, as_of: dt.date, inactive_days: int = 60,
                   cohorts: Sequence[str] = ()) -> pd.DataFrame:
-    """One row per pair (no identities): cohort, sessions, minutes, days since last session,
-    whether it is ongoing and inactive, mean mentor and mentee ratings."""
+    """One row per pair (no identities): cohort, the mentee's reporting group (block), sessions,
+    minutes, days since last session, whether it is ongoing and inactive, mean mentor and mentee
+    ratings."""
     cte, cp = _pairs_cte(where, cohorts)
     return db.query_df(
         f"""WITH {cte}
-        SELECT p.cohort, count(s.session_id) AS sessions, coalesce(sum(s.duration_min), 0) AS minutes,
+        SELECT p.cohort, any_value(e.block_id) AS block, count(s.session_id) AS sessions, coalesce(sum(s.duration_min), 0) AS minutes,
                date_diff('day', coalesce(max(s.date), p.start_date), ?::DATE) AS days_since_last,
                (p.end_date IS NULL OR p.end_date >= ?::DATE) AS ongoing,
                avg(s.mentor_rating) AS mentor_rating, avg(s.mentee_rating) AS mentee_rating,
                count(s.mentor_rating) AS mentor_ratings, count(s.mentee_rating) AS mentee_ratings
         FROM prs p LEFT JOIN ses s ON s.pair_id = p.pair_id AND s.date <= ?::DATE
+        JOIN employees e ON e.employee_id = p.mentee_id
         WHERE p.start_date <= ?::DATE
         GROUP BY p.pair_id, p.cohort, p.start_date, p.end_date""",
         [*params, *cp, as_of, as_of, as_of, as_of]).assign(
             inactive=lambda d: d["ongoing"] & (d["days_since_last"] > inactive_days))
 
 
-def session_mix(db: Database, where: str, params: list, cohorts: Sequence[str] = ()) -> pd.DataFrame:
-    """Sessions by kind ('format', 'channel', 'topic') and value, with the pairs involved."""
+def session_mix(db: Database, where: str, params: list, cohorts: Sequence[str] = (), min_pairs: int = 1) -> pd.DataFrame:
+    """Sessions by kind ('format', 'channel', 'topic') and value, with the pairs involved.
+
+    Counted per reporting group of the mentee first: a (group, kind, value) cell with fewer than
+    `min_pairs` pairs is left out, so two views never differ by a handful of pairs' topics.
+    """
     cte, cp = _pairs_cte(where, cohorts)
     return db.query_df(
-        f"""WITH {cte}
-        SELECT 'format' AS kind, format AS value, count(*) AS sessions, count(DISTINCT pair_id) AS pairs
-          FROM ses GROUP BY ALL
-        UNION ALL
-        SELECT 'channel', coalesce(channel, 'not recorded'), count(*), count(DISTINCT pair_id) FROM ses GROUP BY ALL
-        UNION ALL
-        SELECT 'topic', topic, count(*), count(DISTINCT pair_id)
-          FROM (SELECT pair_id, unnest(topics) AS topic FROM ses) GROUP BY ALL
+        f"""WITH {cte},
+        sb AS (SELECT s.*, e.block_id FROM ses s JOIN prs p ON p.pair_id = s.pair_id
+               JOIN employees e ON e.employee_id = p.mentee_id),
+        cells AS (
+          SELECT block_id, 'format' AS kind, format AS value, count(*) AS sessions, count(DISTINCT pair_id) AS pairs
+            FROM sb GROUP BY ALL
+          UNION ALL
+          SELECT block_id, 'channel', coalesce(channel, 'not recorded'), count(*), count(DISTINCT pair_id)
+            FROM sb GROUP BY ALL
+          UNION ALL
+          SELECT block_id, 'topic', topic, count(*), count(DISTINCT pair_id)
+            FROM (SELECT block_id, pair_id, unnest(topics) AS topic FROM sb) GROUP BY ALL)
+        SELECT kind, value, sum(sessions)::BIGINT AS sessions, sum(pairs)::BIGINT AS pairs
+        FROM cells WHERE pairs >= ? GROUP BY ALL
         ORDER BY kind, sessions DESC""",
-        [*params, *cp])
+        [*params, *cp, int(min_pairs)])
 
 
 # -- objective metrics --------------------------------------------------------------------------------
@@ -281,18 +278,20 @@ def unmapped_items(db: Database) -> pd.DataFrame:
 def counts(db: Database, where: str, params: list, as_of: dt.date, cohorts: Sequence[str] = ()) -> Results:
     """Head count, programme participants, active pairs and sessions in the quarter before `as_of`.
 
-    Pairs and sessions are those of `_pairs_cte`, as on the activity page (cohort filter included).
+    Pairs and sessions are those of `_pairs_cte`, as on the activity page (cohort filter included);
+    participants are the people of the selection in any pair of the chosen cohorts (mentors too).
     """
     cte, cp = _pairs_cte(where, cohorts)
+    c_clause, c_params = _cohort_clause(cohorts)
     return db.query(
         f"""
         WITH {cte}
         SELECT
           (SELECT count(*) FROM sel) AS employees,
-          (SELECT count(DISTINCT id) FROM (SELECT mentor_id AS id FROM prs UNION ALL SELECT mentee_id FROM prs)
-             WHERE id IN (SELECT employee_id FROM sel)) AS participants,
+          (SELECT count(*) FROM sel WHERE employee_id IN (SELECT mentor_id FROM pairs p WHERE {c_clause}
+             UNION SELECT mentee_id FROM pairs p WHERE {c_clause})) AS participants,
           (SELECT count(*) FROM prs WHERE start_date <= ? AND (end_date IS NULL OR end_date >= ?)) AS active_pairs,
           (SELECT count(*) FROM ses s WHERE s.date > ?::DATE - INTERVAL 91 DAY AND s.date <= ?) AS sessions_quarter
         """,
-        [*params, *cp, as_of, as_of, as_of, as_of],
+        [*params, *cp, *c_params, *c_params, as_of, as_of, as_of, as_of],
     )

@@ -1,4 +1,8 @@
-"""Reading the store as it was after a given import: what a pinned link shows.
+"""Reading the raw store as it was after a given import (import and data-quality tooling).
+
+Figures for a pinned link do not use this: `analytics.store.released.released(db, k, as_of)`
+pins *and* applies the anonymity rules (a pinned figure differs from later versions by 0 or at
+least k people), inside every public analytics function.
 
 Inside `pinned(db, import_id)` every data table name (employees, responses, …) resolves to a
 view holding only the rows written by that import or earlier, so the claims engine and the

@@ -1,0 +1,449 @@
+"""Released data: what every figure is computed from, so that no figure describes fewer than k people.
+
+Inside `released(db, k, as_of)` the data table names (employees, responses, metrics, pairs,
+sessions, waves, items, metric_defs) resolve to views in an in-memory catalog — the same
+mechanism as `pinning.pinned` — so the dashboard and claims SQL, unchanged, read only:
+
+* **employees** of *reporting groups* ("blocks") with at least k people. A block is the set of
+  employees sharing (role, timing, department, location, generation, level), where role is
+  none / mentor / mentee / both (from pairs) and timing is the cohort and start wave of the
+  person's first pair. Small blocks are merged by local recoding: for the blocks that are too
+  small only, location becomes "Other", then generation, then level, then department, until
+  the block has ≥ k people and ≥ k respondents in every survey wave it has answers in. Role and
+  timing are never merged (participants vs comparison and every cohort split must stay unions
+  of whole blocks); what still cannot reach k is withheld. Department, location, generation
+  and level read as the block's labels, birth_year is withheld, and `block_id`, `role` and
+  `timing` are added, so every filter selects whole blocks.
+* **responses** whose cell (subject's block, survey, construct) has ≥ k distinct subjects — the
+  subject of a leadership answer is the respondent's manager, and a leadership answer counts
+  only from a respondent whose own answers in that wave are released; answers nobody could link
+  to an employee form one group per wave, released when it has ≥ k respondents;
+* **metrics** whose cell (block, period, metric) has ≥ k people with a value;
+* **pairs** whose mentor and mentee are released, with ≥ k mentees per mentee block and ≥ k
+  mentors per mentor block; a pair belongs to its mentee's block on the activity page;
+* **sessions** whose cell (mentee's block, month, format) holds at least k people (2 per pair).
+
+Pinned links (`as_of` an older import): blocks stay those of the latest data; a cell is
+released at version v only when it has ≥ k contributors at v and, for every later version v',
+the number of contributors whose rows changed between v and v' is 0 or ≥ k. So two versions of
+a figure differ by nothing or by at least k people.
+
+Blocks and cells are small materialised maps (employee → block, allowed cells), built in DuckDB
+once per (data version, k, as_of) and joined by views, so big stores stay memory-light. The
+catalog lives in memory, never in the user's file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from typing import Iterator
+
+import pandas as pd
+
+from analytics.store.database import Database
+from analytics.store.schema import DATA_TABLES
+
+CATALOG = "twoway_rel"
+#: Dimensions generalised to OTHER for small blocks, least important first.
+MERGE_ORDER: tuple[str, ...] = ("location", "generation", "level", "department")
+#: The label of a merged value.
+OTHER = "Other"
+#: The block key: role and timing are never merged.
+KEY: tuple[str, ...] = ("role", "timing", "department", "location", "generation", "level")
+
+#: Stores with at most this many answers get their released rows copied into memory (faster
+#: figures); bigger ones read them through views over the small maps (memory-light).
+MATERIALISE_ROWS = 1_000_000
+
+_STATE = "_twoway_released"
+_STATE_LOCK = threading.Lock()
+
+
+def _state(db: Database) -> dict:
+    """Shared by every thread of `db`: a lock, and per root connection (one snapshot file) the data
+    version its catalog was built for and the schemas built so far."""
+    with _STATE_LOCK:
+        st = getattr(db, _STATE, None)
+        if st is None:
+            st = {"lock": threading.RLock(), "roots": {}}
+            setattr(db, _STATE, st)
+        return st
+
+
+def _thread(db: Database):
+    """This thread's stack of released schemas (the search path is a setting of its connection)."""
+    db._conn  # noqa: B018 — make sure this thread has its connection, so `_local.gen` is set
+    loc = db._local
+    if not hasattr(loc, "rel_stack"):
+        loc.rel_stack = []
+    return loc
+
+
+def _home(db: Database) -> str:
+    return '"' + str(db.query("SELECT current_database()").scalar()).replace('"', '""') + '".main'
+
+
+def _latest_import(db: Database, home: str) -> int:
+    return int(db.query(f"SELECT coalesce(max(import_id), 0) FROM {home}.imports WHERE status = 'ok'").scalar())
+
+
+def _reset_catalog(db: Database) -> None:
+    attached = {r[0] for r in db.query("SELECT database_name FROM duckdb_databases()").rows}
+    if CATALOG in attached:
+        db.execute(f"DETACH {CATALOG}")
+    db.execute(f"ATTACH ':memory:' AS {CATALOG} (READ_ONLY false)")  # also on a read-only store
+
+
+@contextlib.contextmanager
+def released(db: Database, k: int, as_of: int | None = None) -> Iterator[Database]:
+    """Queries on `db` inside this block read released data only (see the module docstring).
+
+    Re-entrant: a public function that calls another one inside the block keeps the outer
+    release. `as_of` at or after the latest import is the latest data. Each thread reads through
+    its own connection (`Database` keeps one per thread) with its own search path; the in-memory
+    catalog is shared by the threads of one snapshot and built once per data version, under a lock.
+    """
+    k = int(k)
+    st = _state(db)
+    loc = _thread(db)
+    outer = bool(loc.rel_stack)
+    if outer:
+        home, root = loc.rel_home, loc.rel_root
+    else:
+        home = _home(db)
+        with st["lock"]:
+            root = st["roots"].setdefault(loc.gen, {"version": None, "built": {}, "active": 0})
+    with st["lock"]:
+        if not outer:
+            version = db.data_version()
+            if root["version"] != version:
+                if root["active"] == 0:
+                    _reset_catalog(db)
+                    root["built"] = {}
+                root["version"] = version
+            root["active"] += 1
+        try:
+            latest = _latest_import(db, home)
+            v = int(as_of) if as_of is not None and 0 < int(as_of) < latest else None
+            key = (root["version"], k, v)
+            if key not in root["built"]:
+                root["built"][key] = _build(db, home, k, v, latest, f"d{root['version']}_")
+            schema = root["built"][key]
+        except BaseException:
+            if not outer:
+                root["active"] -= 1
+            raise
+    previous = loc.rel_stack[-1] if loc.rel_stack else None
+    loc.rel_stack.append(schema)
+    loc.rel_home, loc.rel_root = home, root
+    try:
+        db.execute(_search_path_sql(schema, home))
+        yield db
+    finally:
+        loc.rel_stack.pop()
+        if previous is None:
+            db.execute("RESET search_path")
+            with st["lock"]:
+                root["active"] -= 1
+        else:
+            db.execute(_search_path_sql(previous, home))
+
+
+def _search_path_sql(schema: str, home: str) -> str:
+    path = f"{CATALOG}.{schema},{home}".replace("'", "''")
+    return f"SET search_path = '{path}'"
+
+
+def active(db: Database) -> bool:
+    """Whether `db` is inside `released()` (the claims engine asserts it)."""
+    return bool(getattr(db._local, "rel_stack", None))
+
+
+#: Covariate columns `block_ids` adds for propensity weights (the roster's own values).
+WEIGHT_COVARIATES: tuple[str, ...] = ("w_department", "w_level", "w_generation", "tenure_band")
+
+
+def block_ids(db: Database) -> pd.DataFrame:
+    """employee_id → block_id of the released employees, with the roster's own department, level
+    and generation as w_department, w_level, w_generation (inside `released()` only).
+
+    The claims engine fits its covariate weights on the roster's values: merged labels would
+    make "Other" a marker of the small programme groups and wreck the balance. Weights only
+    shape an estimate over whole reporting groups; no table shows them (docs/PRIVACY.md, limits).
+    """
+    if not active(db):
+        raise RuntimeError("block_ids() needs released data: call it inside released()")
+    home = db._local.rel_home
+    return db.query_df(f"""SELECT e.employee_id, e.block_id, r.department AS w_department, r.level AS w_level,
+                                  r.generation AS w_generation
+                           FROM employees e JOIN {home}.employees r USING (employee_id)""")
+
+
+# -- building --------------------------------------------------------------------------------------
+def _build(db: Database, home: str, k: int, v: int | None, latest: int, prefix: str = "") -> str:
+    """Create the maps and views for (k, as_of=v); return the schema of the views.
+
+    `prefix` (the data version) keeps the schemas of two data versions apart, so a thread still
+    reading an older version is never disturbed by the build of a newer one.
+    """
+    blocks = f"{prefix}blocks_{k}"
+    if not _exists(db, blocks, "emp"):
+        _build_blocks(db, home, k, blocks)
+    tag = f"{prefix}{k}_{'latest' if v is None else v}"
+    base = _base_schema(db, home, v, prefix)
+    maps, views = f"m_{tag}", f"r_{tag}"
+    db.execute(f"CREATE SCHEMA IF NOT EXISTS {CATALOG}.{maps}")
+    db.execute(f"CREATE SCHEMA IF NOT EXISTS {CATALOG}.{views}")
+    M, B, R = f"{CATALOG}.{maps}", f"{CATALOG}.{blocks}", f"{CATALOG}.{views}"
+    vv = latest if v is None else v
+    pair_k = (k + 1) // 2  # a pair is two people
+
+    # employees: blocks released at this version
+    db.execute(f"""CREATE OR REPLACE TABLE {M}.emp AS
+        WITH u AS (SELECT b.block_id AS c1, e.employee_id AS who, coalesce(e.import_id, 0) AS imp
+                   FROM {home}.employees e JOIN {B}.emp b USING (employee_id) WHERE NOT b.withheld)
+        SELECT e.employee_id, b.block_id
+        FROM {base}.employees e JOIN {B}.emp b USING (employee_id)
+        WHERE b.block_id IN ({_allowed_cells("u", 1, vv, k)})""")
+
+    # responses, stage 1: answers about the respondent themself
+    db.execute(f"""CREATE OR REPLACE TABLE {M}.self_cells AS
+        WITH u AS (SELECT em.block_id AS c1, r.survey AS c2, i.construct AS c3, r.employee_id AS who,
+                          coalesce(r.import_id, 0) AS imp
+                   FROM {home}.responses r JOIN {home}.items i ON i.survey = r.survey AND i.item = r.item
+                   JOIN {B}.emp em ON em.employee_id = r.employee_id AND NOT em.withheld
+                   WHERE r.value IS NOT NULL AND i.construct IS NOT NULL AND i.construct <> 'leadership'
+                   GROUP BY ALL)
+        {_allowed_cells("u", 3, vv, k, restrict=f"who IN (SELECT employee_id FROM {M}.emp)")}""")
+    db.execute(f"""CREATE OR REPLACE TABLE {M}.self_resp AS
+        SELECT DISTINCT r.survey, r.employee_id
+        FROM {base}.responses r JOIN {base}.items i ON i.survey = r.survey AND i.item = r.item
+        JOIN {M}.emp em ON em.employee_id = r.employee_id
+        JOIN {M}.self_cells c ON c.c1 = em.block_id AND c.c2 = r.survey AND c.c3 = i.construct
+        WHERE r.value IS NOT NULL""")
+    # answers nobody could link to an employee: one group per wave, released with >= k respondents
+    db.execute(f"""CREATE OR REPLACE TABLE {M}.anon_cells AS
+        WITH u AS (SELECT r.survey AS c1, r.respondent AS who, coalesce(r.import_id, 0) AS imp
+                   FROM {home}.responses r JOIN {home}.items i ON i.survey = r.survey AND i.item = r.item
+                   WHERE r.value IS NOT NULL AND r.employee_id IS NULL AND i.construct IS NOT NULL
+                     AND i.construct <> 'leadership' GROUP BY ALL)
+        {_allowed_cells("u", 1, vv, k)}""")
+    # stage 2: leadership answers, about the respondent's manager
+    db.execute(f"""CREATE OR REPLACE TABLE {M}.lead_cells AS
+        WITH u AS (SELECT em.block_id AS c1, r.survey AS c2, e.manager_id AS who, coalesce(r.import_id, 0) AS imp
+                   FROM {home}.responses r JOIN {home}.items i ON i.survey = r.survey AND i.item = r.item
+                   JOIN {home}.employees e ON e.employee_id = r.employee_id
+                   JOIN {B}.emp em ON em.employee_id = e.manager_id AND NOT em.withheld
+                   JOIN {M}.self_resp sr ON sr.survey = r.survey AND sr.employee_id = r.employee_id
+                   WHERE r.value IS NOT NULL AND i.construct = 'leadership'
+                   GROUP BY ALL)
+        {_allowed_cells("u", 2, vv, k, restrict=f"who IN (SELECT employee_id FROM {M}.emp)")}""")
+
+    # metrics
+    db.execute(f"""CREATE OR REPLACE TABLE {M}.metric_cells AS
+        WITH u AS (SELECT em.block_id AS c1, m.period AS c2, m.metric AS c3, m.employee_id AS who,
+                          coalesce(m.import_id, 0) AS imp
+                   FROM {home}.metrics m JOIN {B}.emp em ON em.employee_id = m.employee_id AND NOT em.withheld
+                   WHERE m.value IS NOT NULL GROUP BY ALL)
+        {_allowed_cells("u", 3, vv, k, restrict=f"who IN (SELECT employee_id FROM {M}.emp)")}""")
+
+    # pairs: both members released, and whole per mentee block and per mentor block
+    db.execute(f"""CREATE OR REPLACE TABLE {M}.pairs AS
+        SELECT p.pair_id, p.mentor_id, p.mentee_id, a.block_id AS mentor_block, b.block_id AS mentee_block,
+               coalesce(p.import_id, 0) AS imp
+        FROM {home}.pairs p JOIN {B}.emp a ON a.employee_id = p.mentor_id AND NOT a.withheld
+        JOIN {B}.emp b ON b.employee_id = p.mentee_id AND NOT b.withheld""")
+    db.execute(f"CREATE OR REPLACE TABLE {M}.pairs_ok AS SELECT pair_id FROM {base}.pairs "
+               f"WHERE mentor_id IN (SELECT employee_id FROM {M}.emp) AND mentee_id IN (SELECT employee_id FROM {M}.emp)")
+    for _ in range(5):  # dropping a pair can shrink the other member's block: repeat until stable
+        before = db.query(f"SELECT count(*) FROM {M}.pairs_ok").scalar()
+        db.execute(f"""CREATE OR REPLACE TABLE {M}.pairs_ok AS
+            WITH cand AS (SELECT * FROM {M}.pairs WHERE pair_id IN (SELECT pair_id FROM {M}.pairs_ok)
+                          OR imp > {vv}),
+            ue AS (SELECT mentee_block AS c1, mentee_id AS who, imp FROM cand),
+            um AS (SELECT mentor_block AS c1, mentor_id AS who, imp FROM cand)
+            SELECT pair_id FROM {M}.pairs_ok
+            WHERE pair_id IN (SELECT pair_id FROM {M}.pairs
+                              WHERE mentee_block IN ({_allowed_cells("ue", 1, vv, k)})
+                                AND mentor_block IN ({_allowed_cells("um", 1, vv, k)}))""")
+        if db.query(f"SELECT count(*) FROM {M}.pairs_ok").scalar() == before:
+            break
+
+    # sessions: (mentee block, month, format) with at least k people (⌈k/2⌉ pairs)
+    db.execute(f"""CREATE OR REPLACE TABLE {M}.session_cells AS
+        WITH u AS (SELECT p.mentee_block AS c1, date_trunc('month', s.date)::DATE AS c2,
+                          coalesce(s.format, '') AS c3, s.pair_id AS who, coalesce(s.import_id, 0) AS imp
+                   FROM {home}.sessions s JOIN {M}.pairs p USING (pair_id) GROUP BY ALL)
+        {_allowed_cells("u", 3, vv, pair_k, restrict=f"who IN (SELECT pair_id FROM {M}.pairs_ok)")}""")
+
+    # the views every figure reads
+    emp_cols = [r[0] for r in db.query(
+        "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() "
+        "AND schema_name = 'main' AND table_name = 'employees' ORDER BY column_index").rows]
+    sel = []
+    for c in emp_cols:
+        if c in ("department", "location", "generation", "level"):
+            sel.append(f"b.{c}")
+        elif c == "birth_year":
+            sel.append("CAST(NULL AS INTEGER) AS birth_year")
+        elif c == "email":
+            sel.append("CAST(NULL AS VARCHAR) AS email")
+        else:
+            sel.append(f"e.{c}")
+    db.execute(f"""CREATE OR REPLACE VIEW {R}.employees AS
+        SELECT {', '.join(sel)}, b.block_id, b.role, b.timing
+        FROM {base}.employees e JOIN {M}.emp m USING (employee_id) JOIN {B}.emp b USING (employee_id)""")
+    # the roster history of released people, read with their group's labels (so a filter on the
+    # history selects whole groups too) and without e-mail addresses
+    db.execute(f"""CREATE OR REPLACE VIEW {R}.employee_history AS
+        SELECT h.* REPLACE (b.department AS department, b.level AS level, b.location AS location,
+                            CAST(NULL AS VARCHAR) AS email)
+        FROM {base}.employee_history h JOIN {M}.emp m USING (employee_id) JOIN {B}.emp b USING (employee_id)""")
+    # one row per (wave, released respondent): their group and whether their leadership answers count
+    db.execute(f"""CREATE OR REPLACE TABLE {M}.resp_map AS
+        SELECT x.survey, x.employee_id, em.block_id,
+               (sr.employee_id IS NOT NULL AND lc.c1 IS NOT NULL) AS lead_ok
+        FROM (SELECT DISTINCT survey, employee_id FROM {base}.responses WHERE employee_id IS NOT NULL) x
+        JOIN {M}.emp em ON em.employee_id = x.employee_id
+        LEFT JOIN {base}.employees e ON e.employee_id = x.employee_id
+        LEFT JOIN {M}.emp mg ON mg.employee_id = e.manager_id
+        LEFT JOIN {M}.lead_cells lc ON lc.c1 = mg.block_id AND lc.c2 = x.survey
+        LEFT JOIN {M}.self_resp sr ON sr.survey = x.survey AND sr.employee_id = x.employee_id""")
+    db.execute(f"""CREATE OR REPLACE VIEW {R}.responses AS
+        SELECT r.* FROM {base}.responses r
+        JOIN {base}.items i ON i.survey = r.survey AND i.item = r.item
+        LEFT JOIN {M}.resp_map m ON m.survey = r.survey AND m.employee_id = r.employee_id
+        LEFT JOIN {M}.self_cells sc ON sc.c1 = m.block_id AND sc.c2 = r.survey AND sc.c3 = i.construct
+        LEFT JOIN {M}.anon_cells ac ON ac.c1 = r.survey AND r.employee_id IS NULL
+        WHERE r.value IS NOT NULL AND i.construct IS NOT NULL
+          AND ((m.employee_id IS NOT NULL AND i.construct <> 'leadership' AND sc.c1 IS NOT NULL)
+               OR (m.employee_id IS NOT NULL AND i.construct = 'leadership' AND m.lead_ok)
+               OR (r.employee_id IS NULL AND i.construct <> 'leadership' AND ac.c1 IS NOT NULL))""")
+    db.execute(f"""CREATE OR REPLACE VIEW {R}.metrics AS
+        SELECT m.* FROM {base}.metrics m JOIN {M}.emp em ON em.employee_id = m.employee_id
+        JOIN {M}.metric_cells c ON c.c1 = em.block_id AND c.c2 = m.period AND c.c3 = m.metric
+        WHERE m.value IS NOT NULL""")
+    db.execute(f"""CREATE OR REPLACE VIEW {R}.pairs AS
+        SELECT p.* FROM {base}.pairs p WHERE p.pair_id IN (SELECT pair_id FROM {M}.pairs_ok)""")
+    db.execute(f"""CREATE OR REPLACE VIEW {R}.sessions AS
+        SELECT s.* FROM {base}.sessions s JOIN {M}.pairs p USING (pair_id)
+        JOIN {M}.session_cells c ON c.c1 = p.mentee_block AND c.c2 = date_trunc('month', s.date)::DATE
+                                AND c.c3 = coalesce(s.format, '')
+        WHERE s.pair_id IN (SELECT pair_id FROM {M}.pairs_ok)""")
+    for t in ("waves", "items", "metric_defs", "participation"):
+        db.execute(f"CREATE OR REPLACE VIEW {R}.{t} AS SELECT * FROM {base}.{t}")
+    if db.query(f"SELECT count(*) FROM {base}.responses").scalar() <= MATERIALISE_ROWS:
+        # a small store: copy the released rows once, so each figure skips the joins
+        for t in ("employees", "responses", "metrics", "pairs", "sessions"):
+            db.execute(f"CREATE OR REPLACE TABLE {M}.rel_{t} AS SELECT * FROM {R}.{t}")
+            db.execute(f"CREATE OR REPLACE VIEW {R}.{t} AS SELECT * FROM {M}.rel_{t}")
+    return views
+
+
+def _allowed_cells(u: str, n_cols: int, v: int, k: int, restrict: str = "TRUE") -> str:
+    """SELECT of the cells (c1..cN) of relation `u` (cells, who, imp) released at version `v`.
+
+    A cell is released when at least `k` contributors (`who`, passing `restrict`) have rows at v
+    and, for every later version, the contributors with rows added after v number 0 or ≥ k.
+    """
+    cols = ", ".join(f"c{i}" for i in range(1, n_cols + 1))
+    return f"""SELECT {cols} FROM (
+            SELECT {cols} FROM {u} WHERE imp <= {v} AND {restrict}
+            GROUP BY ALL HAVING count(DISTINCT who) >= {k}
+            EXCEPT
+            SELECT {cols} FROM (
+                SELECT {cols}, vs.vp, count(DISTINCT who) AS d
+                FROM {u} JOIN (SELECT DISTINCT imp AS vp FROM {u} WHERE imp > {v}) vs
+                  ON {u}.imp > {v} AND {u}.imp <= vs.vp
+                GROUP BY ALL) WHERE d > 0 AND d < {k})"""
+
+
+def _exists(db: Database, schema: str, table: str) -> bool:
+    return bool(db.query("SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND schema_name = ? "
+                         "AND table_name = ?", [CATALOG, schema, table]).scalar())
+
+
+def _base_schema(db: Database, home: str, v: int | None, prefix: str = "") -> str:
+    """The raw tables as of import `v` (the latest when None), as a qualified schema name."""
+    if v is None:
+        return home
+    schema = f"{prefix}asof_{int(v)}"
+    db.execute(f"CREATE SCHEMA IF NOT EXISTS {CATALOG}.{schema}")
+    for table in DATA_TABLES:
+        # a roster row a later snapshot ended was still open after import v
+        cols = (f"* REPLACE (CASE WHEN closed_by > {int(v)} THEN NULL ELSE valid_to END AS valid_to, "
+                f"CASE WHEN closed_by > {int(v)} THEN NULL ELSE closed_by END AS closed_by)"
+                if table == "employee_history" else "*")
+        db.execute(f"CREATE OR REPLACE VIEW {CATALOG}.{schema}.{table} AS SELECT {cols} FROM {home}.{table} "
+                   f"WHERE import_id IS NULL OR import_id <= {int(v)}")
+    return f"{CATALOG}.{schema}"
+
+
+def _build_blocks(db: Database, home: str, k: int, schema: str) -> None:
+    """Give every employee (latest data) a block key; merge small blocks; mark what stays small."""
+    S = f"{CATALOG}.{schema}"
+    db.execute(f"CREATE SCHEMA IF NOT EXISTS {S}")
+    db.execute(f"""CREATE OR REPLACE TABLE {S}.emp AS
+        WITH p AS (SELECT mentor_id AS id, 'mentor' AS role, cohort, start_date FROM {home}.pairs
+                   UNION ALL SELECT mentee_id, 'mentee', cohort, start_date FROM {home}.pairs),
+        agg AS (SELECT id, CASE WHEN count(DISTINCT role) > 1 THEN 'both' ELSE any_value(role) END AS role,
+                       arg_min(cohort, start_date) AS cohort, min(start_date) AS start
+                FROM p GROUP BY id)
+        SELECT e.employee_id, coalesce(agg.role, 'none') AS role,
+               CASE WHEN agg.id IS NULL THEN ''
+                    ELSE coalesce(agg.cohort, 'no cohort') || ' | wave '
+                         || (SELECT count(*) FROM {home}.waves w WHERE w.opened < agg.start) END AS timing,
+               e.department, e.location, e.generation, e.level,
+               FALSE AS withheld, 0 AS block_id
+        FROM {home}.employees e LEFT JOIN agg ON agg.id = e.employee_id""")
+    db.execute(f"""CREATE OR REPLACE TABLE {S}.resp AS
+        SELECT DISTINCT r.employee_id, r.survey
+        FROM {home}.responses r JOIN {home}.items i ON i.survey = r.survey AND i.item = r.item
+        WHERE r.value IS NOT NULL AND r.employee_id IS NOT NULL
+          AND i.construct IS NOT NULL AND i.construct <> 'leadership'""")
+    key = ", ".join(KEY)
+    small = f"""WITH b AS (SELECT employee_id, dense_rank() OVER (ORDER BY {key}) AS bid FROM {S}.emp
+                           WHERE NOT withheld),
+                size AS (SELECT bid FROM b GROUP BY bid HAVING count(*) < {k}),
+                wave AS (SELECT b.bid FROM {S}.resp r JOIN b USING (employee_id)
+                         GROUP BY b.bid, r.survey HAVING count(*) < {k})
+                SELECT employee_id FROM b WHERE bid IN (SELECT bid FROM size UNION SELECT bid FROM wave)"""
+    for dim in MERGE_ORDER:
+        db.execute(f"CREATE OR REPLACE TEMP TABLE _twoway_small AS {small}")
+        if not db.query("SELECT count(*) FROM _twoway_small").scalar():
+            break
+        db.execute(f"UPDATE {S}.emp SET {dim} = '{OTHER}' "
+                   f"WHERE employee_id IN (SELECT employee_id FROM _twoway_small)")
+    db.execute(f"CREATE OR REPLACE TEMP TABLE _twoway_small AS {small}")
+    db.execute(f"UPDATE {S}.emp SET withheld = TRUE WHERE employee_id IN (SELECT employee_id FROM _twoway_small)")
+    db.execute("DROP TABLE IF EXISTS _twoway_small")
+    db.execute(f"""UPDATE {S}.emp SET block_id = b.bid
+        FROM (SELECT employee_id, dense_rank() OVER (ORDER BY {key}) AS bid FROM {S}.emp WHERE NOT withheld) b
+        WHERE b.employee_id = {S}.emp.employee_id""")
+
+
+# -- figures about the release itself (docs/PRIVACY.md) -----------------------------------------------
+def accuracy_cost(db: Database, k: int) -> dict:
+    """How much the release hides: shares of people merged per dimension, withheld people and answers."""
+    with released(db, k):
+        loc = db._local
+        B = f"{CATALOG}.d{loc.rel_root['version']}_blocks_{int(k)}"
+        home = loc.rel_home
+        row = db.query(f"""SELECT count(*) AS people, count(*) FILTER (WHERE b.withheld) AS withheld,
+                {', '.join(f"count(*) FILTER (WHERE b.{d} = '{OTHER}' AND e.{d} IS DISTINCT FROM '{OTHER}') AS {d}"
+                           for d in MERGE_ORDER)},
+                count(DISTINCT b.block_id) FILTER (WHERE NOT b.withheld) AS blocks
+            FROM {home}.employees e JOIN {B}.emp b USING (employee_id)""").dicts()[0]
+        answers_raw = db.query(f"SELECT count(*) FROM {home}.responses WHERE value IS NOT NULL").scalar()
+        answers = db.query("SELECT count(*) FROM responses").scalar()
+        metrics_raw = db.query(f"SELECT count(*) FROM {home}.metrics WHERE value IS NOT NULL").scalar()
+        metrics = db.query("SELECT count(*) FROM metrics").scalar()
+        sessions_raw = db.query(f"SELECT count(*) FROM {home}.sessions").scalar()
+        sessions = db.query("SELECT count(*) FROM sessions").scalar()
+    n = max(row["people"], 1)
+    out = {"k": int(k), "people": row["people"], "blocks": row["blocks"], "withheld_people": row["withheld"] / n}
+    out.update({f"merged_{d}": row[d] / n for d in MERGE_ORDER})
+    out.update(withheld_answers=1 - answers / max(answers_raw, 1), withheld_metric_values=1 - metrics / max(metrics_raw, 1),
+               withheld_sessions=1 - sessions / max(sessions_raw, 1))
+    return out

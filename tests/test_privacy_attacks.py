@@ -1,0 +1,406 @@
+"""The curious viewer, automated (issue #8): no pair of allowed views reveals a small group.
+
+The attacker has what any viewer has: every filter combination the sidebar and links allow (up
+to two dimensions, with value sets such as level=Associate&level=Executive and "every value but
+one"), pinned links around a small late import, and every table behind the pages and their
+"Download data (CSV)" buttons (`analytics.views`, the claims scorecard and a claim's balance
+table). For every pair of views whose selections are nested (one view's people are a subset of
+the other's: a narrower filter, or an older pinned version of the same filter) and every cell
+the two share, it computes the difference of head counts and, for means and sums,
+n_A·mean_A − n_B·mean_B. A difference of 1 to k−1 people is a statistic of fewer than k
+people: a finding. So is a cell of 1 to k−1 people, and a breakdown whose cells add up to 1 to
+k−1 fewer people than the view's total (a complementary cell).
+
+The attack functions only use calls that the code before issue #8 also had, so running them
+against that code finds the leaks (see `leaks_exactly`, which also checks recovered values
+against the raw database); on released data they must find nothing.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import dataclass, field
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from analytics import views
+from analytics.demo import build_demo
+from analytics.filters import Filters
+from analytics.store import Database
+
+K = 5
+DIMS = ("department", "location", "generation", "level", "cohort")
+
+
+# -- what the viewer can read ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class Cell:
+    """One figure of one table: its head count and the means or sums computed over those people."""
+
+    table: str
+    key: tuple
+    n: float                       # people the figure is computed from
+    means: tuple = ()              # (name, value) averaged over the n people
+    sums: tuple = ()               # (name, value) added up over the n people
+
+
+def _num(x) -> float:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return float("nan")
+    return v
+
+
+def _cells(table: str, df: pd.DataFrame, key: list[str], n: str, means=(), sums=(), people_per_n: int = 1):
+    out = []
+    if df is None or len(df) == 0:
+        return out
+    for r in df.to_dict("records"):
+        count = _num(r.get(n)) * people_per_n
+        if not np.isfinite(count) or count <= 0:
+            continue
+        out.append(Cell(table, tuple(str(r.get(c)) for c in key), count,
+                        tuple((m, _num(r.get(m))) for m in means), tuple((s, _num(r.get(s))) for s in sums)))
+    return out
+
+
+def _pin(db, as_of):
+    """The code before issue #8 pinned in the streamlit layer; released code pins inside the views."""
+    try:
+        import analytics.store.released  # noqa: F401
+        from contextlib import nullcontext
+
+        return nullcontext()
+    except ImportError:
+        from contextlib import nullcontext
+
+        from analytics.store.pinning import pinned
+
+        latest = db.query("SELECT max(import_id) FROM imports WHERE status = 'ok'").scalar()
+        return pinned(db, as_of) if as_of is not None and as_of < latest else nullcontext()
+
+
+def read_view(db, f: Filters, k: int, with_claims: bool = False) -> list[Cell]:
+    """Every guarded table behind the pages and downloads for one view, as cells."""
+    out: list[Cell] = []
+    with _pin(db, f.as_of):
+        t = views.construct_trends(db, f, k, participants=True)
+        out += _cells("trends by group", t, ["survey", "construct", "group"], "n", ["mean"])
+        # the two groups add up to the view's total (the "trends" table of the page without a split)
+        total = t.groupby(["survey", "construct"], as_index=False).agg(n=("n", "sum"))
+        out += _cells("trends", total, ["survey", "construct"], "n")
+        for g in ("department", "level"):
+            out += _cells(f"heatmap by {g}", views.construct_heatmap(db, f, k, g), ["survey", "construct", g], "n",
+                          ["mean"])
+        out += _cells("response rates", views.response_rates(db, f, k), ["survey"], "respondents")
+        h = views.headline(db, f, k)
+        for name in ("employees", "participants"):
+            if h.get(name):
+                out.append(Cell("headline", (name,), float(h[name])))
+        a = views.activity(db, f, k)
+        out += _cells("sessions per month", a["monthly"], ["month", "format"], "pairs", sums=["sessions", "minutes"],
+                      people_per_n=2)
+        out += _cells("sessions per pair", a["dose"], ["sessions per pair"], "pairs", people_per_n=2)
+        out += _cells("session mix", a["mix"], ["kind", "value"], "pairs", sums=["sessions"], people_per_n=2)
+        out += _cells("cohorts", a["cohorts"], ["cohort"], "pairs", sums=["sessions", "hours"], people_per_n=2)
+        p = views.productivity(db, f, k)
+        out += _cells("metrics by month", p["by_period"], ["metric", "period", "group"], "n", ["mean"])
+        out += _cells("metrics before/after", p["before_after"], ["metric", "phase", "group"], "n", ["mean"])
+        if with_claims:
+            out += read_claims(db, f, k)
+    return out
+
+
+def read_claims(db, f: Filters, k: int) -> list[Cell]:
+    """Scorecard head counts and the engagement claim's balance table (shares → head counts)."""
+    from analytics.claims import claim_detail, scorecard
+
+    out: list[Cell] = []
+    card = scorecard(db, f, min_group=k)
+    for r in card.to_dict("records"):
+        for col in ("n_treated", "n_comparison"):
+            if _num(r[col]) > 0:
+                out.append(Cell("scorecard", (r["id"], col), float(r[col])))
+    detail = claim_detail(db, "engagement", f, min_group=k)
+    n_t = _num(card.set_index("id").loc["engagement", "n_treated"])
+    bal = detail["balance"]
+    if bal is not None and len(bal) and n_t > 0:
+        for r in bal.to_dict("records"):
+            if ":" in r["variable"] and not r["variable"].startswith("baseline"):
+                count = round(r["participants"] * n_t)
+                for part, c in (("in", count), ("not in", n_t - count)):
+                    if c > 0:
+                        out.append(Cell("claims balance", (r["variable"], part), float(c)))
+    return out
+
+
+# -- the views ----------------------------------------------------------------------------------------
+def _sets(values: list[str], pairs: bool) -> list[frozenset]:
+    out = [frozenset([v]) for v in values]
+    if len(values) > 2:
+        out += [frozenset(values) - {v} for v in values]  # every value but one
+    if pairs:
+        out += [frozenset(c) for c in itertools.combinations(values, 2)]
+    return list(dict.fromkeys(out))
+
+
+def enumerate_views(options: dict[str, list[str]]) -> list[dict]:
+    """Filter combinations up to two dimensions with value sets (a view = dim → frozenset)."""
+    sets = {d: _sets(list(options.get(d, [])), pairs=(d == "level")) for d in DIMS}
+    singles = {d: [frozenset([v]) for v in options.get(d, [])] for d in DIMS}
+    out: list[dict] = [{}]
+    for d in DIMS:
+        out += [{d: s} for s in sets[d]]
+    level_sets = [s for s in sets["level"] if len(s) == 1 or len(s) == len(options.get("level", [])) - 1]
+    out += [{"department": a, "level": b} for a in singles["department"] for b in level_sets]
+    out += [{"cohort": a, "department": b} for a in singles["cohort"] for b in singles["department"]]
+    return out
+
+
+def to_filters(view: dict, as_of: int | None = None) -> Filters:
+    return Filters(**{d: tuple(sorted(v)) for d, v in view.items()}, as_of=as_of)
+
+
+def nested(inner: dict, outer: dict) -> bool:
+    """Whether `inner` selects a subset of the people `outer` selects."""
+    return all(d in inner and inner[d] <= outer[d] for d in outer)
+
+
+# -- the attack -------------------------------------------------------------------------------------------
+@dataclass
+class Findings:
+    small_cells: list = field(default_factory=list)
+    differences: list = field(default_factory=list)
+    complements: list = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.small_cells or self.differences or self.complements)
+
+    def summary(self) -> str:
+        return (f"{len(self.small_cells)} small cells, {len(self.differences)} differences, "
+                f"{len(self.complements)} complementary cells; e.g. "
+                f"{(self.small_cells + self.differences + self.complements)[:3]}")
+
+
+CLAIMS_TABLES = ("scorecard", "claims balance")
+
+
+def attack(read: dict, pairs: list[tuple], k: int, with_claims: set | None = None) -> Findings:
+    """`read`: view id → cells; `pairs`: (inner id, outer id) whose selections are nested;
+    `with_claims`: the views whose claims tables were read (None: all)."""
+    found = Findings()
+    index = {vid: {(c.table, c.key): c for c in cells} for vid, cells in read.items()}
+    for vid, cells in index.items():
+        for c in cells.values():
+            if 0 < c.n < k:
+                found.small_cells.append((vid, c.table, c.key, c.n))
+        # complementary cells: a breakdown adds up to fewer people than the total of the same wave
+        totals = {c.key: c.n for c in cells.values() if c.table == "trends"}
+        for g in ("department", "level"):
+            parts: dict = {}
+            for c in cells.values():
+                if c.table == f"heatmap by {g}":
+                    parts[c.key[:2]] = parts.get(c.key[:2], 0) + c.n
+            for key, n in parts.items():
+                gap = totals.get(key, n) - n
+                if 0 < gap < k:
+                    found.complements.append((vid, g, key, gap))
+    for inner, outer in pairs:
+        a, b = index[outer], index[inner]
+        both_claims = with_claims is None or (inner in with_claims and outer in with_claims)
+        for key, ca in a.items():
+            if key[0] in CLAIMS_TABLES and not both_claims:
+                continue
+            cb = b.get(key)
+            nb = cb.n if cb else 0.0
+            d = ca.n - nb
+            if 0 < abs(d) < k:
+                recovered = {m: (ca.n * v - nb * dict(cb.means if cb else ())[m]) / d
+                             for m, v in ca.means if cb and np.isfinite(v)}
+                recovered.update({s: v - dict(cb.sums if cb else ()).get(s, 0.0) for s, v in ca.sums})
+                found.differences.append((outer, inner, key, d, recovered))
+    return found
+
+
+def late_import(db: Database, tmp_path) -> tuple[int, int]:
+    """Three late metric values, then one pair's two late sessions; returns the two import ids."""
+    from analytics.importing import import_file
+
+    last = db.query("SELECT max(period) FROM metrics").scalar()
+    metric = db.query("SELECT metric FROM metrics GROUP BY metric ORDER BY count(*) LIMIT 1").scalar()
+    missing = [r[0] for r in db.query(
+        "SELECT employee_id FROM employees WHERE employee_id NOT IN "
+        "(SELECT employee_id FROM metrics WHERE period = ? AND metric = ?) ORDER BY employee_id LIMIT 3",
+        [last, metric]).rows]
+    path = tmp_path / "late_metrics.csv"
+    pd.DataFrame({"employee_id": missing, "period": last, "metric": metric, "value": [1.0, 2.0, 30.0]}).to_csv(
+        path, index=False)
+    m_id = import_file(db, path, kind="metrics")["import_id"]
+    pair, day = db.query("SELECT pair_id, max(date) FROM sessions GROUP BY pair_id ORDER BY 2 DESC, 1 LIMIT 1").first()
+    path = tmp_path / "late_sessions.csv"
+    pd.DataFrame({"session_id": ["LATE1", "LATE2"], "pair_id": pair, "date": [str(day), str(day)],
+                  "duration_min": [45, 50], "format": "scheduled", "channel": "video", "topics": "AI tools",
+                  "mentor_rating": 5, "mentee_rating": 4}).to_csv(path, index=False)
+    s_id = import_file(db, path, kind="sessions")["import_id"]
+    return int(m_id), int(s_id)
+
+
+def run_attack(db: Database, k: int, versions: tuple[int, ...], claims_views: int = 4) -> tuple[Findings, dict]:
+    """Read every enumerated view (and pinned versions of a few) and attack all nested pairs."""
+    options = views.filter_options(db).values
+    vs = enumerate_views(options)
+    read, meta = {}, {}
+    claims_at = set(range(0, len(vs), max(1, len(vs) // claims_views)))
+    for i, v in enumerate(vs):
+        read[(i, None)] = read_view(db, to_filters(v), k, with_claims=i in claims_at)
+        meta[(i, None)] = v
+    pairs = [((i, None), (j, None)) for i, j in itertools.permutations(range(len(vs)), 2)
+             if nested(vs[i], vs[j]) and (not vs[i] or vs[i] != vs[j])]
+    # pinned links: the same view at every version (older data is a subset of newer data)
+    pinned_views = [i for i, v in enumerate(vs) if not v or (len(v) == 1 and len(next(iter(v.values()))) == 1)][:8]
+    for v in versions:
+        for i in pinned_views:
+            read[(i, v)] = read_view(db, to_filters(vs[i], as_of=v), k)
+    ladder = [*versions, None]
+    for i in pinned_views:
+        for x, y in itertools.combinations(ladder, 2):
+            pairs.append(((i, x), (i, y)))
+    return (attack(read, pairs, k, with_claims={(i, None) for i in claims_at}),
+            {"views": len(vs), "pairs": len(pairs), "cells": sum(map(len, read.values()))})
+
+
+# -- fixtures -------------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def small_org(tmp_path_factory):
+    """A small organisation (200 people, so groups are small), plus a small late import."""
+    tmp = tmp_path_factory.mktemp("attack")
+    path = tmp / "small.duckdb"
+    build_demo(path, seed=5, n_employees=200)
+    with Database(path) as db:
+        versions = late_import(db, tmp)
+    return path, versions
+
+
+def test_the_attacker_finds_nothing_on_a_small_organisation(small_org):
+    path, (metrics_import, sessions_import) = small_org
+    with Database(path, read_only=True) as db:
+        found, size = run_attack(db, K, versions=(1, metrics_import))
+    assert size["views"] > 60 and size["pairs"] > 500 and size["cells"] > 10_000, size
+    assert not found, found.summary()
+
+
+# -- the five reproduced attacks of issue #8 (2,000-person demo) -----------------------------------------------
+@pytest.fixture(scope="module")
+def demo(full_demo_path):
+    with Database(full_demo_path, read_only=True) as db:
+        yield db
+
+
+@pytest.fixture(scope="module")
+def raw(full_demo_path):
+    with duckdb.connect(str(full_demo_path), read_only=True) as con:
+        return con.execute("SELECT * FROM employees").df()
+
+
+def _marketing_executives(raw) -> int:
+    return int(((raw["department"] == "Marketing") & (raw["level"] == "Executive")).sum())
+
+
+def _differences(a: list[Cell], b: list[Cell], k: int) -> list:
+    return attack({"a": a, "b": b}, [("b", "a")], k).differences
+
+
+def test_attack_1_adding_one_value_to_a_filter(demo, raw):
+    assert _marketing_executives(raw) == 1  # the premise: one Marketing executive
+    wide = Filters(department=("Marketing",), level=("Associate", "Executive"))
+    narrow = Filters(department=("Marketing",), level=("Associate",))
+    a = _cells("trends", views.construct_trends(demo, wide, K), ["survey", "construct"], "n", ["mean"])
+    b = _cells("trends", views.construct_trends(demo, narrow, K), ["survey", "construct"], "n", ["mean"])
+    assert not _differences(a, b, K)
+
+
+def test_attack_2_cell_by_cell_heatmap(demo):
+    levels = [v for v in views.filter_options(demo).values["level"] if v != "Executive"]
+    for g in ("department", "level", "generation", "location"):
+        a = _cells("h", views.construct_heatmap(demo, Filters(), K, g), ["survey", "construct", g], "n", ["mean"])
+        b = _cells("h", views.construct_heatmap(demo, Filters(level=tuple(levels)), K, g),
+                   ["survey", "construct", g], "n", ["mean"])
+        assert not _differences(a, b, K), g
+
+
+def test_attack_3_the_claims_balance_table(demo):
+    cells = read_claims(demo, Filters(department=("Marketing",)), K)
+    balance = [c for c in cells if c.table == "claims balance"]
+    assert balance  # the table is there, with shares of whole groups only
+    assert all(c.n >= K for c in balance), [c for c in balance if c.n < K]
+    assert not any(c.key[0] == "level: Executive" for c in balance)
+
+
+def test_attack_4_pinned_links_around_a_small_import(full_demo_path, tmp_path):
+    import shutil
+
+    path = tmp_path / "grown.duckdb"
+    shutil.copy(full_demo_path, path)
+    with Database(path) as db:
+        m_id, s_id = late_import(db, tmp_path)
+        for old, new in ((1, None), (1, m_id), (m_id, None)):
+            p_old = views.productivity(db, Filters(as_of=old), K)["by_period"]
+            p_new = views.productivity(db, Filters(as_of=new), K)["by_period"]
+            a = _cells("m", p_new, ["metric", "period", "group"], "n", ["mean"])
+            b = _cells("m", p_old, ["metric", "period", "group"], "n", ["mean"])
+            assert not _differences(a, b, K), (old, new)
+            s_old = views.activity(db, Filters(as_of=old), K)["monthly"]
+            s_new = views.activity(db, Filters(as_of=new), K)["monthly"]
+            a = _cells("s", s_new, ["month", "format"], "pairs", sums=["sessions", "minutes"], people_per_n=2)
+            b = _cells("s", s_old, ["month", "format"], "pairs", sums=["sessions", "minutes"], people_per_n=2)
+            assert not _differences(a, b, K), (old, new)
+
+
+def test_attack_5_the_cli(full_demo_path, raw, tmp_path):
+    import shutil
+
+    from analytics.cli import cli
+
+    assert _marketing_executives(raw) == 1
+    path = tmp_path / "cli.duckdb"  # the module's read-only connection holds the shared file
+    shutil.copy(full_demo_path, path)
+
+    def treated(*where):
+        args = ["claims", "--db", str(path), "--json"]
+        for w in where:
+            args += ["--where", w]
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 0, result.output
+        return {r["id"]: (r["n_treated"] or 0, r["n_comparison"] or 0) for r in json.loads(result.output)}
+
+    levels = [v for v in ("Associate", "Specialist", "Manager", "Senior Manager", "Director")]
+    wide = treated("department=Marketing")
+    narrow = treated("department=Marketing", *[f"level={lv}" for lv in levels])
+    for claim, (t, c) in wide.items():
+        assert narrow[claim][0] == t or abs(t - narrow[claim][0]) >= K, (claim, t, narrow[claim][0])
+        assert narrow[claim][1] == c or abs(c - narrow[claim][1]) >= K, (claim, c, narrow[claim][1])
+
+
+def leaks_exactly(path, found: Findings) -> int:
+    """How many one-person differences of survey means equal a real person's score in the raw file."""
+    with duckdb.connect(str(path), read_only=True) as con:
+        scores = con.execute(
+            """SELECT r.survey, i.construct, avg(CASE WHEN i.reverse THEN i.scale_min + i.scale_max - r.value
+                                                    ELSE r.value END) AS score
+               FROM responses r JOIN items i USING (survey, item)
+               JOIN employees e ON e.employee_id = r.employee_id
+               WHERE r.value IS NOT NULL AND i.construct IS NOT NULL
+               GROUP BY r.survey, i.construct,
+                        CASE WHEN i.construct = 'leadership' THEN e.manager_id ELSE r.employee_id END""").df()
+    known = {key: g["score"].to_numpy() for key, g in scores.groupby(["survey", "construct"])}
+    hits = 0
+    for _, _, (table, key), d, recovered in found.differences:
+        if abs(d) == 1 and "mean" in recovered and (key[0], key[1]) in known:
+            hits += bool(np.any(np.abs(known[(key[0], key[1])] - recovered["mean"]) < 1e-6))
+    return hits

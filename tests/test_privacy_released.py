@@ -1,0 +1,89 @@
+"""Released data (analytics.store.released): the SQL against the pandas rule, pins, the catalog."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pandas as pd
+import pytest
+
+from analytics import views
+from analytics.filters import Filters
+from analytics.store import Database
+from analytics.store.released import active, released
+from tests.fixtures import add_employees
+from tests.released_reference import release
+
+
+@pytest.fixture(scope="module")
+def raw(demo_path):
+    with duckdb.connect(str(demo_path), read_only=True) as con:
+        return {t: con.execute(f"SELECT * FROM {t}").df()
+                for t in ("employees", "pairs", "sessions", "waves", "items", "responses", "metrics")}
+
+
+@pytest.mark.parametrize("k", [3, 5, 12])
+def test_released_tables_match_the_rule_written_in_pandas(demo_path, raw, k):
+    expected = release(raw, k)
+    with Database(demo_path, read_only=True) as db, released(db, k):
+        for table in ("employees", "responses", "metrics", "pairs", "sessions"):
+            assert db.query(f"SELECT count(*) FROM {table}").scalar() == len(expected[table]), table
+        got = db.query_df("SELECT employee_id, department, location, generation, level FROM employees ORDER BY 1")
+        sizes = db.query_df("SELECT block_id, count(*) AS n FROM employees GROUP BY 1")
+    want = (expected["employees"][["employee_id", "department", "location", "generation", "level"]]
+            .sort_values("employee_id").reset_index(drop=True))
+    pd.testing.assert_frame_equal(got.fillna("-"), want.fillna("-"), check_dtype=False)
+    assert (sizes["n"] >= k).all()
+
+
+def test_every_released_cell_has_k_people_or_none(demo_path):
+    with Database(demo_path, read_only=True) as db, released(db, 5):
+        cells = db.query_df("""
+            SELECT e.block_id, r.survey, i.construct, count(DISTINCT r.employee_id) AS n
+            FROM responses r JOIN items i USING (survey, item) JOIN employees e USING (employee_id)
+            WHERE i.construct <> 'leadership' GROUP BY ALL""")
+        metric_cells = db.query_df("""SELECT e.block_id, m.period, m.metric, count(DISTINCT m.employee_id) AS n
+                                      FROM metrics m JOIN employees e USING (employee_id) GROUP BY ALL""")
+    assert len(cells) and (cells["n"] >= 5).all()
+    assert len(metric_cells) and (metric_cells["n"] >= 5).all()
+
+
+def _tiny_store(db: Database) -> None:
+    """Six Sales associates (import 1); five have a metric value in January (import 2), the sixth
+    gets one later (import 3)."""
+    for i in (1, 2, 3):
+        db.execute("INSERT INTO imports VALUES (?, 'f.csv', 'x', 'metrics', 1, ?, 'ok', NULL)",
+                   [i, dt.datetime(2025, 1, i)])
+    add_employees(db, [{"employee_id": f"E{i}", "department": "Sales", "level": "Associate", "import_id": 1}
+                       for i in range(6)])
+    db.insert_df("metrics", pd.DataFrame({"employee_id": [f"E{i}" for i in range(6)], "period": "2025-01",
+                                          "metric": "tasks", "value": [1.0, 2.0, 3.0, 4.0, 5.0, 60.0],
+                                          "import_id": [2, 2, 2, 2, 2, 3]}))
+    db.bump_data_version()
+
+
+def test_a_pinned_version_differing_by_fewer_than_k_people_is_withheld(db):
+    # Worked by hand, k = 5: at import 2 the cell (Sales associates, 2025-01, tasks) has 5 people
+    # (mean 3); import 3 adds the sixth (mean 75/6 = 12.5). Showing both would give
+    # 6·12.5 − 5·3 = 60, the sixth person's value, so the pinned view leaves the cell out.
+    _tiny_store(db)
+    latest = views.productivity(db, Filters(), 5)["by_period"]
+    assert latest["n"].tolist() == [6] and latest["mean"].tolist() == pytest.approx([12.5])
+    assert views.productivity(db, Filters(as_of=2), 5)["by_period"].empty
+    # with k = 2 one newcomer is still fewer than 2: the cell is withheld at import 2 as well
+    assert views.productivity(db, Filters(as_of=2), 2)["by_period"].empty
+    assert views.productivity(db, Filters(as_of=1), 5)["by_period"].empty  # no values yet at import 1
+
+
+def test_released_data_on_a_read_only_store_writes_nothing_to_the_file(demo_path):
+    with Database(demo_path, read_only=True) as db:
+        with released(db, 5):
+            assert active(db)
+            with released(db, 5, as_of=1):  # re-entrant
+                assert db.query("SELECT count(*) FROM employees").scalar() > 0
+            assert "block_id" in db.query_df("SELECT * FROM employees LIMIT 1").columns
+        assert not active(db)
+        assert "block_id" not in db.query_df("SELECT * FROM employees LIMIT 1").columns  # the raw table again
+    with duckdb.connect(str(demo_path), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM duckdb_views() WHERE NOT internal").fetchone()[0] == 0
