@@ -102,7 +102,7 @@ def evaluation_map(scorecard: pd.DataFrame | None = None) -> pd.DataFrame:
         rows["verdict"] = "not measured"
         return rows
     verdicts = scorecard.set_index("id")["verdict"]
-    rows["verdict"] = [verdicts.get(c, "not measured") if c else "descriptive only" for c in rows["claim"]]
+    rows["verdict"] = [verdicts.get(c, "not measured") if pd.notna(c) else "descriptive only" for c in rows["claim"]]
     return rows
 
 
