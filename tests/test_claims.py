@@ -54,8 +54,10 @@ def test_scorecard_contract(small):
     # each person counted once, even when a later starter is first a comparison colleague
     assert (card["n"] <= card["n_treated"] + card["n_comparison"]).all()
     assert card["sentence"].str.len().gt(20).all()
-    # Holm by hand (step-down): sort p ascending, multiply the i-th smallest by (m - i), running max, cap 1
-    p = card["p_value"].to_numpy(float)
+    # Holm by hand over every primary test of the scorecard (roles and objective metrics): sort p
+    # ascending, multiply the i-th smallest by (m - i), running max, cap 1
+    tests = [t for r in card.to_dict("records") for t in r["by_role"] + r["metrics"] if t["primary"]]
+    p = np.array([t["p_value"] for t in tests], float)
     valid = np.flatnonzero(~np.isnan(p))
     order = valid[np.argsort(p[valid])]
     m, running, ref = len(order), 0.0, {}
@@ -63,7 +65,8 @@ def test_scorecard_contract(small):
         running = max(running, min(1.0, (m - i) * p[j]))
         ref[j] = running
     for j, v in ref.items():
-        assert card["p_adjusted"].iloc[j] == pytest.approx(v)
+        assert tests[j]["p_adjusted"] == pytest.approx(v)
+    assert m > len(card)  # both roles and the metrics are tested, not one pooled test per claim
 
 
 def test_min_group_above_every_group_gives_insufficient_data(small):
@@ -85,7 +88,7 @@ def test_filters_change_the_analysis(small):
     early = scorecard(small, Filters(date_to=dt.date(2025, 5, 1))).set_index("id")
     # with two waves only cohort 2025-A (first post wave in April) can be analysed
     assert early.loc["engagement", "n_treated"] < everyone.loc["engagement", "n_treated"]
-    cohort = claim_detail(small, "engagement", Filters(cohort=("2025-B",)))["cohorts"]
+    cohort = claim_detail(small, "engagement", Filters(cohort=("2025-B",))).cohorts
     assert list(cohort["cohort"]) == ["2025-B"]
     unweighted = scorecard(small, Filters(method="unweighted")).set_index("id")
     assert unweighted.loc["engagement", "estimate"] != everyone.loc["engagement", "estimate"]
@@ -95,37 +98,39 @@ def test_claim_detail_contract_and_privacy(full):
     mg = 5
     for claim in CLAIMS:
         d = claim_detail(full, claim.id, min_group=mg)
-        assert d["row"]["id"] == claim.id
-        t = d["trends"]
+        assert d.row["id"] == claim.id
+        t = d.trends
         assert list(t.columns)[:7] == ["wave", "wave_date", "group", "mean", "ci_low", "ci_high", "n"]
         assert (t["n"] >= mg).all() and set(t["group"]) <= {"participants", "comparison"}
-        for key in ("balance", "naive", "cohorts"):
-            assert isinstance(d[key], pd.DataFrame)
+        for table in (d.balance, d.naive, d.cohorts):
+            assert isinstance(table, pd.DataFrame)
         if claim.design == "did":
-            assert {"n_treated", "n_comparison"} <= set(d["cohorts"].columns)
-            assert (d["cohorts"]["n_treated"] >= mg).all()
-            assert d["cohorts"]["weight"].sum() == pytest.approx(1.0)
-            assert set(d["naive"]["comparison"]) == {"participants vs others after", "participants before vs after"}
-            assert d["naive"]["label"].str.startswith("biased").all()
-            assert d["pretrend"]["n_waves"] == 3 and 0 <= d["pretrend"]["p_value"] <= 1
-    bal = claim_detail(full, "engagement")["balance"].set_index("variable")
+            assert {"n_treated", "n_comparison"} <= set(d.cohorts.columns)
+            assert (d.cohorts["n_treated"] >= mg).all()
+            assert d.cohorts["weight"].sum() == pytest.approx(1.0)
+            assert set(d.naive["comparison"]) == {"participants vs others after", "participants before vs after"}
+            assert d.naive["label"].str.startswith("biased").all()
+            assert d.pretrend.n_waves == 3 and 0 <= d.pretrend.p_value <= 1
+            es = d.event_study
+            assert set(es["role"]) == {"mentors", "mentees"} and (es.loc[es["kind"] != "reference", "n_treated"] >= mg).all()
+    bal = claim_detail(full, "engagement").balance.set_index("variable")
     demog = bal[~bal.index.str.startswith("baseline")]
     assert demog["smd_weighted"].abs().max() < 0.1          # weighting balances the covariates …
     assert demog["smd_raw"].abs().max() > 0.2
     assert bal.loc["baseline engagement", "smd_weighted"] > 0.1  # … but not the self-selected baseline
     b = claim_detail(full, "belonging")
-    assert {"generation", "estimate", "ci_low", "ci_high"} <= set(b["by_generation"].columns)
-    assert (b["by_generation"]["n_treated"] >= 5).all()
-    m = claim_detail(full, "productivity")["metrics"]
-    assert set(m["metric"]) == {"tasks_completed", "cycle_time_days"}
+    assert {"generation", "estimate", "ci_low", "ci_high"} <= set(b.by_generation.columns)
+    assert (b.by_generation["n_treated"] >= 5).all()
+    m = claim_detail(full, "productivity").metrics
+    assert set(m["metric"]) == {"tasks_completed", "cycle_time_days"} and set(m["role"]) == {"mentees"}
     assert not m.set_index("metric").loc["cycle_time_days", "higher_is_better"]
-    w = claim_detail(full, "dose_response")["within"]
+    w = claim_detail(full, "dose_response").within
     assert {"number of sessions", "hours of mentoring"} == set(w["predictor"])
 
 
 def test_naive_contrasts_are_biased_on_the_demo(full):
     # the demo plants no productivity effect; both naive contrasts nonetheless come out positive
-    nv = claim_detail(full, "productivity")["naive"].set_index("comparison")
+    nv = claim_detail(full, "productivity").naive.set_index("comparison")
     assert (nv["estimate"] > 0).all() and (nv["p_value"] < 0.05).all()
     assert scorecard(full).set_index("id").loc["productivity", "verdict"] == "no_effect"
 
