@@ -196,3 +196,76 @@ def test_cli_bad_filter_is_one_line_error(demo_path, where):
 def test_cli_missing_database(tmp_path):
     result = CliRunner().invoke(cli, ["claims", "--db", str(tmp_path / "none.duckdb")])
     assert result.exit_code != 0 and "does not exist" in result.output
+
+
+ROLE_ENTRY = {"role", "primary", "verdict", "estimate", "ci_low", "ci_high", "effect_size", "es_ci_low", "es_ci_high",
+              "p_value", "p_adjusted", "n_treated", "n_comparison", "ess_comparison"}
+DIAGNOSTICS = {"pretrend_testable", "pretrend_p", "dropped_no_baseline", "response_gap", "bounds_low", "bounds_high",
+               "sensitivity_breakdown", "ess_comparison"}
+
+
+def test_cli_json_per_role_contract(demo_path):
+    result = CliRunner().invoke(cli, ["claims", "--db", str(demo_path), "--json"], catch_exceptions=False)
+    rows = {r["id"]: r for r in json.loads(result.output)}
+    for cid, r in rows.items():
+        assert {"by_role", "metrics", "diagnostics", "notes", "magnitude"} <= set(r)
+        assert r["magnitude"] in {"meaningful", "small", "unclear"}
+        assert DIAGNOSTICS <= set(r["diagnostics"]) and isinstance(r["notes"], list)
+        for e in r["by_role"]:
+            assert ROLE_ENTRY <= set(e) and e["role"] in {"mentors", "mentees", "pooled"}
+        for e in r["metrics"]:
+            assert ROLE_ENTRY | {"metric"} <= set(e)
+    # primary roles as declared from the claims' wording; the pooled row is never primary
+    prim = {cid: {e["role"] for e in r["by_role"] if e["primary"]} for cid, r in rows.items()}
+    assert prim["productivity"] == {"mentees"} and prim["leadership"] == {"mentees"}
+    assert prim["mentor_confidence"] == {"mentors"} and prim["engagement"] == {"mentors", "mentees"}
+    comparison = [r for r in rows.values() if r["id"] not in {"informal_learning", "dose_response",
+                                                              "psych_safety_moderation"}]
+    assert all(e["role"] != "pooled" or not e["primary"] for r in comparison for e in r["by_role"])
+    assert prim["dose_response"] == {"pooled"}  # within-programme claims: participants, one test
+    assert {e["metric"] for e in rows["productivity"]["metrics"]} == {"tasks_completed", "cycle_time_days"}
+    assert all(e["primary"] == (e["role"] == "mentees") for e in rows["productivity"]["metrics"])
+
+
+def test_cli_event_study_json(demo_path):
+    result = CliRunner().invoke(cli, ["claims", "--db", str(demo_path), "--event-study", "engagement", "--json"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    assert {r["role"] for r in rows} == {"mentors", "mentees"}
+    es = {r["e"] for r in rows}
+    assert {-2, -1, 0, 1} <= es                       # three cohorts over four waves: before and after
+    assert all(r["kind"] == ("placebo" if r["e"] < 0 else "effect") for r in rows)
+    assert all(r["ci_low"] <= r["estimate"] <= r["ci_high"] for r in rows)
+    bad = CliRunner().invoke(cli, ["claims", "--db", str(demo_path), "--event-study", "nope"])
+    assert bad.exit_code != 0 and len([ln for ln in bad.output.splitlines() if ln.strip()]) == 1
+
+
+def test_headline_follows_the_primary_tests(full):
+    from analytics.claims.verdict import headline
+
+    card = scorecard(full)
+    for r in card.to_dict("records"):
+        primary = [e["verdict"] for e in r["by_role"] + r["metrics"] if e["primary"]]
+        assert r["verdict"] == headline(primary), r["id"]
+
+
+def test_filtered_view_applies_the_subgroup_rule(small):
+    from analytics.claims.verdict import SUBGROUP_RULE
+    from analytics.store.dashboard import filter_values
+
+    levels = filter_values(small)
+    m = sum(len(levels[k]) for k in ("department", "location", "generation", "level", "cohort"))
+    card = scorecard(small, Filters(department=("Sales",)))
+    tests = [t for r in card.to_dict("records") for t in r["by_role"] + r["metrics"] if t["primary"]]
+    p = np.array([t["p_value"] for t in tests], float)
+    ok = ~np.isnan(p)
+    # Bonferroni share across the m single-value views, then Holm within the view (statsmodels' Holm)
+    from statsmodels.stats.multitest import multipletests
+
+    ref = multipletests(np.minimum(p[ok] * m, 1), method="holm")[1]
+    assert np.array([t["p_adjusted"] for t in tests], float)[ok] == pytest.approx(ref)
+    assert any(f"{m} single-value views" in n for n in card["notes"].iloc[0])
+    result = CliRunner().invoke(cli, ["claims", "--db", str(getattr(small, "path")), "--where", "department=Sales"],
+                                catch_exceptions=False)
+    assert SUBGROUP_RULE in result.output

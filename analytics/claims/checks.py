@@ -66,8 +66,9 @@ def trimmed_mean(x, w, q: float, drop: str) -> float:
     return float(np.dot(part, x) / part.sum()) if part.sum() > 0 else float("nan")
 
 
-def lee_bounds(specs, weights_over_cells, w) -> tuple[float, float, float, float]:
-    """(response gap, its SE, lower, upper) of the aggregated effect under Lee trimming, per cell.
+def lee_bounds(specs, weights_over_cells, w) -> tuple[float, float, float, float, float]:
+    """(response gap, its SE, lower, upper, mean trimmed share) of the aggregated effect under Lee
+    trimming, per cell.
 
     The gap is the change in the share answering after the start, treated minus comparison.
     In each cell the group that kept answering more is trimmed by its excess share (the gap
@@ -75,28 +76,32 @@ def lee_bounds(specs, weights_over_cells, w) -> tuple[float, float, float, float
     outcome-change distribution; cell bounds are aggregated with the estimate's own cell
     weights, and the cell SEs are added (an upper bound for correlated cells).
     """
-    gap, gap_se, lo, hi = 0.0, 0.0, 0.0, 0.0
+    gap = float(sum(a * meta["response_gap"] for a, (meta, *_rest) in zip(weights_over_cells, specs)))
+    gap_se = float(sum(a * meta["response_gap_se"] for a, (meta, *_rest) in zip(weights_over_cells, specs)))
+    if not response_material(gap, gap_se):  # the trimming (sorting every cell) only when it matters
+        return gap, gap_se, float("nan"), float("nan"), 0.0
+    lo, hi, q_mean = 0.0, 0.0, 0.0
     for a, (meta, dy, trt, ctrl) in zip(weights_over_cells, specs):
         if a == 0:
             continue
         g_k = meta["response_gap"]
-        gap += a * g_k
-        gap_se += a * meta["response_gap_se"]
         yt, wt = dy[trt], np.ones(int(trt.sum()))
         yc, wc = dy[ctrl], w[ctrl]
         mt, mc = np.average(yt, weights=wt), np.average(yc, weights=wc)
         if g_k > 0 and meta["response_treated"] > 0:
-            q = min(g_k / meta["response_treated"], 0.99)
+            q = min(g_k / meta["response_treated"], 0.9)
+            q_mean += a * q
             lo += a * (trimmed_mean(yt, wt, q, "top") - mc)
             hi += a * (trimmed_mean(yt, wt, q, "bottom") - mc)
         elif g_k < 0 and meta["response_comparison"] > 0:
-            q = min(-g_k / meta["response_comparison"], 0.99)
+            q = min(-g_k / meta["response_comparison"], 0.9)
+            q_mean += a * q
             lo += a * (mt - trimmed_mean(yc, wc, q, "bottom"))
             hi += a * (mt - trimmed_mean(yc, wc, q, "top"))
         else:
             lo += a * (mt - mc)
             hi += a * (mt - mc)
-    return float(gap), float(gap_se), float(lo), float(hi)
+    return float(gap), float(gap_se), float(lo), float(hi), float(q_mean)
 
 
 def response_material(gap: float, se: float) -> bool:

@@ -65,14 +65,25 @@ def propensity_weights(units: pd.DataFrame, treated_col: str = "participant", ma
     cov = [c for c in covariates if c in units]
     if not cov or d.all() or not d.any():
         return np.ones(len(units))
-    key = pd.DataFrame({c: units[c].astype(object).where(units[c].notna(), "(missing)").astype(str)
-                        for c in cov})
-    key["_d"] = d
-    cells = key.groupby(cov, sort=True)["_d"].agg(["sum", "count"]).reset_index()
-    codes = key.groupby(cov, sort=True).ngroup().to_numpy()
-    x = pd.get_dummies(cells[cov], drop_first=True, dtype=float)
-    x = sm.add_constant(x.loc[:, x.std(ddof=0) > 0], has_constant="add").to_numpy(float)
-    endog = np.column_stack([cells["sum"], cells["count"] - cells["sum"]]).astype(float)
+    # integer codes per covariate (missing is its own level), then one code per covariate cell
+    codes_by = []
+    for c in cov:
+        k = pd.factorize(units[c], sort=True)[0]
+        codes_by.append(np.where(k < 0, k.max() + 1, k))  # missing: a level of its own, last
+    dims = [int(c.max()) + 1 for c in codes_by]
+    flat = np.ravel_multi_index(codes_by, dims)
+    cell_keys, codes = np.unique(flat, return_inverse=True)
+    succ = np.bincount(codes, weights=d, minlength=len(cell_keys))
+    count = np.bincount(codes, minlength=len(cell_keys)).astype(float)
+    levels = np.unravel_index(cell_keys, dims)
+    cols = []
+    for lv, k in zip(levels, dims):
+        for j in range(1, k):  # drop the first level of each covariate
+            col = (lv == j).astype(float)
+            if col.std() > 0:
+                cols.append(col)
+    x = np.column_stack([np.ones(len(cell_keys))] + cols)
+    endog = np.column_stack([succ, count - succ])
     p = None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -118,16 +129,12 @@ class CellFit:
     factor: float
     comparison: np.ndarray      # bool per person: in some cell as a comparison person
     people: np.ndarray          # bool per person: in some cell at all
-
-    @property
-    def cov(self) -> np.ndarray:
-        return self.factor * (self.psi.T @ self.psi)
+    cov: np.ndarray             # factor · ΨᵀΨ, the cluster-robust covariance of the cell effects
 
     def combo(self, a: np.ndarray) -> tuple[float, float, float, float, float]:
         """(estimate, se, ci_low, ci_high, p) of the linear combination a·b."""
         a = np.asarray(a, float)
-        infl = self.psi @ a
-        return _combo_stats(float(a @ self.b), self.factor * float(infl @ infl))
+        return _combo_stats(float(a @ self.b), float(a @ self.cov @ a))
 
     def influence(self, a: np.ndarray) -> np.ndarray:
         """Each person's influence on a·b, scaled so that Σ infl² is its variance."""
@@ -158,39 +165,58 @@ def fit_cells(specs, n: int, w: np.ndarray) -> CellFit | None:
     n_clusters, k_params = int(people.sum()), 2 * len(specs)
     factor = (n_clusters / (n_clusters - 1) * (n_obs - 1) / (n_obs - k_params)
               if n_clusters > 1 and n_obs > k_params else float("nan"))
+    cov = factor * (psi.T @ psi)
     cells = pd.DataFrame(rows)
     cells["estimate"] = b
-    cells["se"] = np.sqrt(np.clip(factor * (psi ** 2).sum(axis=0), 0, None))
-    return CellFit(cells, b, psi, factor, comparison, people)
+    cells["se"] = np.sqrt(np.clip(np.diag(cov), 0, None))
+    return CellFit(cells, b, psi, factor, comparison, people, cov)
 
 
-def _pre_base(y: np.ndarray, g0: int, base: BasePeriod, skip: int = 0) -> np.ndarray:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # people without a pre-wave: NaN
-        if base is BasePeriod.LAST:
-            return y[:, g0 - 1 - skip].copy()
-        return np.nanmean(y[:, :g0 - skip], axis=1)
+class _Prefix:
+    """Running sums and counts of each person's answered periods: any mean over the first k
+    periods (or from period k on) in O(n), instead of one nanmean per cohort."""
+
+    def __init__(self, y: np.ndarray):
+        fin = np.isfinite(y)
+        self.sum = np.concatenate([np.zeros((len(y), 1)), np.cumsum(np.where(fin, y, 0.0), axis=1)], axis=1)
+        self.count = np.concatenate([np.zeros((len(y), 1)), np.cumsum(fin, axis=1)], axis=1)
+        self.share = self.count / np.maximum(np.arange(y.shape[1] + 1), 1)  # share answered in the first k
+
+    def first(self, k: int) -> np.ndarray:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(self.count[:, k] > 0, self.sum[:, k] / self.count[:, k], np.nan)
+
+    def from_(self, k: int) -> np.ndarray:
+        s, c = self.sum[:, -1] - self.sum[:, k], self.count[:, -1] - self.count[:, k]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(c > 0, s / c, np.nan)
 
 
-def _response(fin, g0, answered, treated, comparison, w) -> dict:
+def _pre_base(y: np.ndarray, g0: int, base: BasePeriod, skip: int = 0, prefix: _Prefix | None = None) -> np.ndarray:
+    if base is BasePeriod.LAST:
+        return y[:, g0 - 1 - skip].copy()
+    return (prefix or _Prefix(y)).first(g0 - skip)
+
+
+def _response(pre: np.ndarray, answered, treated, comparison, w) -> dict:
     """Differential response in one cell: the change from before the start to this wave in the
     share answering, treated minus (weighted) comparison, over everyone in either group.
 
     A stable difference in how often people answer (participants answer more, before and after)
     does not bias a comparison of each person with their own baseline; a change after the start
-    that differs between the groups can, so that is what is measured.
+    that differs between the groups can, so that is what is measured. `pre` is each person's
+    share of pre-start waves answered.
     """
-    pre = fin[:, :g0].mean(axis=1)
     d = answered.astype(float) - pre
     out = {}
-    for name, mask, ww in (("treated", treated, np.ones(len(d))), ("comparison", comparison, w)):
-        wm = ww[mask]
-        if wm.sum() <= 0:
+    for name, wm in (("treated", treated.astype(float)), ("comparison", w * comparison)):
+        W = wm.sum()
+        if W <= 0:
             return {"response_gap": 0.0, "response_gap_se": float("inf"), "response_treated": 1.0,
                     "response_comparison": 1.0}
-        m = float(np.dot(wm, d[mask]) / wm.sum())
-        v = float(np.dot(wm ** 2, (d[mask] - m) ** 2) / wm.sum() ** 2)
-        out[name] = (m, v, float(np.dot(wm, answered[mask]) / wm.sum()))
+        m = float(wm @ d / W)
+        v = float((wm ** 2) @ ((d - m) ** 2) / W ** 2)
+        out[name] = (m, v, float(wm @ answered / W))
     (mt, vt, rt), (mc, vc, rc) = out["treated"], out["comparison"]
     return {"response_gap": mt - mc, "response_gap_se": float(np.sqrt(vt + vc)), "response_treated": rt,
             "response_comparison": rc}
@@ -206,25 +232,24 @@ def effect_cells(y, g, treated, w, min_group=5, base=BasePeriod.PRE_MEAN, collap
     Returns (CellFit or None, [(g, n_g, [cell indices])], the cell specs).
     """
     n, T = y.shape
-    fin = np.isfinite(y)
     cohorts = sorted(int(x) for x in np.unique(g[treated & np.isfinite(g) & (g >= 1) & (g < T)]))
     never = ~np.isfinite(g) | (g >= T)
     specs, kept = [], []
     skip = collapse_skip or 0
+    prefix = _Prefix(y)
     for g0 in cohorts:
         if g0 - skip < 1:
             continue
         in_c = treated & (g == g0)
-        b0 = _pre_base(y, g0, BasePeriod.PRE_MEAN if collapse_skip is not None else base, skip)
+        b0 = _pre_base(y, g0, BasePeriod.PRE_MEAN if collapse_skip is not None else base, skip, prefix)
         has_b = np.isfinite(b0)
         treat = in_c & has_b
-        n_g = int((treat & fin[:, g0:].any(axis=1)).sum())
+        n_g = int((treat & (prefix.count[:, -1] > prefix.count[:, g0])).sum())
         if n_g < min_group:
             continue
+        pre_share = prefix.share[:, g0]
         if collapse_skip is not None:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                post = np.nanmean(y[:, g0:], axis=1)
+            post = prefix.from_(g0)
             periods = [(None, post, never)]
         else:
             periods = [(t, y[:, t], g > t) for t in range(g0, T)]
@@ -237,7 +262,7 @@ def effect_cells(y, g, treated, w, min_group=5, base=BasePeriod.PRE_MEAN, collap
                 continue
             ks.append(len(specs))
             meta = {"g": g0, "t": t, "e": None if t is None else t - g0,
-                    **_response(fin, g0, ok, in_c, ctrl_mask & ~in_c, w)}
+                    **_response(pre_share, ok, in_c, ctrl_mask & ~in_c, w)}
             specs.append((meta, yt - b0, trt, ctrl))
         if ks:
             kept.append((g0, n_g, ks))
@@ -286,9 +311,11 @@ class PreTrend:
     n_cells: int
 
 
-def pretrend_test(y, g, treated, w, min_group=5) -> PreTrend | None:
-    """The joint placebo test (see `PreTrend`); None when no cohort has two pre-waves."""
-    fit = placebo_cells(y, g, treated, w, min_group, BasePeriod.LAST)
+def pretrend_test(y, g, treated, w, min_group=5, fit=None) -> PreTrend | None:
+    """The joint placebo test (see `PreTrend`); None when no cohort has two pre-waves.
+
+    `fit` may pass in the placebo cells (base: the wave before the start) when already computed."""
+    fit = fit if fit is not None else placebo_cells(y, g, treated, w, min_group, BasePeriod.LAST)
     if fit is None:
         return None
     b = -fit.b  # report Y_{g−1} − Y_t: positive = already rising faster before the start
@@ -326,6 +353,7 @@ class DidResult:
     weights: np.ndarray | None = field(default=None, repr=False)
     kept: tuple = field(default=(), repr=False)
     specs: tuple = field(default=(), repr=False)
+    placebo: CellFit | None = field(default=None, repr=False)
 
 
 COHORT_FRAME = ["g", "estimate", "se", "ci_low", "ci_high", "p_value", "n_treated", "n_comparison", "weight"]
@@ -340,11 +368,13 @@ def did_arrays(y, g, treated, w, min_group=5, base=BasePeriod.PRE_MEAN, collapse
     if np.any(w <= 0) or not np.all(np.isfinite(w)):
         raise ValueError("weights must be positive and finite")
     fit, kept, specs = effect_cells(y, g, treated, w, min_group, base, collapse_skip)
-    pt = pretrend_test(y, g, treated, w, min_group) if with_pretrend else None
+    plac = placebo_cells(y, g, treated, w, min_group, BasePeriod.LAST) if with_pretrend else None
+    pt = pretrend_test(y, g, treated, w, min_group, fit=plac) if plac is not None else None
     nan = float("nan")
     if fit is None:
         return DidResult(nan, nan, nan, nan, nan, 0, 0, 0, pd.DataFrame(columns=COHORT_FRAME),
-                         pd.DataFrame(columns=["g", "t", "e", "n_treated", "n_comparison", "estimate", "se"]), pt)
+                         pd.DataFrame(columns=["g", "t", "e", "n_treated", "n_comparison", "estimate", "se"]), pt,
+                         placebo=plac)
     total = sum(n for _, n, _ in kept)
     overall = np.zeros(len(fit.b))
     rows = []
@@ -353,12 +383,13 @@ def did_arrays(y, g, treated, w, min_group=5, base=BasePeriod.PRE_MEAN, collapse
         a[ks] = 1.0 / len(ks)
         est, se, lo, hi, p = fit.combo(a)
         rows.append({"g": g0, "estimate": est, "se": se, "ci_low": lo, "ci_high": hi, "p_value": p,
-                     "n_treated": n_g, "n_comparison": int(fit.cells.loc[ks, "n_comparison"].max()),
+                     "n_treated": n_g, "n_comparison": int(fit.cells["n_comparison"].to_numpy()[ks].max()),
                      "weight": n_g / total})
         overall += a * n_g / total
     est, se, lo, hi, p = fit.combo(overall)
     return DidResult(est, se, lo, hi, p, int(total), int(fit.comparison.sum()), int(fit.people.sum()),
-                     pd.DataFrame(rows, columns=COHORT_FRAME), fit.cells, pt, fit, overall, tuple(kept), tuple(specs))
+                     pd.DataFrame(rows, columns=COHORT_FRAME), fit.cells, pt, fit, overall, tuple(kept), tuple(specs),
+                     plac)
 
 
 def _wide(panel: pd.DataFrame, unit_index: pd.Index, n_periods: int) -> np.ndarray:

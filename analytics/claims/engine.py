@@ -13,6 +13,8 @@ the other.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import math
 import threading
 from collections import OrderedDict
@@ -224,6 +226,23 @@ def _key(db, filters, min_group, sesoi, base):
             str(base))
 
 
+@contextlib.contextmanager
+def _no_gc():
+    """Pause the cyclic garbage collector while the engine allocates its many short-lived objects,
+    and freeze what existed before, so the explicit `gc.collect()` inside statsmodels' Holm step
+    only looks at new objects (full collections took a second of a 2,000-person scorecard).
+    Reference counting still frees everything."""
+    was = gc.isenabled()
+    gc.disable()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+        if was:
+            gc.enable()
+
+
 def run(db, filters: Filters, min_group: int, sesoi: float, base=did.BasePeriod.PRE_MEAN) -> Run:
     """The whole pipeline for one database state and filter (cached)."""
     base = did.BasePeriod(base)
@@ -234,9 +253,9 @@ def run(db, filters: Filters, min_group: int, sesoi: float, base=did.BasePeriod.
             return _CACHE[key]
     from analytics.store.dashboard import filter_values
 
-    panel = build_panel(db, filters)
-    factor = subgroup_factor(filters, filter_values(db)) if not filters.is_empty() else 1
-    with single_blas_thread():
+    with single_blas_thread(), _no_gc():
+        panel = build_panel(db, filters)
+        factor = subgroup_factor(filters, filter_values(db)) if not filters.is_empty() else 1
         raw = {c.id: _estimates(panel, c, min_group, base) for c in CLAIMS}
         results = judge(panel, raw, min_group, sesoi, factor)
     n_primary = sum(1 for r in results.values() for t in r.tests if t.primary and math.isfinite(t.p_value))

@@ -109,11 +109,12 @@ def estimate_did(pop: Population, min_group: int, primary: bool, base=did.BasePe
                         n_comparison=res.n_comparison if res.n_comparison >= min_group else 0)
     fit, a = res.fit, res.weights
     diag["ess_comparison"] = checks.kish_ess(pop.w[fit.comparison])
-    gap, gap_se, lo, hi = checks.lee_bounds(res.specs, a, pop.w)
+    gap, gap_se, lo, hi, q = checks.lee_bounds(res.specs, a, pop.w)
     diag["response_gap"] = gap
     if checks.response_material(gap, gap_se):
-        diag.update(response_material=True, bounds_low=(lo - checks.Z * res.se) / sd,
-                    bounds_high=(hi + checks.Z * res.se) / sd)
+        # the bounds rest on the kept share 1 − q of one group: their sampling error grows like 1/(1 − q)
+        margin = checks.Z * res.se / (1 - q)
+        diag.update(response_material=True, bounds_low=(lo - margin) / sd, bounds_high=(hi + margin) / sd)
     if monthly:
         # months after the start: the violation of a linear trend accumulates over them
         T = pop.n_periods
@@ -127,8 +128,7 @@ def estimate_did(pop: Population, min_group: int, primary: bool, base=did.BasePe
         if res.pretrend is not None:
             diag.update(pretrend_testable=True, pretrend_p=res.pretrend.p_value,
                         pretrend_estimate=res.pretrend.estimate)
-            plac = did.placebo_cells(pop.y, pop.g, pop.treated, pop.w, min_group, did.BasePeriod.LAST)
-            diag["pre_step"] = checks.pre_step(_points_by_e(plac)) if plac is not None else NAN
+            diag["pre_step"] = checks.pre_step(_points_by_e(res.placebo)) if res.placebo is not None else NAN
     infl = np.zeros(0)
     if fit is not None:
         infl = fit.influence(a) / sd

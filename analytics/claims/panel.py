@@ -101,10 +101,11 @@ def month_group(start, periods) -> np.ndarray:
     >>> month_group(pd.Series([d.date(2025, 2, 10), None]), ["2025-01", "2025-02", "2025-03"]).tolist()
     [2.0, inf]
     """
-    s = pd.to_datetime(pd.Series(start), errors="coerce")
-    months = s.dt.strftime("%Y-%m").fillna("9999-99").to_numpy(object)
-    idx = np.searchsorted(np.array(list(periods), dtype=object), months, side="left").astype(float) + 1
-    idx[s.isna().to_numpy()] = np.inf
+    s = pd.to_datetime(pd.Series(start), errors="coerce").to_numpy(dtype="datetime64[ns]")
+    months = s.astype("datetime64[M]")
+    cal = np.array([np.datetime64(p, "M") for p in periods])
+    idx = np.searchsorted(cal, months, side="left").astype(float) + 1
+    idx[np.isnat(s)] = np.inf
     return idx
 
 

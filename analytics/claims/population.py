@@ -63,6 +63,9 @@ def role_pool(panel: Panel, role: Role) -> tuple[np.ndarray, np.ndarray]:
     Candidates: selected employees who are participants of this role, or outside the programme
     at a level this role's participants hold.
     """
+    key = ("pool", role)
+    if key in panel.cache:
+        return panel.cache[key]
     r = panel.roster
     start = panel.start(role.value)
     participant = start.notna().to_numpy()
@@ -71,7 +74,22 @@ def role_pool(panel: Panel, role: Role) -> tuple[np.ndarray, np.ndarray]:
     levels = set(r.loc[participant & selected, "level"].dropna())
     at_level = r["level"].isin(levels).to_numpy() if levels else np.zeros(len(r), bool)
     cand = selected & (participant | (outside & at_level))
-    return restrict_sample(panel, cand), participant
+    panel.cache[key] = (restrict_sample(panel, cand), participant)
+    return panel.cache[key]
+
+
+def _timing(panel: Panel, role: Role, metric: MetricPanel | None) -> np.ndarray:
+    """First treated wave (or month) of everyone for a role, computed once per role and calendar."""
+    key = ("g", role, None if metric is None else metric.periods)
+    if key not in panel.cache:
+        start = panel.start(role.value)
+        if metric is not None:
+            panel.cache[key] = month_group(start, metric.periods)
+        elif panel.n_waves:
+            panel.cache[key] = timing_group(start, panel.waves["opened"])
+        else:
+            panel.cache[key] = np.full(panel.n_people, np.inf)
+    return panel.cache[key]
 
 
 def role_weights(panel: Panel, role: Role) -> np.ndarray:
@@ -114,16 +132,14 @@ def build_population(panel: Panel, claim: Claim, role: Role, metric: MetricPanel
     if key in panel.cache:
         return panel.cache[key]
     cand, participant = role_pool(panel, role)
-    start = panel.start(role.value)
+    g_all = _timing(panel, role, metric)
     if metric is not None:
         y_all = metric.values
         if not metric.higher_is_better:
             y_all = -y_all  # a positive effect is always an improvement
-        g_all = month_group(start, metric.periods)
         outcome = metric.name
     else:
         y_all = panel.leadership if claim.measured_by is Outcome.REPORTS else panel.scores[claim.construct]
-        g_all = timing_group(start, panel.waves["opened"]) if panel.n_waves else np.full(panel.n_people, np.inf)
         outcome = claim.construct
     has_y = np.isfinite(y_all).any(axis=1) if y_all.shape[1] else np.zeros(panel.n_people, bool)
     no_base = participant & (g_all <= (1 if metric is not None else 0))
