@@ -267,8 +267,11 @@ def event_study_frame(r: Run, claim: Claim, base=did.BasePeriod.PRE_MEAN) -> pd.
     """Tidy event study for every role of a comparison claim (empty for within-programme claims)."""
     if claim.design is not Design.DID:
         return pd.DataFrame(columns=EVENT_COLUMNS)
-    parts = [population_event_study(claim, build_population(r.panel, claim, role), r.min_group, base)
-             for role in claim.roles]
+    fits = {}
+    if base is did.BasePeriod.PRE_MEAN:  # the scorecard's fits use this base: reuse them
+        fits = {t.role: t.result.fit for t in r.results[claim.id].survey_tests if t.result is not None}
+    parts = [population_event_study(claim, build_population(r.panel, claim, role), r.min_group, base,
+                                    fit=fits.get(role)) for role in claim.roles]
     parts = [p for p in parts if len(p)]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=EVENT_COLUMNS)
 

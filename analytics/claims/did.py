@@ -431,14 +431,20 @@ def staggered_did(panel: pd.DataFrame, units: pd.DataFrame, n_periods: int, min_
 
 # -- descriptive companions -------------------------------------------------------------------
 def weighted_mean_ci(y, w=None) -> tuple[float, float, float]:
-    """Mean with a 95% CI: WLS of y on a constant with HC1 errors (= the classic s/√n when unweighted)."""
+    """Mean with a 95% CI: the WLS-on-a-constant estimate with HC1 errors, in closed form.
+
+    For a constant-only WLS, HC1 is n/(n−1)·Σw²(y−m)²/(Σw)², which is the classic s²/n when
+    unweighted (checked against scipy's standard error in the tests).
+    """
     y = np.asarray(y, float)
     if len(y) < 2:
         return (float(np.mean(y)) if len(y) else np.nan, np.nan, np.nan)
     w = np.ones_like(y) if w is None else np.asarray(w, float)
-    fit = sm.WLS(y, np.ones((len(y), 1)), weights=w).fit(cov_type="HC1")
-    lo, hi = fit.conf_int()[0]
-    return float(fit.params[0]), float(lo), float(hi)
+    W = w.sum()
+    m = float(w @ y / W)
+    n = len(y)
+    se = float(np.sqrt(n / (n - 1) * ((w ** 2) @ ((y - m) ** 2)) / W ** 2))
+    return m, m - Z * se, m + Z * se
 
 
 def smd(x_t, x_c, w_c=None) -> float:

@@ -37,12 +37,16 @@ def _points(fit: did.CellFit, kind: str, sd: float, claim: Claim, pop: Populatio
 
 
 def population_event_study(claim: Claim, pop: Population, min_group: int,
-                           base: did.BasePeriod = did.BasePeriod.PRE_MEAN) -> pd.DataFrame:
-    """The tidy event-study frame of one claim × role population (COLUMNS)."""
+                           base: did.BasePeriod = did.BasePeriod.PRE_MEAN, fit: did.CellFit | None = None,
+                           ) -> pd.DataFrame:
+    """The tidy event-study frame of one claim × role population (COLUMNS).
+
+    `fit` may pass in the scorecard's own effect cells for this base period (no refit)."""
     if claim.design is not Design.DID or pop.n_periods == 0 or not pop.sd > 0:
         return pd.DataFrame(columns=COLUMNS)
     rows = []
-    fit, _, _ = did.effect_cells(pop.y, pop.g, pop.treated, pop.w, min_group, base)
+    if fit is None:
+        fit, _, _ = did.effect_cells(pop.y, pop.g, pop.treated, pop.w, min_group, base)
     if fit is not None:
         rows += _points(fit, "effect", pop.sd, claim, pop, base)
     plac = did.placebo_cells(pop.y, pop.g, pop.treated, pop.w, min_group, base)
