@@ -20,8 +20,6 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-import numpy as np
-import pandas as pd
 from scipy import stats
 
 from analytics import privacy
