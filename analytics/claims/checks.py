@@ -33,8 +33,8 @@ def kish_ess(w) -> float:
     --------
     >>> kish_ess([1, 1, 1, 1])
     4.0
-    >>> round(kish_ess([10, 1, 1, 1]), 2)   # one person carries most of the weight
-    1.61
+    >>> round(kish_ess([10, 1, 1, 1]), 2)   # one person carries most of the weight: 13² / 103
+    1.64
     """
     w = np.asarray(w, float)
     if len(w) == 0 or not np.any(w > 0):
