@@ -209,11 +209,15 @@ def within_frame(panel, claim, min_group: int) -> tuple[pd.DataFrame, Population
     """Participants' triple-difference gains with their doses, pair, department and its baseline safety.
 
     Returns the frame, the population and the number of comparison people whose change was
-    subtracted.
+    subtracted. The three within-programme claims share it (they differ only in the predictor),
+    so it is built once per panel; callers must not modify it.
     """
     from analytics.claims import within
     from analytics.claims.population import build_population
 
+    key = ("within_frame", claim.construct, min_group)
+    if key in panel.cache:
+        return panel.cache[key]
     pop = build_population(panel, claim, Role.POOLED)
     gains = within.gains_arrays(pop.y, pop.g, pop.treated)
     dept = panel.roster["department"].to_numpy(object)[pop.idx]
@@ -236,7 +240,8 @@ def within_frame(panel, claim, min_group: int) -> tuple[pd.DataFrame, Population
         gains["dept_safety"] = gains["department"].map(safety)
     else:
         gains["dept_safety"] = np.nan
-    return gains, pop, int(used.sum())
+    panel.cache[key] = (gains, pop, int(used.sum()))
+    return panel.cache[key]
 
 
 def estimate_within(panel, claim, min_group: int) -> tuple[Estimate, dict]:

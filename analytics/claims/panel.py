@@ -152,13 +152,17 @@ def build_panel(db, filters: Filters) -> Panel:
 
     metrics = []
     periods = q.panel_metric_periods(db, filters)
-    for name, mp in periods.groupby("metric", sort=True):
-        per = tuple(mp["period"])
-        wide = q.panel_metric(db, name, per)
-        vals = np.full((n, len(per)), np.nan)
-        vals[wide["idx"].to_numpy(int)] = wide[[f"m{k}" for k in range(len(per))]].to_numpy(float)
-        metrics.append(MetricPanel(name, per, vals, bool(mp["higher_is_better"].iloc[0]),
-                                   mp["unit"].iloc[0] if mp["unit"].notna().any() else None))
+    if len(periods):
+        months = sorted(periods["period"].unique())
+        col_of = {p: f"m{k}" for k, p in enumerate(months)}
+        wide_all = q.panel_metrics(db, months)
+        for name, mp in periods.groupby("metric", sort=True):
+            per = tuple(mp["period"])
+            wide = wide_all[wide_all["metric"] == name]
+            vals = np.full((n, len(per)), np.nan)
+            vals[wide["idx"].to_numpy(int)] = wide[[col_of[p] for p in per]].to_numpy(float)
+            metrics.append(MetricPanel(name, per, vals, bool(mp["higher_is_better"].iloc[0]),
+                                       mp["unit"].iloc[0] if mp["unit"].notna().any() else None))
 
     until = waves["opened"].iloc[-1] if len(waves) else None
     doses = q.panel_doses(db, until=until)

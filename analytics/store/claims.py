@@ -221,17 +221,19 @@ def panel_metric_periods(db: Database, filters: Filters) -> pd.DataFrame:
     )
 
 
-def panel_metric(db: Database, metric: str, periods) -> pd.DataFrame:
-    """One metric as a person × month table: idx, then m0 … m{P−1} (monthly mean; NULL = none)."""
+def panel_metrics(db: Database, periods) -> pd.DataFrame:
+    """Every metric as a person × month table, one scan: idx, metric, then m0 … m{P−1} for the
+    given months (monthly mean; NULL = none)."""
     periods = list(periods)
     cols = ", ".join(f"avg(m.value) FILTER (WHERE m.period = ?)::DOUBLE AS m{k}" for k in range(len(periods)))
+    marks = ", ".join("?" * len(periods))
     return db.query_df(
         f"""WITH {_roster_cte()}
-            SELECT sel.idx, {cols}
+            SELECT sel.idx, m.metric, {cols}
             FROM metrics m JOIN sel ON sel.employee_id = m.employee_id
-            WHERE m.value IS NOT NULL AND m.metric = ?
-            GROUP BY sel.idx""",
-        periods + [metric],
+            WHERE m.value IS NOT NULL AND m.period IN ({marks})
+            GROUP BY sel.idx, m.metric""",
+        periods + periods,
     )
 
 
