@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from analytics.claims import SUBGROUP_RULE
 from ui import cache, charts
 from ui.exports import ViewReport
 from ui.sidebar import start_page
@@ -22,6 +23,8 @@ report.chart("Effect of the programme, claim by claim", charts.forest(card), car
              text="Standardised effect (in standard deviations of the outcome) with its 95% confidence interval. "
                   "Zero means no difference from the comparison group.", key="claims-forest")
 scorecard_table(report, card, "Verdicts at a glance")
+if not filters.is_empty():
+    st.info(SUBGROUP_RULE)
 
 st.subheader("The evidence, claim by claim")
 st.caption("Open a claim to see both groups before and after, how comparable they are, and the naive "

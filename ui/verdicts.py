@@ -57,11 +57,11 @@ def scorecard_table(report: ViewReport, card: pd.DataFrame, title: str = "The cl
     report.sections.append(Section(title, "", None, compact))
 
 
-def pretrend_text(pretrend: dict) -> str:
+def pretrend_text(pretrend) -> str:
     """The pre-trend check in one sentence: did both groups move alike before the programme?"""
-    if pretrend.get("sentence"):
-        return str(pretrend["sentence"])
-    est, lo, hi, p = (pretrend.get(k) for k in ("estimate", "ci_low", "ci_high", "p_value"))
+    if getattr(pretrend, "sentence", None):
+        return str(pretrend.sentence)
+    est, lo, hi, p = (getattr(pretrend, k, None) for k in ("estimate", "ci_low", "ci_high", "p_value"))
     return (f"Before the programme, participants' trend differed from the comparison group's by {number(est)} "
             f"(95% CI {number(lo)} to {number(hi)}, p = {p_text(p)}); "
             + ("no sign that the groups were already drifting apart." if p is not None and p >= 0.05
@@ -89,28 +89,35 @@ def claim_summary(row, report: ViewReport) -> None:
     cols[3].caption(f"{number(row.n_treated, '{:,.0f}')} participants · "
                     f"{number(row.n_comparison, '{:,.0f}')} comparison")
     st.markdown(f"**How this was tested.** {plain(row.method)}")
-    report.note(f"{row.title} — {label(row.verdict)}", f"{row.sentence} {row.method}")
+    notes = list(getattr(row, "notes", None) or [])
+    if notes:
+        st.markdown("**Checks.**\n" + "\n".join(f"- {plain(n)}" for n in notes))
+    report.note(f"{row.title} — {label(row.verdict)}", " ".join([row.sentence, row.method, *notes]))
 
 
-def claim_evidence(row, detail: dict, report: ViewReport) -> None:
+def claim_evidence(row, detail, report: ViewReport) -> None:
     """Both groups over time, pre-trends, balance, the biased naive comparisons (greyed), extras."""
-    trends = detail.get("trends")
+    trends = getattr(detail, "trends", None)
     if isinstance(trends, pd.DataFrame) and not trends.empty:
         report.chart(f"{row.title}: before and after",
                      charts.trend(trends.rename(columns={"wave_date": "opened", "wave": "survey"})),
                      trends, key=f"trend-{row.id}",
                      text="Mean outcome per survey wave for both groups, with 95% confidence intervals.")
-    if detail.get("pretrend"):
-        st.caption(plain(pretrend_text(detail["pretrend"])))
-    within = detail.get("within")
+    if getattr(detail, "pretrend", None):
+        st.caption(plain(pretrend_text(detail.pretrend)))
+    roles = getattr(detail, "roles", None)
+    if isinstance(roles, pd.DataFrame) and not roles.empty:
+        report.table(f"{row.title}: each role", roles, key=f"roles-{row.id}",
+                     text="Mentors (juniors) and mentees (seniors) are tested separately; the pooled row is a summary.")
+    within = getattr(detail, "within", None)
     if isinstance(within, pd.DataFrame) and not within.empty:
         report.table(f"{row.title}: within the programme", within, key=f"within-{row.id}")
-    balance = detail.get("balance")
+    balance = getattr(detail, "balance", None)
     if isinstance(balance, pd.DataFrame) and not balance.empty:
         report.table("Is the comparison group comparable?", balance, key=f"balance-{row.id}",
                      text="Share or mean of each background variable; standardised mean differences (SMD) "
                           "below 0.1 mean the groups are alike.")
-    naive = detail.get("naive")
+    naive = getattr(detail, "naive", None)
     if isinstance(naive, pd.DataFrame) and not naive.empty:
         st.markdown(":gray[**Naive comparisons — biased, shown for context only.** People chose to join, "
                     "so simple before/after or participant/non-participant differences mix the programme's "
@@ -119,7 +126,7 @@ def claim_evidence(row, detail: dict, report: ViewReport) -> None:
         report.download(naive, f"{row.id} naive comparisons", key=f"csv-naive-{row.id}")
     for name, title in (("cohorts", "By cohort"), ("by_generation", "By generation"),
                         ("generation_gap", "Generation gap"), ("metrics", "Objective metrics")):
-        extra = detail.get(name)
+        extra = getattr(detail, name, None)
         if isinstance(extra, pd.DataFrame) and not extra.empty:
             report.table(f"{row.title}: {title.lower()}", extra, key=f"{name}-{row.id}")
 
