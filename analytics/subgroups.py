@@ -6,10 +6,12 @@ family is the whole heatmap), so the chance of any false "significant" cell on t
 at 5%. Alongside it, Cochran's Q tests per claim whether the subgroups' effects differ at all
 (heterogeneity), which is the question a heatmap really asks.
 
-Plug point for the claims engine v2: when `analytics.claims` exposes ``subgroup_adjust``
-(a callable taking the p-values of a family and returning adjusted ones) and
-``SUBGROUP_RULE`` (a sentence), those replace `holm` and `RULE` here, so the page and the CLI
-state one rule. Until then the rule is Holm over the grid.
+Plug point for the claims engine v2: when `analytics.claims` exposes ``SUBGROUP_RULE`` (the
+sentence of its rule for filtered views), the engine has already applied that rule inside each
+filtered scorecard, so a cell's ``p_adjusted`` is used as is and the page prints the engine's
+sentence: page and CLI state one rule. With ``subgroup_adjust`` as well (a callable taking a
+family's p-values), that callable replaces `holm` over the grid. Without either, the rule is
+Holm over the grid.
 
 Anonymity: a cell exists only when the filtered view passes the selection check (no group
 under the threshold, nothing recoverable by subtraction) and the claim could be estimated;
@@ -35,19 +37,19 @@ DIMENSIONS: dict[str, str] = {"department": "Department", "generation": "Generat
 RULE = ("Subgroup rule: Holm's correction over every claim × subgroup on this heatmap, so the chance of any "
         "false 'significant' cell stays at 5%; Cochran's Q tests whether a claim's subgroups differ at all.")
 GRID_COLUMNS = ["dimension", "value", "id", "title", "verdict", "effect_size", "es_ci_low", "es_ci_high", "es_se",
-                "p_value", "n_treated", "n_comparison", "p_subgroup", "significant", "refused"]
+                "p_value", "p_adjusted", "n_treated", "n_comparison", "p_subgroup", "significant", "refused"]
 
 
-def _rule() -> tuple[Callable[[Sequence[float]], np.ndarray], str]:
-    """The engine's subgroup rule when it has one, else Holm over the grid (see module doc)."""
-    try:
-        from analytics import claims
+def _rule() -> tuple[Callable[[Sequence[float]], np.ndarray] | None, str]:
+    """(adjust, sentence): the grid-wide adjustment, or None when the engine's filtered scorecards
+    already carry its subgroup rule in ``p_adjusted`` (see module doc)."""
+    from analytics import claims
 
-        adjust, text = getattr(claims, "subgroup_adjust", None), getattr(claims, "SUBGROUP_RULE", None)
-        if callable(adjust) and text:
-            return adjust, str(text)
-    except ImportError:  # pragma: no cover - the engine is part of this package
-        pass
+    adjust, text = getattr(claims, "subgroup_adjust", None), getattr(claims, "SUBGROUP_RULE", None)
+    if text and callable(adjust):
+        return adjust, str(text)
+    if text:
+        return None, str(text)
     return holm, RULE
 
 
@@ -114,12 +116,15 @@ def effect_grid(dimension: str, cells: Sequence[Cell]) -> pd.DataFrame:
             rows.append({"dimension": dimension, "value": cell.value, "id": r["id"], "title": r["title"],
                          "verdict": r.get("verdict"),
                          **{k: (r.get(k) if ok else np.nan) for k in ("effect_size", "es_ci_low", "es_ci_high",
-                                                                       "es_se", "p_value")},
+                                                                       "es_se", "p_value", "p_adjusted")},
                          "n_treated": r.get("n_treated"), "n_comparison": r.get("n_comparison"),
                          "refused": "" if ok else (r.get("reason") or "not enough data")})
     grid = pd.DataFrame(rows, columns=GRID_COLUMNS)
     adjust, _ = _rule()
-    grid["p_subgroup"] = adjust(grid["p_value"].astype(float).to_numpy()) if len(grid) else []
+    if adjust is None:  # the engine applied its rule inside each filtered view
+        grid["p_subgroup"] = pd.to_numeric(grid["p_adjusted"], errors="coerce")
+    else:
+        grid["p_subgroup"] = adjust(grid["p_value"].astype(float).to_numpy()) if len(grid) else []
     grid["significant"] = (grid["p_subgroup"] < 0.05).fillna(False).astype(bool)
     return grid
 
@@ -169,7 +174,7 @@ def role_grid(card: pd.DataFrame) -> pd.DataFrame:
                 rows.append({"dimension": "role", "value": role.get("role"), "id": r["id"], "title": r["title"],
                              "verdict": role.get("verdict"),
                              **{k: role.get(k, np.nan) if ok else np.nan
-                                for k in ("effect_size", "es_ci_low", "es_ci_high", "es_se", "p_value")},
+                                for k in ("effect_size", "es_ci_low", "es_ci_high", "es_se", "p_value", "p_adjusted")},
                              "n_treated": role.get("n_treated"), "n_comparison": role.get("n_comparison"),
                              "p_subgroup": role.get("p_adjusted", np.nan), "refused": "" if ok else "not enough data"})
     grid = pd.DataFrame(rows, columns=GRID_COLUMNS)

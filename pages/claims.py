@@ -9,7 +9,7 @@ from ui import board, cache, charts
 from ui.exports import ViewReport
 from ui.sidebar import set_view_param, start_page, view_param
 from ui.verdicts import (TERMS_SCORECARD, claim_evidence, claim_summary, focused_claim, glossary_popover, label,
-                         scorecard_table)
+                         scorecard_frame, scorecard_table)
 
 TABS = ("Effects", "Evidence, claim by claim", "Reports")
 
@@ -54,7 +54,7 @@ tab = view_param("tab", TABS, default=TABS[1] if focus else TABS[0])
 effects, evidence, reports = st.tabs(TABS, default=tab, key="claims_tab", on_change=_tab_changed)
 
 with effects:
-    report.chart("Effect of the programme, claim by claim", charts.forest(shown), card,
+    report.chart("Effect of the programme, claim by claim", charts.forest(shown), scorecard_frame(card),
                  text="Standardised effect (in standard deviations of the outcome, SD) with its 95% confidence "
                       "interval. Zero means no difference from the comparison group; inside the shaded ±0.2 SD "
                       "band an effect is too small to matter. Claims without enough data keep their row.",

@@ -4,6 +4,7 @@ The first screen holds the bottom line: one sentence, then every claim's verdict
 for and its effect with a 95% CI. Activity counts and charts come below, drawn after the
 bottom line has reached the browser.
 """
+import pandas as pd
 import streamlit as st
 
 from analytics import bottom_line
@@ -11,7 +12,8 @@ from analytics.headline_change import delta
 from ui import board, cache, charts
 from ui.exports import ViewReport
 from ui.sidebar import start_page
-from ui.verdicts import TERMS_SCORECARD, bottom_line_rows, glossary_popover, scorecard_table, whole
+from ui.verdicts import (TERMS_SCORECARD, bottom_line_rows, glossary_popover, part, scorecard_frame,
+                         scorecard_table, whole)
 
 filters = start_page(method=True)
 k = cache.min_group()
@@ -64,13 +66,13 @@ def below_the_fold() -> None:
                                                               ("Active pairs", "active_pairs"),
                                                               ("Sessions this quarter", "sessions_quarter")))
         + ("" if rate is None else f" · Survey response rate: {rate:.0%} ({figures['response_survey']})"))
-    event = cache.view("claim_detail", filters, claim_id="engagement").get("event_study")
-    if event is not None and not event.empty:  # the per-role engine's event study of the headline claim
+    event = part(cache.view("claim_detail", filters, claim_id="engagement"), "event_study")
+    if isinstance(event, pd.DataFrame) and not event.empty:  # the per-role engine's event study of the headline claim
         report.chart("Engagement: effect by wave since the start", charts.event_study(event), event,
                      key="overview-event",
                      text="Participants minus their comparison group by survey waves since the start, with 95% CIs "
                           "and the ±0.2 SD band; the points before the start are the placebo check.")
-    report.chart("Effect of the programme, claim by claim", charts.forest(card), card,
+    report.chart("Effect of the programme, claim by claim", charts.forest(card), scorecard_frame(card),
                  text="Each claim's effect in standard deviations (SD) with its 95% confidence interval, "
                       "participants against their comparison group. Inside the shaded ±0.2 SD band an effect is "
                       "too small to matter.", key="overview-forest")

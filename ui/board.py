@@ -11,7 +11,7 @@ from analytics import board_report, pdf_report, subgroups
 from analytics.errors import TwowayError
 from analytics.filters import Filters
 from ui import cache, charts
-from ui.verdicts import populations
+from ui.verdicts import part, populations, pretrend_text
 
 TABLES = (("balance", "Is the comparison group comparable?"), ("cohorts", "By cohort"),
           ("within", "Within the programme"), ("by_generation", "By generation"),
@@ -23,7 +23,7 @@ def build_html(card: pd.DataFrame, filters: Filters, k: int, data_date: dt.date 
     sections = []
     for row in card.to_dict("records"):
         detail = cache.view("claim_detail", filters, claim_id=row["id"])
-        event = detail.get("event_study")
+        event = part(detail, "event_study")
         bands = cache.view("gain_bands", filters, claim_id=row["id"])
         if isinstance(event, pd.DataFrame) and not event.empty:
             fig = charts.event_study(event)
@@ -32,9 +32,9 @@ def build_html(card: pd.DataFrame, filters: Filters, k: int, data_date: dt.date 
                    charts.gain_bands(bands, x="dept_safety", x_label="Department's baseline psychological safety"))
         else:
             fig = None
-        tables = [(title, detail[key]) for key, title in TABLES if isinstance(detail.get(key), pd.DataFrame)]
-        notes = [str(detail["pretrend"].get("sentence"))] if detail.get("pretrend") else []
-        sections.append(board_report.ClaimSection(row["id"], fig, tables, notes + list(detail.get("notes") or [])))
+        tables = [(title, part(detail, key)) for key, title in TABLES if isinstance(part(detail, key), pd.DataFrame)]
+        notes = [pretrend_text(part(detail, "pretrend"))] if part(detail, "pretrend") else []
+        sections.append(board_report.ClaimSection(row["id"], fig, tables, notes + list(part(detail, "notes") or [])))
     methods = sorted({str(m) for m in card["method"].dropna()}) + [subgroups.rule_text()]
     return board_report.render(card, filters_text=filters.describe(), min_group=k, data_date=data_date,
                                overview_figure=charts.forest(card), sections=sections, populations=populations(),

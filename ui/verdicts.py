@@ -30,6 +30,13 @@ TERMS_DETAIL = ("SD", "CI", "SESOI", "p", "Holm", "MDE", "DiD", "SMD", "HC3", "E
                 "Matched comparison", "Event study")
 
 
+def part(detail, key: str):
+    """One part of a claim's detail: today's dict, or the engine v2's `ClaimDetail` dataclass."""
+    if isinstance(detail, dict):
+        return detail.get(key)
+    return getattr(detail, key, None)
+
+
 def label(verdict: str) -> str:
     return VERDICT_LABELS.get(verdict, verdict)
 
@@ -39,10 +46,16 @@ def badge(verdict: str) -> None:
 
 
 def populations() -> dict[str, str]:
-    """Claim id → its declared population (enum or text), for "who it holds for"."""
+    """Claim id → its declared population (today's engine), for "who it holds for"; the per-role
+    engine's rows carry their roles instead (`bottom_line.who_for` reads them first)."""
     from analytics.claims import CLAIMS
 
-    return {c.id: str(getattr(c.population, "value", c.population)) for c in CLAIMS}
+    out = {}
+    for c in CLAIMS:
+        pop = getattr(c, "population", None)
+        if pop is not None:
+            out[c.id] = str(getattr(pop, "value", pop))
+    return out
 
 
 def designs() -> dict[str, str]:
@@ -131,9 +144,13 @@ def scorecard_table(report: ViewReport, card: pd.DataFrame, title: str = "The cl
     st.subheader(title)
     st.caption("Each claim is tested against a comparison group of colleagues who were not (yet) in the programme.")
     st.table(compact.style.hide(axis="index").map(_colour, subset=["Verdict"]))
-    full = card[[c for c in SCORECARD_COLUMNS if c in card.columns]]
-    report.download(full, "scorecard", key="csv-scorecard")
+    report.download(scorecard_frame(card), "scorecard", key="csv-scorecard")
     report.sections.append(Section(title, "", None, compact))
+
+
+def scorecard_frame(card: pd.DataFrame) -> pd.DataFrame:
+    """The scorecard's flat columns (what a CSV can hold; per-role lists stay in the JSON)."""
+    return card[[c for c in SCORECARD_COLUMNS if c in card.columns]]
 
 
 def _colour(verdict_label: str) -> str:
@@ -142,11 +159,11 @@ def _colour(verdict_label: str) -> str:
     return f"color: {colour}; font-weight: 600" if colour else ""
 
 
-def pretrend_text(pretrend: dict) -> str:
+def pretrend_text(pretrend) -> str:
     """The pre-trend check in one sentence: did both groups move alike before the programme?"""
-    if pretrend.get("sentence"):
-        return str(pretrend["sentence"])
-    est, lo, hi, p = (pretrend.get(k) for k in ("estimate", "ci_low", "ci_high", "p_value"))
+    if part(pretrend, "sentence"):
+        return str(part(pretrend, "sentence"))
+    est, lo, hi, p = (part(pretrend, k) for k in ("estimate", "ci_low", "ci_high", "p_value"))
     return (f"Before the programme, participants' trend differed from the comparison group's by {number(est)} "
             f"(95% CI {number(lo)} to {number(hi)}, p = {p_text(p)}); "
             + ("no sign that the groups were already drifting apart." if p is not None and p >= 0.05
@@ -189,7 +206,7 @@ def claim_evidence(row, detail: dict, report: ViewReport, bands: pd.DataFrame | 
     """The effect against the comparison (event study when the engine gives one), the checks,
     balance and cohorts with human column names, the biased naive comparisons (greyed)."""
     r = row._asdict() if hasattr(row, "_asdict") else dict(row)
-    event = detail.get("event_study")
+    event = part(detail, "event_study")
     if isinstance(event, pd.DataFrame) and not event.empty:
         report.chart(f"{r['title']}: effect by wave since the start", charts.event_study(event), event,
                      key=f"event-{r['id']}",
@@ -207,7 +224,7 @@ def claim_evidence(row, detail: dict, report: ViewReport, bands: pd.DataFrame | 
                 key=f"bands-{r['id']}",
                 text="Each department's participants: mean engagement gain against the department's "
                      "psychological safety before the programme, with 95% CIs. Descriptive.")
-    trends = detail.get("trends")
+    trends = part(detail, "trends")
     if isinstance(trends, pd.DataFrame) and not trends.empty and not (isinstance(event, pd.DataFrame)
                                                                       and not event.empty):
         report.chart(f"{r['title']}: both groups' levels (descriptive)",
@@ -216,21 +233,21 @@ def claim_evidence(row, detail: dict, report: ViewReport, bands: pd.DataFrame | 
                      text="Mean outcome per survey wave for both groups, with 95% CIs. Descriptive: participants "
                           "may sit higher before they start (they chose to join); the effect is how much more "
                           "their score changed after their start, shown in the forest plot.")
-    if detail.get("pretrend"):
-        st.markdown(f"**Pre-trend check.** {pretrend_text(detail['pretrend'])}")
-    for note in detail.get("notes") or []:  # the engine v2's checks, as short sentences
+    if part(detail, "pretrend"):
+        st.markdown(f"**Pre-trend check.** {pretrend_text(part(detail, 'pretrend'))}")
+    for note in part(detail, "notes") or []:  # the engine v2's checks, as short sentences
         st.markdown(f"- {note}")
-    within = detail.get("within")
+    within = part(detail, "within")
     if isinstance(within, pd.DataFrame) and not within.empty:
         report.table(f"{r['title']}: within the programme", within, key=f"within-{r['id']}",
                      text="Gain regressed on each predictor among participants (HC3 standard errors); "
                           "effect size per SD of the predictor.")
-    balance = detail.get("balance")
+    balance = part(detail, "balance")
     if isinstance(balance, pd.DataFrame) and not balance.empty:
         report.table("Is the comparison group comparable?", balance, key=f"balance-{r['id']}",
                      text="Share or mean of each background variable; standardised mean differences (SMD) "
                           "below 0.1 mean the groups are alike.")
-    naive = detail.get("naive")
+    naive = part(detail, "naive")
     if isinstance(naive, pd.DataFrame) and not naive.empty:
         st.markdown(":gray[**Naive comparisons — biased, shown for context only.** People chose to join, "
                     "so simple before/after or participant/non-participant differences mix the programme's "
@@ -240,7 +257,7 @@ def claim_evidence(row, detail: dict, report: ViewReport, bands: pd.DataFrame | 
         report.download(naive, f"{r['id']} naive comparisons", key=f"csv-naive-{r['id']}")
     for name, title in (("cohorts", "By cohort"), ("by_generation", "By generation"),
                         ("generation_gap", "Generation gap"), ("metrics", "Objective metrics")):
-        extra = detail.get(name)
+        extra = part(detail, name)
         if isinstance(extra, pd.DataFrame) and not extra.empty:
             report.table(f"{r['title']}: {title.lower()}", extra, key=f"{name}-{r['id']}")
     glossary_popover(TERMS_DETAIL, "Terms on this claim explained")
