@@ -34,10 +34,16 @@ COLUMN_LABELS: dict[str, str] = {
     "dimension": "Grouping", "claim": "Claim", "sessions": "Sessions", "pairs": "Pairs", "month": "Month",
     "format": "Format", "kind": "Kind", "rated_by": "Rated by", "rating": "Mean rating",
     "active_pairs": "Active pairs", "respondents": "Respondents", "rate": "Response rate",
+    "primary": "Decides the verdict", "ess_comparison": "Effective comparison size (ESS)", "magnitude": "Magnitude",
 }
 
+#: Values people read in role-like columns.
+VALUE_WORDS = {"mentors": "Mentors (juniors)", "mentees": "Mentees (seniors)", "pooled": "Both roles (summary)",
+               "mentor": "Mentors", "mentee": "Mentees", "participants": "Participants",
+               "comparison": "Comparison group"}
+
 #: Columns holding counts of people or things: whole numbers with thousands separators.
-COUNT_COLUMNS = {"n", "n_treated", "n_comparison", "first_wave", "sessions", "pairs", "respondents",
+COUNT_COLUMNS = {"n", "n_treated", "n_comparison", "n_cohorts", "first_wave", "sessions", "pairs", "respondents",
                  "active_pairs", "invited", "invited_selected", "unlinked", "n_items", "n_waves"}
 P_COLUMNS = {"p_value", "p_adjusted", "p_equivalence", "p_subgroup"}
 
@@ -85,21 +91,24 @@ def p_text(p) -> str:
     return "< 0.001" if p < 0.001 else f"{p:.3f}"
 
 
-def _round_column(name: str, s: pd.Series) -> pd.Series:
+def _round_column(name: str, s: pd.Series, p_as_text: bool = False) -> pd.Series:
     if pd.api.types.is_bool_dtype(s):
         return s.map({True: "yes", False: "no"})
     if not pd.api.types.is_numeric_dtype(s):
         return s
+    if p_as_text and name in P_COLUMNS:
+        return s.map(p_text)
     if name in COUNT_COLUMNS:
         return s.round(0).astype("Int64")
     return s.round(4 if name in P_COLUMNS else 3) + 0.0  # + 0.0: no "-0.0" for a tiny negative
 
 
-def for_people(df: pd.DataFrame, labels: bool = True) -> pd.DataFrame:
+def for_people(df: pd.DataFrame, labels: bool = True, p_as_text: bool = False) -> pd.DataFrame:
     """A copy rounded for reading (counts whole, p to 4 decimals, the rest to 3) with human names.
 
     The numbers stay numbers (a spreadsheet can still sort them); rounding to a few decimals
-    means pandas writes them without scientific notation.
+    means pandas writes them without scientific notation. On screen (`p_as_text`) p-values read
+    as "0.043" or "< 0.001" rather than a rounded 0.
 
     Examples
     --------
@@ -109,7 +118,10 @@ def for_people(df: pd.DataFrame, labels: bool = True) -> pd.DataFrame:
     """
     out = df.copy()
     for col in out.columns:
-        out[col] = _round_column(str(col), out[col])
+        out[col] = _round_column(str(col), out[col], p_as_text)
+    for col in ("role", "rated_by", "group"):  # values people read: 'Mentors (juniors)', not 'mentors'
+        if col in out.columns and out[col].dtype == object:
+            out[col] = out[col].map(lambda v: VALUE_WORDS.get(v, v) if isinstance(v, str) else v)
     if labels:
         out.columns = [label_for(c) for c in out.columns]
     return out

@@ -34,10 +34,19 @@ def available() -> bool:
 def html_to_pdf(page_html: str, timeout_ms: int = 60_000) -> bytes:
     """Print `page_html` to an A4 PDF once every chart has been drawn.
 
+    Runs in a worker thread of its own: Playwright's sync API refuses a thread with a running
+    asyncio loop (a download callback may run on the web server's loop).
     Raises `TwowayError` with one clear line when Chromium or Playwright is missing.
     """
     if not available():
         raise TwowayError(f"PDF export needs Chromium at {chromium_path()} and the playwright package")
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="twoway-pdf") as pool:
+        return pool.submit(_print, page_html, timeout_ms).result()
+
+
+def _print(page_html: str, timeout_ms: int) -> bytes:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

@@ -73,6 +73,6 @@ def table_html(df: pd.DataFrame) -> str:
     >>> "1,270.46" in table_html(pd.DataFrame({"estimate": [1270.456]}))
     True
     """
-    shown = for_people(df)
+    shown = for_people(df, p_as_text=True)
     return shown.to_html(index=False, escape=True, na_rep="—",
                          float_format=lambda v: number(v, 3 if abs(v) < 1 else 2))

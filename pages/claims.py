@@ -5,6 +5,7 @@ The opened claim (``claim``), the tab (``tab``) and, with the per-role engine, t
 """
 import streamlit as st
 
+import analytics.claims as claims_engine
 from ui import board, cache, charts
 from ui.exports import ViewReport
 from ui.sidebar import set_view_param, start_page, view_param
@@ -61,6 +62,9 @@ with effects:
                  key="claims-forest")
     glossary_popover(TERMS_SCORECARD)
     scorecard_table(report, card, "Verdicts at a glance")
+    rule = getattr(claims_engine, "SUBGROUP_RULE", None)  # the engine v2 states its rule for filtered views
+    if rule and not filters.is_empty():
+        st.info(rule, icon=":material/filter_alt:")
 
 with evidence:
     st.caption("Open a claim to see its effect against the comparison group, how comparable the groups are, "

@@ -183,6 +183,26 @@ def test_every_page_path_works_as_a_first_request_and_copy_link_is_labelled(fres
     context.close()
 
 
+def test_the_board_report_downloads_as_pdf_from_the_page(server, browser):
+    """The PDF is printed by the server when the button is clicked (Chromium inside Streamlit)."""
+    import io
+
+    from pypdf import PdfReader
+
+    page = browser.new_page(viewport={"width": 1440, "height": 1000}, accept_downloads=True)
+    page.goto(f"{server}/claims?tab=Reports")
+    button = page.get_by_role("button", name="Board report (PDF)")
+    button.wait_for(timeout=120_000)
+    with page.expect_download(timeout=180_000) as info:
+        button.click()
+    download = info.value
+    assert re.fullmatch(r"twoway-claims-board-report-\d{4}-\d{2}-\d{2}\.pdf", download.suggested_filename)
+    reader = PdfReader(io.BytesIO(open(download.path(), "rb").read()))
+    first = reader.pages[0].extract_text().replace("ﬀ", "ff")
+    assert re.search(r"\d+ of 10 claims supported", " ".join(first.split()))
+    page.close()
+
+
 def test_a_shared_link_opens_with_its_filters_and_a_chart(server, browser):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     url = f"{server}/engagement?department=Sales&department=Engineering&generation=Millennial&evil=%27%3BDROP"

@@ -83,7 +83,7 @@ HOSTILE = {
 }
 
 
-@pytest.mark.parametrize("page", ["pages/activity.py", "pages/engagement.py", "pages/data.py"])
+@pytest.mark.parametrize("page", PAGES)
 def test_hostile_parameters_are_ignored_with_a_notice(app_env, page):
     at = open_app(HOSTILE, page)
     assert not at.exception, at.exception

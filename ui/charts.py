@@ -221,11 +221,12 @@ def effect_heatmap(grid: pd.DataFrame, links: dict | None = None, sesoi: float =
             text = "—" if pd.isna(v) else f"{v:+.2f}{'*' if star else ''}"
             if star:
                 text = f"<b>{text}</b>"
+            ink = "#ffffff" if pd.notna(v) and abs(v) > 0.55 * span else "#1f2933"  # legible on dark cells
             url = (links or {}).get((ids.get(title), value))
             if url and pd.notna(v):
-                text = f'<a href="{url}" target="_self">{text}</a>'
+                text = f'<a href="{url}" target="_self" style="color:{ink}">{text}</a>'
             fig.add_annotation(x=names[value], y=title, text=text, showarrow=False,
-                               font=dict(color="#1f2933", size=12))
+                               font=dict(color=ink, size=12))
     fig.update_yaxes(autorange="reversed")
     fig.update_layout(height=130 + 42 * max(len(claims), 1), **{**_LAYOUT, "hovermode": "closest"})
     return fig

@@ -69,7 +69,7 @@ class ViewReport:
         st.subheader(title)
         if text:
             st.caption(text)
-        shown = for_people(data.drop(columns=[SUPPRESSED], errors="ignore"))
+        shown = for_people(data.drop(columns=[SUPPRESSED], errors="ignore"), p_as_text=True)
         config = {COLUMN_LABELS.get(k, k): v for k, v in (column_config or {}).items()}
         st.dataframe(shown, hide_index=True, width="stretch", column_config=config or None)
         notes = suppression_notes(data)

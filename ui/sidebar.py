@@ -148,7 +148,7 @@ def share_url(f: Filters, page_state: dict | None = None) -> str:
 #: (the iframe is same-origin), so it always copies the link as the browser shows it.
 _COPY_BUTTON = (
     "<button id='b' style='font:14px system-ui,sans-serif;padding:6px 12px;border:1px solid #0072B2;"
-    "border-radius:6px;background:#fff;color:#0072B2;cursor:pointer'>&#128203; Copy link to this view</button>"
+    "border-radius:6px;background:#fff;color:#0072B2;cursor:pointer'>Copy link to this view</button>"
     "<span id='m' role='status' style='font:12px system-ui,sans-serif;margin-left:8px;color:#52606d'></span>"
     "<script>document.getElementById('b').onclick=async()=>{const m=document.getElementById('m');"
     "try{await navigator.clipboard.writeText(window.parent.location.href);m.textContent='Copied'}"

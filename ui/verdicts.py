@@ -198,8 +198,12 @@ def claim_summary(row, report: ViewReport) -> None:
     cols[3].metric("People", count(r.get("n")))
     cols[3].caption(f"{count(r.get('n_treated'))} participants · {count(r.get('n_comparison'))} comparison")
     st.caption(people)
+    notes = [str(n) for n in (r.get("notes") or [])]  # the engine v2's checks, one short sentence each
+    if notes:
+        st.markdown("**Checks.**\n" + "\n".join(f"- {n}" for n in notes))
     st.markdown(f"**How this was tested.** {r.get('method')}")
-    report.note(f"{r['title']} — {label(r['verdict'])}", f"{r['sentence']} {reading} {people} {r.get('method')}")
+    report.note(f"{r['title']} — {label(r['verdict'])}",
+                " ".join([f"{r['sentence']} {reading} {people}", *notes, str(r.get("method") or "")]))
 
 
 def claim_evidence(row, detail: dict, report: ViewReport, bands: pd.DataFrame | None = None) -> None:
@@ -235,8 +239,12 @@ def claim_evidence(row, detail: dict, report: ViewReport, bands: pd.DataFrame | 
                           "their score changed after their start, shown in the forest plot.")
     if part(detail, "pretrend"):
         st.markdown(f"**Pre-trend check.** {pretrend_text(part(detail, 'pretrend'))}")
-    for note in part(detail, "notes") or []:  # the engine v2's checks, as short sentences
-        st.markdown(f"- {note}")
+    roles = part(detail, "roles")
+    if isinstance(roles, pd.DataFrame) and not roles.empty:
+        report.table(f"{r['title']}: each role", roles.drop(columns=["diagnostics", "sentence"], errors="ignore"),
+                     key=f"roles-{r['id']}",
+                     text="Mentors (juniors) and mentees (seniors) are tested separately, each against colleagues "
+                          "who could have been in that role; the pooled row is only a summary.")
     within = part(detail, "within")
     if isinstance(within, pd.DataFrame) and not within.empty:
         report.table(f"{r['title']}: within the programme", within, key=f"within-{r['id']}",
@@ -252,7 +260,7 @@ def claim_evidence(row, detail: dict, report: ViewReport, bands: pd.DataFrame | 
         st.markdown(":gray[**Naive comparisons — biased, shown for context only.** People chose to join, "
                     "so simple before/after or participant/non-participant differences mix the programme's "
                     "effect with who signed up and with change everyone saw.]")
-        st.dataframe(for_people(naive).style.set_properties(**{"color": "#6b7280"}), hide_index=True,
+        st.dataframe(for_people(naive, p_as_text=True).style.set_properties(**{"color": "#6b7280"}), hide_index=True,
                      width="stretch")
         report.download(naive, f"{r['id']} naive comparisons", key=f"csv-naive-{r['id']}")
     for name, title in (("cohorts", "By cohort"), ("by_generation", "By generation"),
