@@ -311,3 +311,44 @@ def test_labels_are_one_per_concept(app_env):
     # Okabe–Ito: every verdict has its own colour from the colour-blind-safe set
     assert len(set(charts.VERDICT_COLOURS.values())) == len(charts.VERDICT_COLOURS)
     assert set(charts.VERDICT_COLOURS.values()) <= set(charts.OKABE_ITO.values())
+
+
+# -- charts ---------------------------------------------------------------------------------------
+def test_forest_keeps_claims_without_an_estimate_and_draws_the_sesoi_band():
+    from ui import charts
+
+    card = pd.DataFrame({"id": ["a", "b"], "title": ["Claim A", "Claim B"], "verdict": ["supported", "insufficient_data"],
+                         "effect_size": [0.4, np.nan], "es_ci_low": [0.2, np.nan], "es_ci_high": [0.6, np.nan]})
+    fig = charts.forest(card, sesoi=0.2)
+    assert list(fig.layout.yaxis.categoryarray) == ["Claim B", "Claim A"]  # both rows, scorecard order top down
+    labelled = [t for t in fig.data if t.mode == "text"]
+    assert labelled and list(labelled[0].text) == ["Not enough data"] and list(labelled[0].y) == ["Claim B"]
+    bands = [s for s in fig.layout.shapes if s.type == "rect"]
+    assert bands and (bands[0].x0, bands[0].x1) == (-0.2, 0.2)
+
+
+def test_event_study_chart_marks_the_start_and_the_placebo_points():
+    from ui import charts
+
+    # the engine v2's tidy frame: one row per role × waves since the start
+    frame = pd.DataFrame({"role": ["mentors"] * 4 + ["mentees"] * 4, "e": [-2, -1, 0, 1] * 2,
+                          "effect_size": [0.0, 0.02, 0.3, 0.4, -0.01, 0.0, 0.2, 0.25],
+                          "es_ci_low": [-0.1] * 8, "es_ci_high": [0.5] * 8})
+    fig = charts.event_study(frame)
+    assert [t.name for t in fig.data] == ["Mentors (juniors)", "Mentees (seniors)"]
+    assert list(fig.data[0].marker.symbol) == ["circle-open", "circle-open", "circle", "circle"]
+    lines = [s for s in fig.layout.shapes if s.type == "line" and s.x0 == s.x1]
+    assert any(s.x0 == -0.5 for s in lines)  # the start sits between the last wave before and the first after
+    assert any(s.type == "rect" and (s.y0, s.y1) == (-0.2, 0.2) for s in fig.layout.shapes)
+
+
+def test_effect_heatmap_escapes_group_names_and_links_each_number():
+    from ui import charts
+
+    grid = pd.DataFrame({"value": ["<b>x</b>", "Sales"], "id": ["a", "a"], "title": ["A", "A"],
+                         "effect_size": [0.3, np.nan], "significant": [True, False]})
+    fig = charts.effect_heatmap(grid, {("a", "<b>x</b>"): "claims?department=%3Cb%3Ex%3C%2Fb%3E&claim=a"})
+    assert list(fig.data[0].x) == ["&lt;b&gt;x&lt;/b&gt;", "Sales"]
+    texts = [a.text for a in fig.layout.annotations]
+    assert texts[0].startswith('<a href="claims?department=%3Cb%3Ex%3C%2Fb%3E&claim=a"') and "+0.30*" in texts[0]
+    assert texts[1] == "—"
