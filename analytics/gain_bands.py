@@ -28,6 +28,8 @@ def _mean_ci(x: np.ndarray) -> tuple[float, float, float]:
     m = float(np.mean(x))
     if len(x) < 2:
         return m, np.nan, np.nan
+    if np.ptp(x) == 0:  # everyone gained the same: the interval is that point (scipy would give NaN)
+        return m, m, m
     lo, hi = stats.t.interval(0.95, len(x) - 1, loc=m, scale=stats.sem(x))
     return m, float(lo), float(hi)
 
