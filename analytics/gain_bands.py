@@ -96,14 +96,26 @@ def safety_points(gains: pd.DataFrame, min_group: int) -> pd.DataFrame:
 def claim_gains(db, claim_id: str, filters: Filters, min_group: int) -> pd.DataFrame | None:
     """The per-person gains behind a within-programme claim, from the engine's own run.
 
-    Plug point for the claims engine v2: its ClaimDetail is expected to carry these gains; until
-    then they are read from the scorecard run the engine caches (no second computation).
+    Engine v2 (`analytics.claims.engine`): its triple-difference gains (`estimate.within_frame`),
+    from the cached run. Today's engine: the gains its cached scorecard run kept. Either way no
+    second estimation, and the bands hold the people the verdict rests on.
     """
     import importlib
 
-    engine = importlib.import_module("analytics.claims.scorecard")  # the module, not the function
+    from analytics.claims import CLAIMS_BY_ID
+
     try:
-        _, _, parts = engine._run(db, filters, min_group, 0.2)
+        engine = importlib.import_module("analytics.claims.engine")
+        estimate = importlib.import_module("analytics.claims.estimate")
+    except ModuleNotFoundError:
+        engine = estimate = None
+    if engine is not None and hasattr(engine, "run") and hasattr(estimate, "within_frame"):
+        r = engine.run(db, filters, min_group, 0.2)
+        gains = estimate.within_frame(r.panel, CLAIMS_BY_ID[claim_id], min_group)[0]
+        return gains if isinstance(gains, pd.DataFrame) else None
+    v1 = importlib.import_module("analytics.claims.scorecard")  # the module, not the function
+    try:
+        _, _, parts = v1._run(db, filters, min_group, 0.2)
     except (AttributeError, TypeError, ValueError):  # the engine changed shape: no band chart
         return None
     gains = (parts.get(claim_id) or {}).get("gains")

@@ -5,9 +5,10 @@ in SD. Cells exist only for views that pass the anonymity guard; significance fo
 subgroup rule in `analytics.subgroups` (where the claims engine's rule plugs in). The grouping
 (``group``) is in the link; each number links to that subgroup's Claims view.
 """
+import sys
 from urllib.parse import urlencode
 
-import pandas as pd
+import numpy as np
 import streamlit as st
 
 from analytics import subgroups
@@ -55,8 +56,12 @@ else:
         check = cache.view("check_selection", sub)
         if not check.ok:
             cells.append(subgroups.Cell(value, None, check.reason))
-        else:
+            continue
+        try:
             cells.append(subgroups.Cell(value, cache.view("scorecard", sub)))
+        except (ArithmeticError, ValueError, np.linalg.LinAlgError) as exc:  # one subgroup's fit failed
+            print(f"[where] {group}={value!r}: {type(exc).__name__}: {exc}", file=sys.stderr)
+            cells.append(subgroups.Cell(value, None, "the estimate could not be computed for this subgroup"))
         progress.progress((i + 1) / max(len(pairs), 1))
     progress.empty()
     grid = subgroups.effect_grid(group, cells)

@@ -76,15 +76,34 @@ def test_cochran_q_by_hand():
     assert h["p_value"] == pytest.approx(np.exp(-9 / 2), rel=1e-6)  # chi2 with 2 df: sf(x) = exp(-x/2)
 
 
-def test_refused_subgroups_keep_their_reason_and_count_in_no_family():
-    card = pd.DataFrame({"id": ["a"], "title": ["A"], "verdict": ["supported"], "effect_size": [0.5],
-                         "es_ci_low": [0.3], "es_ci_high": [0.7], "es_se": [0.1], "p_value": [0.02],
-                         "n_treated": [40], "n_comparison": [90], "reason": [""]})
-    grid = subgroups.effect_grid("department", [subgroups.Cell("Sales", card), subgroups.Cell("Tiny", card),
+SUBGROUP_CARD = pd.DataFrame({"id": ["a"], "title": ["A"], "verdict": ["supported"], "effect_size": [0.5],
+                              "es_ci_low": [0.3], "es_ci_high": [0.7], "es_se": [0.1], "p_value": [0.02],
+                              "p_adjusted": [0.3], "n_treated": [40], "n_comparison": [90], "reason": [""]})
+
+
+def test_refused_subgroups_keep_their_reason_and_count_in_no_family(monkeypatch):
+    import analytics.claims
+
+    monkeypatch.delattr(analytics.claims, "SUBGROUP_RULE", raising=False)  # no engine rule: Holm over the grid
+    monkeypatch.delattr(analytics.claims, "subgroup_adjust", raising=False)
+    grid = subgroups.effect_grid("department", [subgroups.Cell("Sales", SUBGROUP_CARD),
+                                                subgroups.Cell("Tiny", SUBGROUP_CARD),
                                                 subgroups.Cell("Legal", None, "fewer than 5 people")])
     assert grid.loc[grid["value"] == "Legal", "refused"].iloc[0] == "fewer than 5 people"
     # two testable cells: Holm multiplies the smaller p by 2 -> 0.04 (R: p.adjust(c(.02,.02), "holm"))
     assert grid["p_subgroup"].dropna().tolist() == pytest.approx([0.04, 0.04])
+    assert subgroups.rule_text() == subgroups.RULE
+
+
+def test_the_engines_subgroup_rule_is_used_when_it_states_one(monkeypatch):
+    import analytics.claims
+
+    # the engine v2 applies its rule inside each filtered scorecard: its p_adjusted is the cell's p
+    monkeypatch.setattr(analytics.claims, "SUBGROUP_RULE", "Engine rule.", raising=False)
+    monkeypatch.delattr(analytics.claims, "subgroup_adjust", raising=False)
+    grid = subgroups.effect_grid("department", [subgroups.Cell("Sales", SUBGROUP_CARD)])
+    assert grid["p_subgroup"].tolist() == [0.3] and not grid["significant"].any()
+    assert subgroups.rule_text() == "Engine rule."
 
 
 # -- dose and safety bands ------------------------------------------------------------------------
@@ -108,7 +127,7 @@ def test_bands_come_from_the_engines_own_people(demo_path):
         card = scorecard(db, Filters(), min_group=5)
         bands = gain_bands.bands_for(db, "dose_response", Filters(), 5)
         gains = gain_bands.claim_gains(db, "dose_response", Filters(), 5)
-    n_reg = int(card.loc[card["id"] == "dose_response", "n"].iloc[0])
+    n_reg = int(card.loc[card["id"] == "dose_response", "n_treated"].iloc[0])  # the participants it rests on
     # the bands hold exactly the participants the regression used (no sessions is a band of its own)
     assert int(bands["n"].sum()) == len(gains.dropna(subset=["n_sessions", "gain"])) == n_reg
     assert bands["band"].iloc[0] == "No sessions"

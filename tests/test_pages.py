@@ -204,9 +204,11 @@ def test_a_link_can_open_one_claim_with_its_evidence(app_env):
     assert not at.exception, at.exception
     assert not at.warning  # 'claim' is a page parameter, not an unknown filter
     titles = [s.value for s in at.subheader]
-    assert "It raises engagement: both groups' levels (descriptive)" in titles
+    # the effect against the comparison by wave since the start (engine v2), else both groups' levels
+    assert ("It raises engagement: effect by wave since the start" in titles
+            or "It raises engagement: both groups' levels (descriptive)" in titles), titles
     assert "Is the comparison group comparable?" in titles
-    assert not any("leadership for the better: both" in t for t in titles)  # closed claims stay light
+    assert not any(t.startswith("It changes leadership for the better:") for t in titles)  # closed claims stay light
     assert any("Naive comparisons" in m.value for m in at.markdown)
     assert at.query_params["claim"] == "engagement"
     for frame in at.dataframe:  # the claims engine's tables keep to the threshold as well
