@@ -17,12 +17,25 @@ st.set_page_config(page_title="Twoway — does reverse mentoring work?", page_ic
 auth.mark_app_entry()
 user = auth.current_user()
 
+OVERVIEW = st.Page("pages/overview.py", title="Overview", icon=":material/home:", url_path="overview")
+
+
+def home() -> None:
+    """The root URL opens the Overview at `/overview`, keeping the link's filters.
+
+    The Overview is not the default page itself: the default page's URL is always the root, so
+    `/overview` (the README's example, and what shared links name) would be "Page not found"."""
+    st.switch_page(OVERVIEW, query_params={k: st.query_params.get_all(k) for k in st.query_params})
+
+
 leadership = [
-    st.Page("pages/overview.py", title="Overview", icon=":material/home:", default=True, url_path="overview"),
+    OVERVIEW,
     st.Page("pages/claims.py", title="Claims", icon=":material/fact_check:", url_path="claims"),
     st.Page("pages/engagement.py", title="Engagement & culture", icon=":material/groups:", url_path="engagement"),
     st.Page("pages/activity.py", title="Programme activity", icon=":material/event:", url_path="activity"),
+    st.Page("pages/where.py", title="Where it works", icon=":material/grid_view:", url_path="where"),
     st.Page("pages/productivity.py", title="Productivity", icon=":material/speed:", url_path="productivity"),
+    st.Page(home, title="Home", url_path="home", default=True, visibility="hidden"),
 ]
 analysts = [
     st.Page("pages/data.py", title="Data", icon=":material/database:", url_path="data"),

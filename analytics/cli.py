@@ -124,13 +124,15 @@ def _stderr_wait(message: str) -> None:
               help="Smallest effect of interest (SD) for the no-effect verdict.")
 @click.option("--min-group", type=click.IntRange(min=1), default=None,
               help="Minimum group size (default $TWOWAY_MIN_GROUP_SIZE or 5).")
+@click.option("--event-study", "event_study", metavar="CLAIM", default=None,
+              help="Print one claim's event study (effect by wave relative to the start, per role) instead.")
 @json_option
 @friendly_errors
-def claims(db_path, where, sesoi, min_group, as_json):
+def claims(db_path, where, sesoi, min_group, event_study, as_json):
     """Test every reverse-mentoring claim and print the scorecard."""
     from analytics.claims.cli_support import claims_command
 
-    claims_command(db_path, where, sesoi, min_group, as_json, emit_json)
+    claims_command(db_path, where, sesoi, min_group, as_json, emit_json, event_study=event_study)
 
 
 @cli.command("import")

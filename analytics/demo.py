@@ -54,8 +54,9 @@ PLANTED: dict[str, str] = {
     "psych_safety_moderation": "supported",
 }
 
-DEPARTMENTS = (("Engineering", 0.28), ("Sales", 0.17), ("Operations", 0.15), ("Customer Success", 0.12),
-               ("Marketing", 0.10), ("Finance", 0.10), ("People", 0.08))
+DEPARTMENTS = (("Engineering", 0.22), ("Sales", 0.14), ("Operations", 0.12), ("Customer Success", 0.10),
+               ("Marketing", 0.09), ("Finance", 0.08), ("People", 0.07), ("Legal", 0.06), ("IT", 0.07),
+               ("Product", 0.05))
 LOCATIONS = (("London", 0.34), ("Manchester", 0.18), ("Berlin", 0.20), ("New York", 0.16), ("Remote", 0.12))
 #: (level, share of head count, mean age in 2025)
 LEVELS = (("Associate", 0.40, 28), ("Specialist", 0.27, 33), ("Manager", 0.16, 40),
@@ -106,6 +107,12 @@ BASE_MEAN = {"engagement": 3.55, "belonging": 3.6, "psychological_safety": 3.5, 
              "leadership": 3.6, "agility": 3.3, "innovation": 3.35, "confidence": 3.4}
 DRIFT_PER_WAVE = {"engagement": 0.07, "belonging": 0.05, "psychological_safety": 0.03, "productivity": 0.05,
                   "leadership": 0.04, "agility": 0.06, "innovation": 0.06, "confidence": 0.04}
+#: Share of employees in a pair as mentor (and as many as mentee): large enough that each role on
+#: its own (about 300 people at the default size) can show "no effect" with a ±0.2 SD margin.
+PAIR_SHARE = 0.15
+#: How much the engagement effect grows per SD of the department's baseline psychological safety
+#: (a department-level moderator: 7 clusters, so it must be clear to survive small-cluster inference).
+SAFETY_MODERATION = 0.8
 #: Planted effects after a pair starts (score units).
 EFFECT = {"engagement": 0.30, "belonging": 0.25, "mentor_confidence": 0.35, "leadership": 0.35}
 
@@ -236,7 +243,7 @@ def _employees(rng, n: int) -> dict:
 
 def _pairs(rng, org: dict) -> dict:
     n = org["n"]
-    n_pairs = max(10, int(round(n * 0.09)))
+    n_pairs = max(10, int(round(n * PAIR_SHARE)))
     reports = np.bincount(org["manager"][org["manager"] >= 0], minlength=n)
     mentee_pool = np.flatnonzero((org["level"] >= 2) & (reports > 0) & (org["age"] >= 38))
     mentor_pool = np.flatnonzero((org["level"] <= 1) & (org["age"] <= 33))
@@ -319,7 +326,7 @@ def _apply_effect_modifiers(org: dict, pairs: dict, sessions: pd.DataFrame) -> N
     for people, r in ((pairs["mentors"], 1), (pairs["mentees"], 2)):
         start[people] = pairs["start"]
         role[people] = r
-        multiplier = np.clip(1.0 + 0.45 * dose_z + 0.45 * safety_z[org["dept"][people]], 0.0, None)
+        multiplier = np.clip(1.0 + 0.45 * dose_z + SAFETY_MODERATION * safety_z[org["dept"][people]], 0.0, None)
         engagement_effect[people] = EFFECT["engagement"] * multiplier
     org["start"], org["role"], org["engagement_effect"] = start, role, engagement_effect
 
@@ -395,6 +402,6 @@ def _metrics(rng, org: dict) -> dict:
     tasks = rng.poisson(lam).astype(float)
     flow = np.flatnonzero(np.isin(org["dept"], [0, 2, 3]))
     cycle = np.round(np.clip(5.0 - 0.4 * org["g"][flow][:, None] - 0.03 * month_idx[None, :]
-                             + rng.normal(0, 1.0, (flow.size, months)), 0.5, None), 1)
+                             + rng.normal(0, 0.6, (flow.size, months)), 0.5, None), 1)
     return {"months": [f"2025-{m + 1:02d}" for m in range(months)], "tasks": tasks,
             "cycle_people": flow, "cycle": cycle}

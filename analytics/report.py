@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 import plotly.graph_objects as go
 
+from analytics.formatting import for_people, number
+
 
 @dataclass
 class Section:
@@ -57,8 +59,20 @@ def render(title: str, sections: list[Section], filters_text: str, min_group: in
                                           config={"displaylogo": False}))
             plotly_included = True
         if s.table is not None and not s.table.empty:
-            parts.append(s.table.to_html(index=False, escape=True, na_rep="—", float_format=lambda v: f"{v:.3g}"))
+            parts.append(table_html(s.table))
         for note in s.notes:
             parts.append(f"<p class='note'>{html.escape(note)}</p>")
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def table_html(df: pd.DataFrame) -> str:
+    """A table as people read it: human column names, counts whole, the rest to two or three
+    decimals, never an exponent (the old 1.27e+03), "—" for hidden or missing cells.
+
+    >>> "1,270.46" in table_html(pd.DataFrame({"estimate": [1270.456]}))
+    True
+    """
+    shown = for_people(df, p_as_text=True)
+    return shown.to_html(index=False, escape=True, na_rep="—",
+                         float_format=lambda v: number(v, 3 if abs(v) < 1 else 2))

@@ -24,6 +24,7 @@ from analytics.filters import LIST_KEYS, Filters
 from analytics.store import Database
 from analytics.store import dashboard as sql
 from analytics.store.released import released
+from analytics.vocab import GENERATION_NAMES
 from analytics.waves import own_waves
 
 F = TypeVar("F", bound=Callable)
@@ -161,18 +162,36 @@ def group_trend(db: Database, filters: Filters, k: int, group: str = "generation
 
 
 def generation_gap(trend: pd.DataFrame, young: str = "Gen Z", old: str = "Boomer") -> pd.DataFrame:
-    """Per wave: youngest minus oldest generation's mean, where both are shown."""
+    """Per wave: youngest minus oldest generation's mean, where both are shown.
+
+    When `old` is shown in no wave (the anonymity layer merges a small generation into "Other"),
+    the oldest generation older than `young` that is shown stands in, so the gap still reads
+    "youngest minus oldest shown"; the ``young`` and ``old`` columns say which two were used.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"survey": ["W1"] * 3, "opened": ["2025-01-01"] * 3,
+    ...                   "generation": ["Gen Z", "Gen X", "Other"], "mean": [4.0, 3.5, 3.0]})
+    >>> generation_gap(t)[["survey", "gap", "young", "old"]].values.tolist()
+    [['W1', 0.5, 'Gen Z', 'Gen X']]
+    """
+    columns = ["survey", "opened", "gap", "young", "old"]
     if trend.empty or "generation" not in trend:
-        return pd.DataFrame(columns=["survey", "opened", "gap"])
+        return pd.DataFrame(columns=columns)
     wide = trend.pivot_table(index=["survey", "opened"], columns="generation", values="mean", dropna=False)
-    if young not in wide or old not in wide:
-        return pd.DataFrame(columns=["survey", "opened", "gap"])
-    return (wide[young] - wide[old]).rename("gap").reset_index().dropna()
+    shown = {g for g in wide.columns if wide[g].notna().any()}
+    if old not in shown and young in GENERATION_NAMES:
+        older = [g for g in GENERATION_NAMES[:GENERATION_NAMES.index(young)] if g in shown]
+        old = older[0] if older else old
+    if young not in shown or old not in shown:
+        return pd.DataFrame(columns=columns)
+    gap = (wide[young] - wide[old]).rename("gap").reset_index().dropna()
+    return gap.assign(young=young, old=old)[columns]
 
 
 @guarded
 def belonging_gap(db: Database, filters: Filters, k: int, young: str = "Gen Z", old: str = "Boomer") -> pd.DataFrame:
-    """Per wave: belonging of the youngest minus the oldest generation (both groups guarded)."""
+    """Per wave: belonging of the youngest minus the oldest generation shown (both groups guarded)."""
     return generation_gap(group_trend(db, filters, k, "generation", "belonging"), young, old)
 
 

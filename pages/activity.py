@@ -10,9 +10,9 @@ from ui.verdicts import whole
 
 filters = start_page()
 k = cache.min_group()
-report = ViewReport("Programme activity", filters, k)
 data = cache.view("activity", filters)
 inactive = data["inactive"]
+report = ViewReport("Programme activity", filters, k, data_date=inactive["as_of"])
 
 st.title("Programme activity")
 st.caption(f"{plain(filters.describe())} · as of {inactive['as_of']:%d %B %Y} · groups smaller than {k} people are "
@@ -22,7 +22,7 @@ st.caption(f"{plain(filters.describe())} · as of {inactive['as_of']:%d %B %Y} �
 
 cols = st.columns(3)
 cols[0].metric("Pairs", whole(inactive["pairs"]))
-cols[1].metric("Ongoing pairs", whole(inactive["ongoing"]))
+cols[1].metric("Active pairs", whole(inactive["ongoing"]), help="Pairs that have started and not ended.")
 cols[2].metric(f"Inactive pairs (no session in {inactive['days']} days)", whole(inactive["inactive"]))
 report.note("Pairs", f"{whole(inactive['pairs'])} pairs, {whole(inactive['ongoing'])} ongoing, "
                      f"{whole(inactive['inactive'])} with no session in {inactive['days']} days.")

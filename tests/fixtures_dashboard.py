@@ -13,7 +13,7 @@ from tests.fixtures import ROOT
 
 APP = str(ROOT / "app.py")
 PAGES = ["pages/overview.py", "pages/claims.py", "pages/engagement.py", "pages/activity.py",
-         "pages/productivity.py", "pages/data.py"]
+         "pages/productivity.py", "pages/data.py", "pages/where.py"]
 
 
 @pytest.fixture(scope="session")

@@ -143,18 +143,18 @@ def test_did_2x2_equals_difference_of_mean_changes_and_ols_first_differences():
     panel, units, pre, post, treated = _two_by_two()
     res = did.staggered_did(panel, units, 2, min_group=5)
     manual = (post - pre)[treated].mean() - (post - pre)[~treated].mean()
-    assert res["estimate"] == pytest.approx(manual)
+    assert res.estimate == pytest.approx(manual)
     # second computation: OLS of the change on treatment with HC1 errors (one row per person, so
     # clustering by person is HC1) — statsmodels formula path
     d = pd.DataFrame({"dy": post - pre, "d": treated.astype(float)})
     ref = smf.ols("dy ~ d", data=d).fit(cov_type="HC1")
-    assert res["se"] == pytest.approx(ref.bse["d"], rel=1e-9)
-    assert res["p_value"] == pytest.approx(ref.pvalues["d"], rel=1e-6)
+    assert res.se == pytest.approx(ref.bse["d"], rel=1e-9)
+    assert res.p_value == pytest.approx(ref.pvalues["d"], rel=1e-6)
     # and the person + wave fixed-effects regression gives the same point estimate (balanced 2x2)
     long = panel.merge(units, on="unit")
     long["dp"] = (long["treated"] & (long["t"] >= 1)).astype(float)
     fe = smf.ols("y ~ C(unit) + C(t) + dp", data=long).fit()
-    assert res["estimate"] == pytest.approx(fe.params["dp"])
+    assert res.estimate == pytest.approx(fe.params["dp"])
 
 
 def test_did_weights_give_weighted_difference():
@@ -164,7 +164,7 @@ def test_did_weights_give_weighted_difference():
     res = did.staggered_did(panel, units, 2, min_group=5)
     change = post - pre
     manual = change[treated].mean() - np.average(change[~treated], weights=w[~treated])
-    assert res["estimate"] == pytest.approx(manual)
+    assert res.estimate == pytest.approx(manual)
 
 
 def test_staggered_cells_match_pandas_group_means():
@@ -178,7 +178,7 @@ def test_staggered_cells_match_pandas_group_means():
     panel = pd.DataFrame({"unit": np.repeat(np.arange(n), T), "t": np.tile(np.arange(T), n), "y": y.ravel()})
     units = pd.DataFrame({"unit": np.arange(n), "g": g, "treated": np.isfinite(g), "w": 1.0})
     res = did.staggered_did(panel, units, T, min_group=5)
-    cells = res["cells"].set_index(["g", "t"])["estimate"]
+    cells = res.cells.set_index(["g", "t"])["estimate"]
     ref_cohort = {}
     for g0 in (1, 2, 3):
         att = []
@@ -191,9 +191,9 @@ def test_staggered_cells_match_pandas_group_means():
         ref_cohort[g0] = np.mean(att)
     sizes = {g0: int((g == g0).sum()) for g0 in (1, 2, 3)}
     overall = sum(sizes[k] * ref_cohort[k] for k in sizes) / sum(sizes.values())
-    assert res["estimate"] == pytest.approx(overall)
-    assert res["cohorts"].set_index("g")["estimate"].to_dict() == pytest.approx(ref_cohort)
-    assert res["ci_low"] < 0.3 < res["ci_high"]
+    assert res.estimate == pytest.approx(overall)
+    assert res.cohorts.set_index("g")["estimate"].to_dict() == pytest.approx(ref_cohort)
+    assert res.ci_low < 0.3 < res.ci_high
 
 
 def test_staggered_avoids_twfe_negative_weighting_bias():
@@ -207,7 +207,7 @@ def test_staggered_avoids_twfe_negative_weighting_bias():
     units = pd.DataFrame({"unit": np.arange(n), "g": g, "treated": np.isfinite(g), "w": 1.0})
     res = did.staggered_did(panel, units, T, min_group=5)
     # truth: cohort 1 average effect over t=1..3 = mean(0.5, 1.0, 1.5) = 1.0; cohort 3: 0.5; sizes equal
-    assert res["estimate"] == pytest.approx(0.75)
+    assert res.estimate == pytest.approx(0.75)
     long = panel.merge(units, on="unit")
     long["dp"] = (long["t"] >= long["g"]).astype(float)
     twfe = smf.ols("y ~ C(unit) + C(t) + dp", data=long).fit().params["dp"]
@@ -222,13 +222,13 @@ def test_pretrend_detects_diverging_pre_trends():
     y = rng.normal(0, 0.3, (n, T)) + 0.3 * t[None, :] * np.isfinite(g)[:, None]  # treated already rising
     panel = pd.DataFrame({"unit": np.repeat(np.arange(n), T), "t": np.tile(t, n), "y": y.ravel()})
     units = pd.DataFrame({"unit": np.arange(n), "g": g, "treated": np.isfinite(g), "w": 1.0})
-    pt = did.staggered_did(panel, units, T)["pretrend"]
-    assert pt["n_waves"] == 3 and pt["p_value"] < 0.001
+    pt = did.staggered_did(panel, units, T).pretrend
+    assert pt.n_waves == 3 and pt.p_value < 0.001
     # by hand: placebo = E[(Y2 − Yt) | treated] − E[(Y2 − Yt) | control] = 0.3*(2−t), averaged over t=0,1: 0.45
-    assert pt["estimate"] == pytest.approx(0.45, abs=0.08)
+    assert pt.estimate == pytest.approx(0.45, abs=0.08)
     y2 = rng.normal(0, 0.3, (n, T))
     panel2 = panel.assign(y=y2.ravel())
-    assert did.staggered_did(panel2, units, T)["pretrend"]["p_value"] > 0.001
+    assert did.staggered_did(panel2, units, T).pretrend.p_value > 0.001
 
 
 def test_timing_group_first_wave_on_or_after_start():

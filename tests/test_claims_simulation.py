@@ -43,8 +43,8 @@ def estimate(panel, units, weighted=True):
     u["w"] = did.propensity_weights(u) if weighted else 1.0
     res = did.staggered_did(panel, u[["unit", "g", "treated", "w"]], T, min_group=5)
     sd = panel.loc[panel["t"] == 0, "y"].std()
-    es, es_se = res["estimate"] / sd, res["se"] / sd
-    v = verdict(res["estimate"], res["p_value"], equivalence_p(es, es_se, 0.2), +1)
+    es, es_se = res.estimate / sd, res.se / sd
+    v = verdict(res.estimate, res.p_value, equivalence_p(es, es_se, 0.2), +1)
     return res, v
 
 
@@ -65,8 +65,8 @@ def null_runs():
 
 
 def test_planted_effect_is_recovered_with_95_percent_coverage(planted_runs):
-    ests = np.array([r["estimate"] for r, _ in planted_runs])
-    cover = np.mean([r["ci_low"] <= 0.3 <= r["ci_high"] for r, _ in planted_runs])
+    ests = np.array([r.estimate for r, _ in planted_runs])
+    cover = np.mean([r.ci_low <= 0.3 <= r.ci_high for r, _ in planted_runs])
     assert abs(ests.mean() - 0.3) < 0.02          # unbiased despite selection, drift and confounded trend
     assert 0.89 <= cover <= 0.99, cover            # nominal 95%
     assert np.mean([v == "supported" for _, v in planted_runs]) > 0.95
@@ -80,10 +80,10 @@ def test_null_effect_is_rarely_supported_and_the_traps_do_not_fool_it(null_runs)
 
 def _null_effect_is_rarely_supported(null_runs):
     supported = np.mean([v == "supported" for (r, v), _, _ in null_runs])
-    significant = np.mean([r["p_value"] < 0.05 for (r, v), _, _ in null_runs])
+    significant = np.mean([r.p_value < 0.05 for (r, v), _, _ in null_runs])
     assert supported <= 0.06, supported            # one-sided: about 2.5% expected
     assert significant <= 0.09, significant        # two-sided size about 5%
-    cover = np.mean([r["ci_low"] <= 0 <= r["ci_high"] for (r, v), _, _ in null_runs])
+    cover = np.mean([r.ci_low <= 0 <= r.ci_high for (r, v), _, _ in null_runs])
     assert 0.90 <= cover <= 0.99
 
 
@@ -95,11 +95,11 @@ def _traps_fool_naive_comparisons_but_not_the_verdict(null_runs):
         naive_before_after.append(gains["gain"].mean())
         last = panel[panel["t"] == T - 1].merge(units, on="unit")
         naive_after.append(last.loc[last["g"] <= T - 1, "y"].mean() - last.loc[~last["participant"], "y"].mean())
-        unweighted.append(estimate(panel, units, weighted=False)[0]["estimate"])
+        unweighted.append(estimate(panel, units, weighted=False)[0].estimate)
     assert np.mean(naive_before_after) > 0.15     # the drift looks like an effect
     assert np.mean(naive_after) > 0.3             # self-selection looks like an effect
     assert np.mean(unweighted) > 0.05             # the confounded department trend biases raw DiD
-    weighted = np.mean([r["estimate"] for (r, _), _, _ in null_runs])
+    weighted = np.mean([r.estimate for (r, _), _, _ in null_runs])
     assert abs(weighted) < 0.02
     # equivalence power at n=800 with ~27% participants is about 75%; the rest is 'inconclusive'
     assert np.mean([v == "no_effect" for (_, v), _, _ in null_runs]) > 0.6

@@ -93,7 +93,7 @@ HOSTILE = {
 }
 
 
-@pytest.mark.parametrize("page", ["pages/activity.py", "pages/engagement.py", "pages/data.py"])
+@pytest.mark.parametrize("page", PAGES)
 def test_hostile_parameters_are_ignored_with_a_notice(app_env, page):
     at = open_app(HOSTILE, page)
     assert not at.exception, at.exception
@@ -222,14 +222,16 @@ def test_a_link_can_open_one_claim_with_its_evidence(app_env):
     assert not at.exception, at.exception
     assert not at.warning  # 'claim' is a page parameter, not an unknown filter
     titles = [s.value for s in at.subheader]
-    assert "It raises engagement: before and after" in titles
+    # the effect against the comparison by wave since the start (engine v2), else both groups' levels
+    assert ("It raises engagement: effect by wave since the start" in titles
+            or "It raises engagement: both groups' levels (descriptive)" in titles), titles
     assert "Is the comparison group comparable?" in titles
-    assert not any("leadership for the better: before" in t for t in titles)  # closed claims stay light
+    assert not any(t.startswith("It changes leadership for the better:") for t in titles)  # closed claims stay light
     assert any("Naive comparisons" in m.value for m in at.markdown)
     assert at.query_params["claim"] == "engagement"
     for frame in at.dataframe:  # the claims engine's tables keep to the threshold as well
-        for col in ("n", "n_treated", "n_comparison", "participants_n", "comparison_n"):
-            if col in frame.value.columns:
+        for col in ("People", "Participants", "Comparison colleagues"):  # tables carry human column names
+            if col in frame.value.columns and frame.value[col].dtype.kind in "iuf":
                 assert (frame.value[col].dropna() >= 5).all(), frame.value
 
 
@@ -260,16 +262,16 @@ def test_every_page_renders_on_an_imported_organisation_without_showing_small_gr
     assert not at.exception, at.exception
     for frame in at.dataframe:
         df = frame.value
-        if "n" in df.columns:
-            assert (df["n"].dropna() >= 5).all(), df
+        if "People" in df.columns:  # tables carry human column names ("n" is "People")
+            assert (df["People"].dropna() >= 5).all(), df
     if page != "pages/data.py":  # five people in groups of one or two: nothing about them is released
         sizes = [tuple(map(int, m.groups())) for c in at.caption
                  if (m := re.search(r"(\d+) participants · (\d+) comparison", c.value))]
         assert all(n == 0 for pair in sizes for n in pair), sizes
         for frame in at.dataframe:
             numbers = frame.value.select_dtypes("number")
-            assert numbers.empty or not (numbers.fillna(0) > 0).any().any() or "n" not in frame.value.columns \
-                or (frame.value["n"].dropna() >= 5).all(), frame.value
+            assert numbers.empty or not (numbers.fillna(0) > 0).any().any() or "People" not in frame.value.columns \
+                or (frame.value["People"].dropna() >= 5).all(), frame.value
         assert shown_numbers(at).get("Employees", "0") in ("0", "—")
 
 

@@ -101,6 +101,10 @@ def hostile_env(hostile_db, app_env, monkeypatch):
     return hostile_db
 
 
+OWN_CELL_LINK = re.compile(r'^<a href="claims\?[A-Za-z0-9%&=._~+-]*" target="_self" style="color:#[0-9a-f]{6}">'
+                           r'(<b>)?[+-]\d+\.\d\d\*?(</b>)?</a>$')
+
+
 def check_page_is_plain(at) -> None:
     assert not at.exception, at.exception
     bodies = markdown_bodies(at) + [e.value for e in at.sidebar.caption]
@@ -108,6 +112,9 @@ def check_page_is_plain(at) -> None:
         assert not live_markup(body), body
     for spec in chart_specs(at):
         for s in strings_in(spec.get("data", [])) + strings_in(spec.get("layout", {})):
+            # the one tag our own figures add: the Where page's number linking to its Claims view
+            # (charts.link_cells: a percent-encoded relative URL around a number, no data text)
+            s = OWN_CELL_LINK.sub("", s)
             assert not re.search(r"<(a|img|span)\b", s, re.I), s
     for table in at.table:
         for cell in table.value.astype(str).to_numpy().ravel():

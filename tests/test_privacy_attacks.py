@@ -308,25 +308,37 @@ def raw(full_demo_path):
         return con.execute("SELECT * FROM employees").df()
 
 
-def _marketing_executives(raw) -> int:
-    return int(((raw["department"] == "Marketing") & (raw["level"] == "Executive")).sum())
+@pytest.fixture(scope="module")
+def lone(raw) -> tuple[str, str, str]:
+    """The issue's premise on this demo: a department with exactly one person at some level (the
+    issue's "one Marketing executive"), preferring the top level; plus another level of it.
+
+    Returns (department, lone level, a companion level)."""
+    counts = raw.groupby(["department", "level"]).size()
+    ones = counts[counts == 1].reset_index()
+    assert not ones.empty, "the demo has no one-person department × level cell to attack"
+    ones["top"] = ones["level"] == "Executive"
+    dept, level = ones.sort_values(["top", "department", "level"], ascending=[False, True, True]).iloc[0][
+        ["department", "level"]]
+    others = counts.loc[dept].drop(level).sort_values(ascending=False)
+    return str(dept), str(level), str(others.index[0])
 
 
 def _differences(a: list[Cell], b: list[Cell], k: int) -> list:
     return attack({"a": a, "b": b}, [("b", "a")], k).differences
 
 
-def test_attack_1_adding_one_value_to_a_filter(demo, raw):
-    assert _marketing_executives(raw) == 1  # the premise: one Marketing executive
-    wide = Filters(department=("Marketing",), level=("Associate", "Executive"))
-    narrow = Filters(department=("Marketing",), level=("Associate",))
+def test_attack_1_adding_one_value_to_a_filter(demo, lone):
+    dept, level, other = lone  # the premise: one person at `level` in `dept`
+    wide = Filters(department=(dept,), level=(other, level))
+    narrow = Filters(department=(dept,), level=(other,))
     a = _cells("trends", views.construct_trends(demo, wide, K), ["survey", "construct"], "n", ["mean"])
     b = _cells("trends", views.construct_trends(demo, narrow, K), ["survey", "construct"], "n", ["mean"])
     assert not _differences(a, b, K)
 
 
-def test_attack_2_cell_by_cell_heatmap(demo):
-    levels = [v for v in views.filter_options(demo).values["level"] if v != "Executive"]
+def test_attack_2_cell_by_cell_heatmap(demo, lone):
+    levels = [v for v in views.filter_options(demo).values["level"] if v != lone[1]]
     for g in ("department", "level", "generation", "location"):
         a = _cells("h", views.construct_heatmap(demo, Filters(), K, g), ["survey", "construct", g], "n", ["mean"])
         b = _cells("h", views.construct_heatmap(demo, Filters(level=tuple(levels)), K, g),
@@ -334,12 +346,12 @@ def test_attack_2_cell_by_cell_heatmap(demo):
         assert not _differences(a, b, K), g
 
 
-def test_attack_3_the_claims_balance_table(demo):
-    cells = read_claims(demo, Filters(department=("Marketing",)), K)
+def test_attack_3_the_claims_balance_table(demo, lone):
+    cells = read_claims(demo, Filters(department=(lone[0],)), K)
     balance = [c for c in cells if c.table == "claims balance"]
     assert balance  # the table is there, with shares of whole groups only
     assert all(c.n >= K for c in balance), [c for c in balance if c.n < K]
-    assert not any(c.key[0] == "level: Executive" for c in balance)
+    assert not any(c.key[0] == f"level: {lone[1]}" for c in balance)
 
 
 def test_attack_4_pinned_links_around_a_small_import(full_demo_path, tmp_path):
@@ -362,12 +374,12 @@ def test_attack_4_pinned_links_around_a_small_import(full_demo_path, tmp_path):
             assert not _differences(a, b, K), (old, new)
 
 
-def test_attack_5_the_cli(full_demo_path, raw, tmp_path):
+def test_attack_5_the_cli(full_demo_path, raw, lone, tmp_path):
     import shutil
 
     from analytics.cli import cli
 
-    assert _marketing_executives(raw) == 1
+    dept, level, _ = lone
     path = tmp_path / "cli.duckdb"  # the module's read-only connection holds the shared file
     shutil.copy(full_demo_path, path)
 
@@ -379,9 +391,10 @@ def test_attack_5_the_cli(full_demo_path, raw, tmp_path):
         assert result.exit_code == 0, result.output
         return {r["id"]: (r["n_treated"] or 0, r["n_comparison"] or 0) for r in json.loads(result.output)}
 
-    levels = [v for v in ("Associate", "Specialist", "Manager", "Senior Manager", "Director")]
-    wide = treated("department=Marketing")
-    narrow = treated("department=Marketing", *[f"level={lv}" for lv in levels])
+    with Database(path) as db:
+        levels = [v for v in views.filter_options(db).values["level"] if v != level]
+    wide = treated(f"department={dept}")
+    narrow = treated(f"department={dept}", *[f"level={lv}" for lv in levels])
     for claim, (t, c) in wide.items():
         assert narrow[claim][0] == t or abs(t - narrow[claim][0]) >= K, (claim, t, narrow[claim][0])
         assert narrow[claim][1] == c or abs(c - narrow[claim][1]) >= K, (claim, c, narrow[claim][1])

@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 import streamlit as st
 
-from analytics import privacy, views
+from analytics import gain_bands, headline_change, privacy, views
 from analytics.filters import Filters
 from analytics.store.dashboard import latest_import_id
 from ui.state import data_version, get_db
@@ -47,6 +47,8 @@ VIEWS: dict[str, Callable] = {
     "scorecard": _claims("scorecard"),
     "claim_detail": _claims("claim_detail"),
     "reliability": views.reliability,
+    "headline_change": headline_change.headline_change,
+    "gain_bands": lambda db, filters, k, claim_id: gain_bands.bands_for(db, claim_id, filters, k),
 }
 
 

@@ -3,7 +3,9 @@ behind it, and collected for the page's self-contained HTML report."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from typing import Callable
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -11,6 +13,7 @@ import streamlit as st
 
 from analytics import report
 from analytics.filters import Filters
+from analytics.formatting import COLUMN_LABELS, for_people
 from analytics.privacy import REASON, SUPPRESSED
 from analytics.safe_export import to_csv_bytes
 from ui.text import plain, plain_figure
@@ -31,16 +34,25 @@ def _slug(text: str) -> str:
 class ViewReport:
     """Draws a page's charts and tables, and offers their data and the whole view for download."""
 
-    def __init__(self, title: str, filters: Filters, min_group: int):
+    def __init__(self, title: str, filters: Filters, min_group: int, data_date: dt.date | None = None):
         self.title, self.filters, self.min_group = title, filters, min_group
+        self.data_date = data_date
         self.sections: list[report.Section] = []
 
+    def file_name(self, table: str, ext: str = "csv") -> str:
+        """'twoway-<page>-<table>-<data date>.csv': which page, which table, as of when."""
+        day = (self.data_date or dt.date.today()).isoformat()
+        return f"twoway-{_slug(self.title)}-{_slug(table)}-{day}.{ext}"
+
     def chart(self, title: str, fig: go.Figure | None, data: pd.DataFrame | None = None, text: str = "",
-              key: str | None = None) -> None:
+              key: str | None = None, then: Callable[[go.Figure], object] | None = None) -> None:
         """A subheading, the figure, why anything is hidden, and a CSV of its data.
 
-        Titles, texts and figures may hold names from imported data: drawn as plain text."""
+        Titles, texts and figures may hold names from imported data: drawn as plain text. `then`
+        runs on the escaped figure, for our own markup that holds no data (`charts.link_cells`)."""
         fig = plain_figure(fig)
+        if fig is not None and then is not None:
+            then(fig)
         st.subheader(plain(title))
         if text:
             st.caption(plain(text))
@@ -65,8 +77,9 @@ class ViewReport:
         st.subheader(plain(title))
         if text:
             st.caption(plain(text))
-        shown = data.drop(columns=[SUPPRESSED], errors="ignore")
-        st.dataframe(shown, hide_index=True, width="stretch", column_config=column_config)
+        shown = for_people(data.drop(columns=[SUPPRESSED], errors="ignore"), p_as_text=True)
+        config = {COLUMN_LABELS.get(k, k): v for k, v in (column_config or {}).items()}
+        st.dataframe(shown, hide_index=True, width="stretch", column_config=config or None)
         notes = suppression_notes(data)
         for note in notes:
             st.caption(f"🔒 {plain(note)}")
@@ -77,9 +90,10 @@ class ViewReport:
         self.sections.append(report.Section(title, text))
 
     def download(self, data: pd.DataFrame, title: str, key: str) -> None:
-        frame = data.drop(columns=[SUPPRESSED], errors="ignore")
+        """The table as a CSV people can read: human column names, rounded, no exponents."""
+        frame = for_people(data.drop(columns=[SUPPRESSED], errors="ignore"))
         st.download_button("Download data (CSV)", lambda: to_csv_bytes(frame),
-                           file_name=f"twoway-{_slug(title)}.csv", mime="text/csv", key=key,
+                           file_name=self.file_name(title), mime="text/csv", key=key,
                            on_click="ignore", type="tertiary", icon=":material/download:")
 
     def html(self, sections: list[report.Section] | None = None, data_note: str = "") -> str:
@@ -94,7 +108,7 @@ class ViewReport:
             return self.html(sections, data_note).encode("utf-8")
 
         st.download_button("Download this view as an HTML report", build,
-                           file_name=f"twoway-{_slug(self.title)}.html", mime="text/html",
+                           file_name=self.file_name("report", "html"), mime="text/html",
                            key=f"report-{_slug(self.title)}", on_click="ignore", icon=":material/description:")
 
 

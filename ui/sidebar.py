@@ -67,12 +67,16 @@ _OVERSIZED_LINK_JS = """<script>
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def load_options(version: tuple) -> FilterOptions:
-    return filter_options(get_db())
+def load_options(version: tuple, k: int) -> FilterOptions:
+    return filter_options(get_db(), k)
 
 
 def options() -> FilterOptions:
-    return load_options(data_version())
+    """The released filter values; keyed by the threshold too, since the reporting groups (and so
+    the labels offered) depend on it."""
+    from analytics.privacy import min_group_size
+
+    return load_options(data_version(), min_group_size())
 
 
 # -- waves <-> dates ------------------------------------------------------------------------------
@@ -129,11 +133,66 @@ def _write_url(f: Filters) -> None:
     st.session_state[_URL_SEEN] = _canon(want)
 
 
-def share_url(f: Filters) -> str:
-    """The full link to this page and view (st.context.url is the page URL without its query)."""
+#: Page state that travels in the link beside the filters (validated by the page that reads it).
+VIEW_KEYS: tuple[str, ...] = ("claim", "group", "role", "tab")
+
+
+def view_state() -> dict[str, list[str]]:
+    """The page state in the current URL (opened claim, heatmap grouping, role, tab)."""
+    return {k: st.query_params.get_all(k)[-1:] for k in VIEW_KEYS if st.query_params.get_all(k)}
+
+
+def view_param(name: str, options, default=None, notice: str | None = None):
+    """A page-state value from the URL when it is one of `options`, else `default` (and the URL is
+    corrected, with a notice when the value was unknown). The caller writes changes back with
+    `set_view_param`."""
+    wanted = st.query_params.get(name)
+    if wanted is None:
+        return default
+    if wanted in list(options):
+        return wanted
+    st.warning(plain(notice or f"Ignored {name} {str(wanted)[:40]!r}: not available on this page."),
+               icon=":material/link_off:")
+    set_view_param(name, None)
+    return default
+
+
+def set_view_param(name: str, value) -> None:
+    """Write (or, for None/default, remove) one page-state value in the address bar."""
+    if value is None or value == "":
+        if name in st.query_params:
+            del st.query_params[name]
+    elif st.query_params.get(name) != str(value):
+        st.query_params[name] = str(value)
+
+
+def share_url(f: Filters, page_state: dict | None = None) -> str:
+    """The full link to this page and view (st.context.url is the page URL without its query).
+
+    The root URL is spelled `/overview` so that a link always names its page."""
     base = st.context.url or ""
-    query = urlencode(f.to_params(), doseq=True)
+    state = view_state() if page_state is None else page_state
+    query = urlencode({**f.to_params(), **{k: v for k, v in state.items() if v}}, doseq=True)
     return f"{base}?{query}" if query else base
+
+
+#: The copy button: static HTML with no data in it; it copies the address bar of the page it sits in
+#: (the iframe is same-origin), so it always copies the link as the browser shows it.
+_COPY_BUTTON = (
+    "<button id='b' style='font:14px system-ui,sans-serif;padding:6px 12px;border:1px solid #0072B2;"
+    "border-radius:6px;background:#fff;color:#0072B2;cursor:pointer'>Copy link to this view</button>"
+    "<span id='m' role='status' style='font:12px system-ui,sans-serif;margin-left:8px;color:#52606d'></span>"
+    "<script>document.getElementById('b').onclick=async()=>{const m=document.getElementById('m');"
+    "try{await navigator.clipboard.writeText(window.parent.location.href);m.textContent='Copied'}"
+    "catch(e){m.textContent='Select the link above and copy it'}};</script>")
+
+
+def copy_link_control(f: Filters) -> None:
+    """A visible, labelled "Copy link to this view" button (clipboard) above the link itself."""
+    with st.sidebar:
+        st.markdown("**Link to this view**")
+        st.code(share_url(f), language=None, wrap_lines=True)
+        st.iframe(_COPY_BUTTON, height=44)
 
 
 # -- widgets -------------------------------------------------------------------------------------
@@ -232,9 +291,7 @@ def filters_sidebar(show_method: bool = False, latest_import: int | None = None)
     ss[_STATE] = current
     _write_url(current)
 
-    with st.sidebar:
-        st.markdown("**Copy link to this view**")
-        st.code(share_url(current), language=None, wrap_lines=True)
+    copy_link_control(current)
     return current, ss.get(_NOTICES, ())
 
 
@@ -261,6 +318,41 @@ def start_page(method: bool = False, analysts_only: bool = False) -> Filters:
                 f"[see the latest figures]({latest}).", icon=":material/history:")
     check = cache.view("check_selection", filters)
     if not check.ok:
-        st.error(plain(check.reason), icon=":material/lock:")
-        st.stop()
+        refuse(filters, check.reason)
     return filters
+
+
+def wider_views(f: Filters):
+    """Wider views, nearest first: drop one filter, then two, …, finally everyone."""
+    import itertools
+
+    restricted = [k for k in reversed(LIST_KEYS) if getattr(f, k)]
+    for r in range(1, len(restricted) + 1):
+        for dropped in itertools.combinations(restricted, r):
+            yield replace(f, **{k: () for k in dropped}, notices=())
+
+
+def nearest_allowed(f: Filters) -> Filters | None:
+    """The nearest wider view that passes the anonymity check (None when even everyone fails)."""
+    from ui import cache
+
+    for wider in wider_views(f):
+        if cache.view("check_selection", wider).ok:
+            return wider
+    return None
+
+
+def refuse(f: Filters, reason: str) -> None:
+    """Stop a refused view with the reason, what it protects, and a link to the nearest allowed view."""
+    from ui import auth
+
+    st.error(plain(reason), icon=":material/lock:")
+    st.markdown("This view is not shown because its figures would describe fewer people than the anonymity "
+                "threshold, so individuals could be recognised. Your filters are kept in the sidebar.")
+    wider = nearest_allowed(f)
+    page = auth._calling_page()
+    if wider is not None and page:
+        state = {k: v for k, v in view_state().items()}
+        st.page_link(f"pages/{page}.py", label=plain(f"Open the nearest allowed view: {wider.describe()}"),
+                     icon=":material/zoom_out_map:", query_params={**wider.to_params(), **state})
+    st.stop()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import threading
 
 try:
     from threadpoolctl import threadpool_limits
@@ -18,13 +19,27 @@ except ImportError:  # pragma: no cover - optional speed-up
     threadpool_limits = None
 
 
+_state = threading.local()
+
+
 @contextlib.contextmanager
 def single_blas_thread():
-    if threadpool_limits is None:
-        yield
+    """Limit BLAS to one thread; nested uses are free (threadpoolctl scans every loaded library
+    each time a limit is set, which costs more than the small fits it protects)."""
+    depth = getattr(_state, "depth", 0)
+    if threadpool_limits is None or depth:
+        _state.depth = depth + 1
+        try:
+            yield
+        finally:
+            _state.depth = depth
         return
     with threadpool_limits(limits=1, user_api="blas"):
-        yield
+        _state.depth = 1
+        try:
+            yield
+        finally:
+            _state.depth = 0
 
 
 def single_threaded(fn):

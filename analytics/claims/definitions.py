@@ -1,18 +1,50 @@
-"""The claims Twoway tests, with stable ids, in the order the scorecard shows them."""
+"""The claims Twoway tests, with stable ids, in the order the scorecard shows them.
+
+Each claim declares, from its wording, which side of the pair it is about (`primary`): the
+headline verdict rests only on the primary tests, never on a pooled estimate of two roles
+that may be expected to differ (juniors teach, seniors learn).
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Design(str, Enum):
+    """How a claim is tested: against comparison colleagues, or among participants only."""
+
+    DID = "did"          # staggered difference-in-differences against comparable colleagues
+    WITHIN = "within"    # participants' gain (minus their department's comparison change) on a predictor
+
+
+class Outcome(str, Enum):
+    """Whose score measures the claim: the person's own answers, or their direct reports' ratings."""
+
+    SELF = "self"            # the person's own survey answers
+    REPORTS = "reports"      # ratings of the person given by their direct reports (leadership)
+
+
+class Role(str, Enum):
+    """A side of the pair. Mentors are the juniors who teach, mentees the seniors who learn."""
+
+    MENTORS = "mentors"
+    MENTEES = "mentees"
+    POOLED = "pooled"        # a summary of both roles; never the basis of a headline verdict
+
+
+#: Who each role is, in words for sentences.
+ROLE_LABEL = {Role.MENTORS: "juniors (mentors)", Role.MENTEES: "seniors (mentees)",
+              Role.POOLED: "participants (both roles)"}
 
 
 @dataclass(frozen=True)
 class Claim:
     """One claim about reverse mentoring and how it is measured.
 
-    `design` is 'did' (difference-in-differences of participants against comparable
-    colleagues) or 'within' (regression of the engagement gain on a predictor among
-    participants). `population` says who counts as treated: 'participants' (mentors and
-    mentees), 'mentors', or 'managers' (mentees as rated by their direct reports).
+    `roles` are estimated separately (each with its own comparison pool, propensity model and
+    SD); `primary` are the roles whose tests enter the Holm family and decide the verdict.
+    `metrics` says whether the objective metrics are primary tests of this claim too.
     """
 
     id: str
@@ -20,45 +52,50 @@ class Claim:
     outcome: str
     direction: int
     construct: str
-    design: str
-    population: str = "participants"
+    design: Design
+    primary: tuple[Role, ...] = (Role.MENTORS, Role.MENTEES)
+    measured_by: Outcome = Outcome.SELF
+    metrics: bool = False
     predictor: str | None = None
     predictor_label: str | None = None
+    predictor_unit: str | None = None
 
-    def __getitem__(self, key):  # dict-style access for callers that expect dicts
-        return getattr(self, key)
-
-    def keys(self):
-        return asdict(self).keys()
-
-    def get(self, key, default=None):
-        return getattr(self, key, default)
+    @property
+    def roles(self) -> tuple[Role, ...]:
+        """Roles estimated for this claim (both sides of the pair for a comparison claim)."""
+        return (Role.MENTORS, Role.MENTEES) if self.design is Design.DID else (Role.POOLED,)
 
 
 CLAIMS: list[Claim] = [
     Claim("productivity", "Reverse mentoring makes work more efficient",
-          "productivity score of participants (objective metrics in the detail)", +1, "productivity", "did"),
+          "productivity of mentees (self-rated and each objective metric)", +1, "productivity", Design.DID,
+          primary=(Role.MENTEES,), metrics=True),
     Claim("leadership", "It changes leadership for the better",
-          "leadership ratings of mentees given by their direct reports", +1, "leadership", "did",
-          population="managers"),
-    Claim("agility", "It encourages agility", "agility score of participants", +1, "agility", "did"),
-    Claim("engagement", "It raises engagement", "engagement score of mentors and mentees", +1, "engagement", "did"),
-    Claim("innovation", "It drives cross-generational innovation", "innovation score of participants", +1,
-          "innovation", "did"),
+          "leadership ratings of mentees given by their direct reports", +1, "leadership", Design.DID,
+          primary=(Role.MENTEES,), measured_by=Outcome.REPORTS),
+    Claim("agility", "It encourages agility", "agility score of mentors and of mentees", +1, "agility", Design.DID),
+    Claim("engagement", "It raises engagement", "engagement score of mentors and of mentees", +1, "engagement",
+          Design.DID),
+    Claim("innovation", "It drives cross-generational innovation", "innovation score of mentors and of mentees",
+          +1, "innovation", Design.DID),
     Claim("belonging", "Every generation feels valued",
-          "belonging score of participants (each generation and the gap in the detail)", +1, "belonging", "did"),
+          "belonging score of mentors and of mentees (each generation and the gap in the detail)", +1, "belonging",
+          Design.DID),
     Claim("mentor_confidence", "Recognising juniors' insight builds their confidence",
-          "confidence score of mentors", +1, "confidence", "did", population="mentors"),
+          "confidence score of mentors", +1, "confidence", Design.DID, primary=(Role.MENTORS,)),
     Claim("informal_learning", "The best mentoring happens informally",
-          "engagement gain of participants vs their share of informal sessions", +1, "engagement", "within",
-          predictor="share_informal", predictor_label="share of informal sessions"),
+          "engagement gain of participants vs their share of informal sessions", +1, "engagement", Design.WITHIN,
+          primary=(Role.POOLED,), predictor="share_informal", predictor_label="share of informal sessions",
+          predictor_unit="per 100% informal"),
     Claim("dose_response", "More mentoring, more gain",
-          "engagement gain of participants vs their number of sessions", +1, "engagement", "within",
-          predictor="n_sessions", predictor_label="number of sessions"),
+          "engagement gain of participants vs their number of sessions", +1, "engagement", Design.WITHIN,
+          primary=(Role.POOLED,), predictor="n_sessions", predictor_label="number of sessions",
+          predictor_unit="per session"),
     Claim("psych_safety_moderation", "It works where people feel safe to speak",
           "engagement gain of participants vs baseline psychological safety of their department", +1,
-          "engagement", "within", predictor="dept_safety",
-          predictor_label="baseline psychological safety of the department"),
+          "engagement", Design.WITHIN, primary=(Role.POOLED,), predictor="dept_safety",
+          predictor_label="baseline psychological safety of the department",
+          predictor_unit="per scale point of department safety"),
 ]
 
 CLAIMS_BY_ID: dict[str, Claim] = {c.id: c for c in CLAIMS}

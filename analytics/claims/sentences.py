@@ -1,14 +1,13 @@
-"""Plain-language sentences for an executive, generated from the numbers of one claim."""
+"""Plain-language sentences for an executive: who changed, by how much, and what to be careful about."""
 
 from __future__ import annotations
 
 import math
 from statistics import NormalDist
 
-from analytics.claims.definitions import CONSTRUCT_LABEL, Claim
+from analytics.claims.definitions import CONSTRUCT_LABEL, ROLE_LABEL, Claim, Design, Outcome, Role
 
-WHO = {"participants": "participants", "mentors": "mentors",
-       "managers": "mentees (as rated by their direct reports)"}
+Z90 = NormalDist().inv_cdf(0.95)
 
 
 def _f(x: float) -> str:
@@ -16,70 +15,189 @@ def _f(x: float) -> str:
     return "0" if s in ("-0", "0") else s.replace("-", "−")
 
 
-def _ci90(row: dict) -> tuple[float, float]:
-    """The 90% CI that the equivalence test (TOST at 5%) uses, from the standardised SE."""
-    es, se = row.get("effect_size"), row.get("es_se")
-    if se is None or not math.isfinite(se):
-        return row.get("es_ci_low"), row.get("es_ci_high")
-    z = NormalDist().inv_cdf(0.95)
-    return es - z * se, es + z * se
+def _signed(x: float) -> str:
+    return ("+" if x > 0 else "") + _f(x)
 
 
-def sentence(claim: Claim, row: dict, sesoi: float = 0.2, min_group: int = 5) -> str:
-    """One sentence saying what the numbers mean, phrased by verdict.
+def _metric_label(name: str) -> str:
+    return name.replace("_", " ")
+
+
+def _who(role: Role) -> str:
+    return ROLE_LABEL[role]
+
+
+def _cap(s: str) -> str:
+    return s[:1].upper() + s[1:]
+
+
+def test_phrase(claim: Claim, t, sesoi: float) -> str:
+    """One test in words, starting with who (used in the claim's sentence and notes).
 
     Examples
     --------
     >>> from analytics.claims.definitions import CLAIMS_BY_ID
-    >>> sentence(CLAIMS_BY_ID["engagement"], {"verdict": "supported", "effect_size": 0.4,
-    ...          "es_ci_low": 0.2, "es_ci_high": 0.6})
-    'Engagement of participants rose 0.4 SD more than comparable colleagues (95% CI 0.2 to 0.6).'
+    >>> from analytics.claims.estimate import Estimate
+    >>> t = Estimate("engagement", Role.MENTEES, None, True, estimate=0.3, effect_size=0.4, es_ci_low=0.2,
+    ...              es_ci_high=0.6, es_se=0.1, verdict="supported", magnitude="meaningful")
+    >>> test_phrase(CLAIMS_BY_ID["engagement"], t, 0.2)
+    'seniors (mentees): engagement rose +0.4 SD relative to comparable colleagues (95% CI 0.2 to 0.6)'
     """
-    v = row.get("verdict")
-    es, lo, hi = row.get("effect_size"), row.get("es_ci_low"), row.get("es_ci_high")
-    if v == "insufficient_data" or es is None or not math.isfinite(es):
-        reason = row.get("reason") or f"fewer than {min_group} people in a group"
-        return f"Not enough data to judge this claim ({reason})."
-    ci = f"(95% CI {_f(lo)} to {_f(hi)})"
-    if claim.design == "within":
-        label = claim.predictor_label
-        more = "more" if es >= 0 else "less"
-        if v == "supported" or v == "contradicted":
-            return (f"Participants with one SD higher {label} gained {_f(abs(es))} SD {more} engagement "
-                    f"{ci.replace(')', ' SD)')}.")
-        if v == "no_effect":
-            lo, hi = _ci90(row)
-            return (f"The {label} makes no meaningful difference to the engagement gain: the effect is "
-                    f"between {_f(lo)} and {_f(hi)} SD per SD (90% CI), below the {_f(sesoi)} SD that would "
-                    f"matter.")
-        return (f"Unclear: one SD higher {label} goes with {_f(es)} SD {'more' if es >= 0 else 'less'} "
-                f"engagement gain, but the 95% CI ({_f(lo)} to {_f(hi)}) includes both no effect and a "
-                f"meaningful one.")
-    what = f"{CONSTRUCT_LABEL.get(claim.construct, claim.construct)} of {WHO.get(claim.population, 'participants')}"
-    if v == "supported" or v == "contradicted":
-        verb = "rose" if es > 0 else "fell"
-        return f"{what} {verb} {_f(abs(es))} SD more than comparable colleagues {ci}."
+    what = _metric_label(t.metric) if t.metric else CONSTRUCT_LABEL.get(claim.construct, claim.construct).lower()
+    if claim.measured_by is Outcome.REPORTS and not t.metric:
+        what = "leadership as rated by their direct reports"
+    who = _who(t.role)
+    v = t.verdict
+    if v == "insufficient_data" or not math.isfinite(t.effect_size):
+        return f"{who}: not enough data for {what} ({t.reason or 'too few people'})"
+    ci = f"95% CI {_f(t.es_ci_low)} to {_f(t.es_ci_high)}"
+    if v in ("supported", "contradicted"):
+        verb = "rose" if t.effect_size > 0 else "fell"
+        if t.metric and t.effect_size != 0:
+            verb = "improved" if t.effect_size > 0 else "worsened"
+        small = ", smaller than would matter" if t.magnitude == "small" else ""
+        return f"{who}: {what} {verb} {_signed(t.effect_size)} SD relative to comparable colleagues ({ci}){small}"
     if v == "no_effect":
-        lo, hi = _ci90(row)
-        return (f"{what} changed no differently from comparable colleagues: the effect is between "
-                f"{_f(lo)} and {_f(hi)} SD (90% CI), smaller than the {_f(sesoi)} SD that would matter.")
-    return (f"Unclear: {what[0].lower() + what[1:]} changed {_f(es)} SD relative to comparable colleagues, "
-            f"but the 95% CI ({_f(lo)} to {_f(hi)}) includes both no effect and a meaningful one.")
+        lo, hi = t.effect_size - Z90 * t.es_se, t.effect_size + Z90 * t.es_se
+        return (f"{who}: {what} unchanged relative to comparable colleagues (between {_f(lo)} and {_f(hi)} SD, "
+                f"90% CI, inside ±{_f(sesoi)} SD)")
+    return f"{who}: {what} unclear ({_signed(t.effect_size)} SD, {ci}: both no effect and a meaningful one fit)"
+
+
+def sentence(result, sesoi: float = 0.2, min_group: int = 5) -> str:
+    """The claim's headline sentence: every primary test, saying who."""
+    claim = result.claim
+    if claim.design is Design.WITHIN:
+        return within_sentence(claim, result.headline, sesoi, min_group)
+    if result.verdict == "insufficient_data":
+        reason = result.headline.reason or f"fewer than {min_group} people in a group"
+        return f"Not enough data to judge this claim ({reason})."
+    primary = [t for t in result.tests if t.primary]
+    others = [t for t in result.survey_tests if not t.primary and t.ok]
+    parts = [test_phrase(claim, t, sesoi) for t in primary]
+    text = _cap("; ".join(parts)) + "."
+    if others:
+        text += " Not part of the verdict: " + "; ".join(test_phrase(claim, t, sesoi) for t in others) + "."
+    return text
+
+
+def within_sentence(claim: Claim, t, sesoi: float, min_group: int) -> str:
+    """A within-programme claim in its stated unit (per session, per SD of the predictor)."""
+    v = t.verdict
+    if v == "insufficient_data" or not math.isfinite(t.effect_size):
+        return f"Not enough data to judge this claim ({t.reason or f'fewer than {min_group} people in a group'})."
+    label = claim.predictor_label
+    es, lo, hi = t.effect_size, t.es_ci_low, t.es_ci_high
+    raw = (f"{_signed(t.estimate)} points of engagement gain {claim.predictor_unit} "
+           f"(95% CI {_f(t.ci_low)} to {_f(t.ci_high)})")
+    if v in ("supported", "contradicted"):
+        small = ", smaller than would matter" if t.magnitude == "small" else ""
+        return (f"Participants with one SD higher {label} gained {_f(abs(es))} SD {'more' if es >= 0 else 'less'} "
+                f"engagement than their department's comparison colleagues' change would predict (95% CI {_f(lo)} "
+                f"to {_f(hi)} SD per SD; {raw}){small}.")
+    if v == "no_effect":
+        lo90, hi90 = es - Z90 * t.es_se, es + Z90 * t.es_se
+        return (f"The {label} makes no meaningful difference to the engagement gain: between {_f(lo90)} and "
+                f"{_f(hi90)} SD per SD of the {label} (90% CI), inside ±{_f(sesoi)} SD ({raw}).")
+    return (f"Unclear: one SD higher {label} goes with {_f(es)} SD {'more' if es >= 0 else 'less'} engagement gain, "
+            f"but the 95% CI ({_f(lo)} to {_f(hi)} SD per SD) includes both no effect and a meaningful one.")
+
+
+def _p(p: float) -> str:
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def claim_notes(result, panel, min_group: int, sesoi: float, factor: int) -> list[str]:
+    """The checks in plain sentences: effective size, response, pre-trends, people left out, sensitivity, n."""
+    claim = result.claim
+    notes: list[str] = []
+    if factor > 1:
+        notes.append(f"Filtered view: its p-values share the 5% family-wise error budget with {factor} single-value "
+                     f"views (each p multiplied by {factor} before Holm; see the subgroup rule).")
+    if claim.design is Design.WITHIN:
+        t = result.headline
+        if t.ok:
+            unit = ("clustered by department, p-value from the wild cluster bootstrap"
+                    if claim.predictor == "dept_safety" else "clustered by pair (a mentor and mentee count once)")
+            notes.append(f"Gain = each participant's change minus the mean change of never-participants in the same "
+                         f"department over the same waves ({t.n_comparison} comparison colleagues); errors {unit}.")
+            notes.append(f"n = {t.n_treated} participants + {t.n_comparison} comparison colleagues = {t.n_people}.")
+        if t.diagnostics.dropped_no_baseline:
+            notes.append(f"{t.diagnostics.dropped_no_baseline} participants whose pair started before the first wave "
+                         f"have no baseline and are left out.")
+        return notes
+    for t in result.tests:
+        if t.metric is not None and not t.primary:
+            continue
+        who = _who(t.role)
+        label = f"{who} ({_metric_label(t.metric)})" if t.metric else who
+        d = t.diagnostics
+        if d.dropped_no_baseline:
+            notes.append(f"{d.dropped_no_baseline} {who} whose pair started before the first "
+                         f"{'month' if t.metric else 'wave'} have no baseline and are left out; the estimate "
+                         f"describes those who started later.")
+        if not t.ok:
+            continue
+        if math.isfinite(d.ess_comparison):
+            if d.ess_comparison < d.ess_required:
+                notes.append(f"The weighted comparison group for {label} is worth only {d.ess_comparison:.0f} people "
+                             f"(Kish's effective n; at least {d.ess_required} needed), so this test is at most "
+                             f"inconclusive.")
+        if d.response_material:
+            more = "more" if d.response_gap > 0 else "less"
+            include = d.bounds_low <= 0 <= d.bounds_high
+            notes.append(f"After the start, {label} kept answering the survey {abs(d.response_gap):.0%} {more} often "
+                         f"than comparison colleagues (change from before, percentage points); bounds for the effect if those who stopped answering differed "
+                         f"(Lee, with the 95% margin): {_f(d.bounds_low)} to {_f(d.bounds_high)} SD"
+                         + ("; they include zero, so the effect is not established." if include else "."))
+        if not t.metric:
+            if d.pretrend_testable:
+                ok = d.pretrend_p >= 0.05
+                notes.append(f"Before their start, {who}' scores moved "
+                             f"{'in step with' if ok else 'differently from'} comparison colleagues' "
+                             f"(joint placebo p = {_p(d.pretrend_p)})"
+                             + ("." if ok else "; the parallel-trends assumption is doubtful."))
+            else:
+                notes.append(f"Pre-trends cannot be tested for {who}: every start cohort has only one survey wave "
+                             f"before its start, so parallel trends are assumed, not checked.")
+        if math.isfinite(d.sensitivity_breakdown) or d.sensitivity_breakdown == math.inf:
+            b = d.sensitivity_breakdown
+            if d.sensitivity_kind == "relative_magnitude":
+                notes.append(f"Sensitivity ({label}): the verdict stands unless the post-start violation of "
+                             f"parallel trends exceeds {_f(b)} times the largest pre-start wave-to-wave difference "
+                             f"(relative magnitudes, Rambachan & Roth).")
+            else:
+                per = "month" if t.metric else "wave"
+                notes.append(f"Sensitivity ({label}): the verdict stands unless {who} were on a trend of more than "
+                             f"{_f(b)} SD per {per} relative to comparison colleagues (a linear trend is the "
+                             f"yardstick when pre-trends cannot be compared).")
+        if not t.metric and t.n_treated + t.n_comparison != t.n_people:
+            notes.append(f"n for {who} = {t.n_people} people: {t.n_treated} treated + {t.n_comparison} comparison "
+                         f"counts {t.n_treated + t.n_comparison - t.n_people} later starters twice (comparison "
+                         f"colleagues before their own start).")
+    if result.difference is not None:
+        d = result.difference
+        notes.append(f"Mentees minus mentors: {_signed(d.estimate)} SD (95% CI {_f(d.ci_low)} to {_f(d.ci_high)}, "
+                     f"p = {_p(d.p_value)}), from one fit that accounts for shared comparison colleagues; the "
+                     f"pooled estimate is a summary only.")
+    return notes
 
 
 def method_text(claim: Claim, weighted: bool = True) -> str:
     """Two sentences on how the claim was tested."""
-    if claim.design == "within":
-        return (f"Among participants, the engagement gain (mean after their pair started minus mean before) "
-                f"was regressed on the {claim.predictor_label}, controlling for baseline engagement and start "
-                f"group (OLS, HC3 robust errors). The effect is in gain SDs per SD of the predictor; there is "
-                f"no comparison group for this question.")
-    comp = ("colleagues not (yet) in the programme, weighted to resemble them in department, level, "
-            "generation and tenure" if weighted else "colleagues not (yet) in the programme (unweighted)")
-    who = {"participants": "The change in {c} of participants (mentors and mentees)",
-           "mentors": "The change in {c} of mentors",
-           "managers": "The change in the leadership ratings mentees receive from their direct reports"}
-    lead = who.get(claim.population, who["participants"]).format(c=claim.construct)
-    return (f"{lead} from before to after their pair started was compared with the change of {comp}, start "
-            f"cohort by start cohort (Callaway & Sant'Anna style difference-in-differences). Cohort effects are "
-            f"averaged by size, errors are clustered by person and the effect is expressed in baseline SDs.")
+    if claim.design is Design.WITHIN:
+        return (f"Among participants, the engagement gain (mean after their pair started minus mean before, minus "
+                f"the same change of never-participants in their department) was regressed on the "
+                f"{claim.predictor_label}, controlling for baseline engagement and start group. The effect is in "
+                f"gain SDs per SD of the predictor and in points {claim.predictor_unit}.")
+    comp = ("colleagues not (yet) in the programme at the same levels, weighted to resemble them in department, "
+            "level, generation and tenure" if weighted else
+            "colleagues not (yet) in the programme at the same levels (unweighted)")
+    lead = ("The change in the leadership ratings mentors and mentees receive from their direct reports"
+            if claim.measured_by is Outcome.REPORTS else
+            f"The change in {claim.construct} of mentors and, separately, of mentees")
+    if claim.metrics:
+        lead += " (and in each objective metric, the start month counting as neither before nor after)"
+    return (f"{lead} from before to after their pair started was compared with the change of {comp}, start cohort "
+            f"by start cohort (Callaway & Sant'Anna style difference-in-differences). Cohort effects are averaged "
+            f"by size, errors are clustered by person and each role's effect is expressed in its own baseline SDs.")

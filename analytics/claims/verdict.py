@@ -23,8 +23,10 @@ VERDICTS = ("supported", "contradicted", "no_effect", "inconclusive", "insuffici
 ALPHA = 0.05
 
 
-def holm(p_values) -> np.ndarray:
+def holm(p_values, factor: int = 1) -> np.ndarray:
     """Holm-adjusted p-values; NaN entries stay NaN and do not count as tests.
+
+    `factor` multiplies the p-values first (the subgroup rule's Bonferroni share across views).
 
     Examples
     --------
@@ -35,7 +37,7 @@ def holm(p_values) -> np.ndarray:
     out = np.full(p.shape, np.nan)
     ok = ~np.isnan(p)
     if ok.any():
-        out[ok] = multipletests(p[ok], alpha=ALPHA, method="holm")[1]
+        out[ok] = multipletests(np.minimum(p[ok] * factor, 1.0), alpha=ALPHA, method="holm")[1]
     return out
 
 
@@ -91,3 +93,87 @@ def verdict(estimate: float, p_adjusted: float, p_equivalence: float, direction:
     if p_equivalence is not None and np.isfinite(p_equivalence) and p_equivalence < ALPHA:
         return "no_effect"
     return "inconclusive"
+
+
+MAGNITUDES = ("meaningful", "small", "unclear")
+
+
+def magnitude(es: float, es_low: float, es_high: float, sesoi: float = 0.2) -> str:
+    """How big the standardised effect is, judged on its 95% CI against the smallest effect of interest.
+
+    'small': the whole CI lies inside ±sesoi (it may still be significant: "supported, but
+    smaller than would matter"); 'meaningful': the CI excludes zero and the estimate is at
+    least sesoi; 'unclear' otherwise.
+
+    Examples
+    --------
+    >>> magnitude(0.14, 0.10, 0.17)
+    'small'
+    >>> magnitude(0.4, 0.2, 0.6)
+    'meaningful'
+    >>> magnitude(0.25, -0.05, 0.55)
+    'unclear'
+    """
+    if not all(np.isfinite(v) for v in (es, es_low, es_high)):
+        return "unclear"
+    if -sesoi < es_low and es_high < sesoi:
+        return "small"
+    if (es_low > 0 or es_high < 0) and abs(es) >= sesoi:
+        return "meaningful"
+    return "unclear"
+
+
+def headline(verdicts) -> str:
+    """The claim's verdict from its primary tests' verdicts.
+
+    supported when any primary test is; contradicted when one is and none is supported;
+    no_effect only when every primary test is; insufficient_data when none could be judged;
+    inconclusive otherwise.
+
+    Examples
+    --------
+    >>> headline(["supported", "no_effect"])
+    'supported'
+    >>> headline(["contradicted", "inconclusive"])
+    'contradicted'
+    >>> headline(["no_effect", "no_effect"])
+    'no_effect'
+    >>> headline(["no_effect", "insufficient_data"])
+    'inconclusive'
+    """
+    v = list(verdicts)
+    if not v or all(x == "insufficient_data" for x in v):
+        return "insufficient_data"
+    if "supported" in v:
+        return "supported"
+    if "contradicted" in v:
+        return "contradicted"
+    if all(x == "no_effect" for x in v):
+        return "no_effect"
+    return "inconclusive"
+
+
+#: The rule that keeps subgroup views exploratory; shown on the Claims page and in the CLI.
+SUBGROUP_RULE = (
+    "Filtered views are exploratory. In a view restricted by department, location, generation, level or "
+    "cohort, every p-value is multiplied by the number of single-value views those filters offer (the sum of "
+    "their levels) before Holm's correction within the view, so the chance of any false 'supported' or "
+    "'contradicted' across every single-value view stays at most 5% (Bonferroni across views, Holm within).")
+
+
+def subgroup_factor(filters, levels: dict) -> int:
+    """How many single-value views share the 5% error budget with this one (1 for the unfiltered view).
+
+    Examples
+    --------
+    >>> from analytics.filters import Filters
+    >>> subgroup_factor(Filters(department=("Sales",)), {"department": ["A", "B"], "level": ["x", "y", "z"]})
+    5
+    >>> subgroup_factor(Filters(), {"department": ["A", "B"]})
+    1
+    """
+    from analytics.filters import LIST_KEYS
+
+    if not any(getattr(filters, k) for k in LIST_KEYS):
+        return 1
+    return max(1, sum(len(levels.get(k, ())) for k in LIST_KEYS))

@@ -102,6 +102,163 @@ def person_scores_wide(db: Database, filters: Filters, constructs) -> pd.DataFra
     )
 
 
+# -- the person × wave panel (indexed queries: every row carries the person's row number) ---------
+def _roster_cte() -> str:
+    """Every employee with a stable row number (idx); the panel covers everyone so that raters
+    outside a roster filter still rate the managers inside it."""
+    return "sel AS (SELECT employee_id, (row_number() OVER (ORDER BY employee_id) - 1)::INTEGER AS idx FROM employees)"
+
+
+def panel_waves(db: Database, filters: Filters = Filters()) -> pd.DataFrame:
+    """Waves inside the date range, oldest first: survey, opened (t is the row order)."""
+    dsql, dparams = _date_clause(filters)
+    return db.query_df(f"SELECT w.survey, w.opened FROM waves w WHERE {dsql} ORDER BY w.opened, w.survey", dparams)
+
+
+def unlinked_respondents(db: Database, surveys) -> int:
+    """Respondents without an employee id in these waves (anonymous answers)."""
+    surveys = list(surveys)
+    if not surveys:
+        return 0
+    marks = ", ".join("?" * len(surveys))
+    return int(db.query(f"SELECT count(DISTINCT survey || '/' || respondent) FROM responses "
+                        f"WHERE employee_id IS NULL AND survey IN ({marks})", surveys).scalar() or 0)
+
+
+def panel_roster(db: Database, filters: Filters) -> pd.DataFrame:
+    """One row per employee (idx order) with covariates, manager idx and programme timing by role.
+
+    `selected` marks the employees passing the roster filters; mentor_start / mentee_start are
+    the earliest pair start in each role over the selected cohorts (all cohorts without a
+    cohort filter); any_pair marks anyone in the programme in any cohort; pair_idx numbers the
+    person's earliest pair (to cluster a mentor and mentee of one pair together).
+    """
+    where, wparams = filters.employee_where("e", include_cohort=False)
+    if filters.cohort:
+        cohort_sql = f"WHERE cohort IN ({', '.join('?' * len(filters.cohort))})"
+        cparams = list(filters.cohort)
+    else:
+        cohort_sql, cparams = "", []
+    return db.query_df(
+        f"""WITH {_roster_cte()},
+            pr AS (SELECT *, (row_number() OVER (ORDER BY pair_id) - 1)::INTEGER AS pair_idx FROM pairs {cohort_sql}),
+            p AS (
+                SELECT mentor_id AS employee_id, 'mentor' AS role, cohort, start_date, pair_idx FROM pr
+                UNION ALL
+                SELECT mentee_id, 'mentee', cohort, start_date, pair_idx FROM pr),
+            agg AS (
+                SELECT employee_id,
+                       min(start_date) FILTER (WHERE role = 'mentor') AS mentor_start,
+                       min(start_date) FILTER (WHERE role = 'mentee') AS mentee_start,
+                       arg_min(cohort, start_date) AS cohort,
+                       arg_min(pair_idx, start_date) AS pair_idx
+                FROM p GROUP BY employee_id),
+            anyp AS (SELECT mentor_id AS employee_id FROM pairs UNION SELECT mentee_id FROM pairs),
+            reports AS (
+                SELECT manager_id AS employee_id, count(*) AS n_reports
+                FROM employees WHERE manager_id IS NOT NULL GROUP BY manager_id)
+            SELECT sel.idx, e.employee_id, e.department, e.level, e.location, e.generation, e.hire_date,
+                   m.idx AS manager_idx, coalesce(reports.n_reports, 0) AS n_reports,
+                   agg.mentor_start, agg.mentee_start, agg.cohort, agg.pair_idx,
+                   anyp.employee_id IS NOT NULL AS any_pair,
+                   coalesce({where}, FALSE) AS selected
+            FROM employees e
+            JOIN sel ON sel.employee_id = e.employee_id
+            LEFT JOIN sel m ON m.employee_id = e.manager_id
+            LEFT JOIN agg ON agg.employee_id = e.employee_id
+            LEFT JOIN anyp ON anyp.employee_id = e.employee_id
+            LEFT JOIN reports ON reports.employee_id = e.employee_id
+            ORDER BY sel.idx""",
+        cparams + wparams,
+    )
+
+
+def panel_scores(db: Database, filters: Filters, constructs) -> pd.DataFrame:
+    """Construct scores of every linked respondent per wave, by index: idx, survey, one column per construct.
+
+    Aggregated by employee id first (responses are the big table), then joined to the row
+    numbers, so pandas receives only numbers. Scores are the mean of the person's mapped items
+    after reverse coding; NULL = not answered. Column names come from the fixed vocabulary.
+    """
+    cons = _constructs(constructs)
+    dsql, dparams = _date_clause(filters)
+    code = " ".join(f"WHEN '{c}' THEN {k}" for k, c in enumerate(cons))  # names from the vocabulary
+    cols = ", ".join(f"avg(CASE WHEN it.reverse THEN it.flip - r.value ELSE r.value END) "
+                     f"FILTER (WHERE it.c = {k})::DOUBLE AS {c}" for k, c in enumerate(cons))
+    return db.query_df(
+        f"""WITH {_roster_cte()},
+            it AS (SELECT i.survey, i.item, CASE i.construct {code} END AS c, i.reverse,
+                          i.scale_min + i.scale_max AS flip
+                   FROM items i JOIN waves w ON w.survey = i.survey
+                   WHERE i.construct IS NOT NULL AND {dsql}),
+            a AS (SELECT r.employee_id, r.survey, {cols}
+                  FROM responses r JOIN it ON it.survey = r.survey AND it.item = r.item
+                  WHERE r.value IS NOT NULL AND r.employee_id IS NOT NULL
+                  GROUP BY r.employee_id, r.survey)
+            SELECT sel.idx, a.survey, {', '.join(f'a.{c}' for c in cons)}
+            FROM a JOIN sel ON sel.employee_id = a.employee_id""",
+        dparams,
+    )
+
+
+def panel_metric_periods(db: Database, filters: Filters) -> pd.DataFrame:
+    """Months with metric values inside the date range: metric, period, higher_is_better, unit."""
+    clauses, params = [], []
+    if filters.date_from:
+        clauses.append("m.period >= ?")
+        params.append(filters.date_from.strftime("%Y-%m"))
+    if filters.date_to:
+        clauses.append("m.period <= ?")
+        params.append(filters.date_to.strftime("%Y-%m"))
+    extra = "".join(f" AND {c}" for c in clauses)
+    return db.query_df(
+        f"""SELECT m.metric, m.period, coalesce(any_value(d.higher_is_better), TRUE) AS higher_is_better,
+                   any_value(d.unit) AS unit
+            FROM metrics m LEFT JOIN metric_defs d ON d.metric = m.metric
+            WHERE m.value IS NOT NULL{extra}
+            GROUP BY m.metric, m.period ORDER BY m.metric, m.period""",
+        params,
+    )
+
+
+def panel_metrics(db: Database, periods) -> pd.DataFrame:
+    """Every metric as a person × month table, one scan: idx, metric, then m0 … m{P−1} for the
+    given months (monthly mean; NULL = none)."""
+    periods = list(periods)
+    cols = ", ".join(f"avg(m.value) FILTER (WHERE m.period = ?)::DOUBLE AS m{k}" for k in range(len(periods)))
+    marks = ", ".join("?" * len(periods))
+    return db.query_df(
+        f"""WITH {_roster_cte()}
+            SELECT sel.idx, m.metric, {cols}
+            FROM metrics m JOIN sel ON sel.employee_id = m.employee_id
+            WHERE m.value IS NOT NULL AND m.period IN ({marks})
+            GROUP BY sel.idx, m.metric""",
+        periods + periods,
+    )
+
+
+def panel_doses(db: Database, until=None) -> pd.DataFrame:
+    """Per programme participant, by index: idx, n_sessions, hours, share_informal over all their pairs.
+
+    Only sessions on or before `until` (the last analysed wave) count: a session after the
+    last survey cannot have caused the measured gain.
+    """
+    date_sql, dparams = ("AND s.date <= ?", [until]) if until is not None else ("", [])
+    return db.query_df(
+        f"""WITH {_roster_cte()},
+            p AS (SELECT pair_id, mentor_id AS employee_id FROM pairs UNION ALL SELECT pair_id, mentee_id FROM pairs)
+            SELECT sel.idx,
+                   count(s.session_id) AS n_sessions,
+                   coalesce(sum(s.duration_min), 0) / 60.0 AS hours,
+                   avg(CASE s.format WHEN 'informal' THEN 1.0 WHEN 'scheduled' THEN 0.0 END) AS share_informal
+            FROM p
+            JOIN sel ON sel.employee_id = p.employee_id
+            LEFT JOIN sessions s ON s.pair_id = p.pair_id {date_sql}
+            GROUP BY sel.idx""",
+        dparams,
+    )
+
+
 def quiet(db: Database) -> None:
     """No progress bar on stderr from long aggregations (the CLI prints JSON there)."""
     db.execute("SET enable_progress_bar = false")

@@ -1,0 +1,161 @@
+"""The checks that can change a verdict: effective comparison size, differential response, sensitivity.
+
+* Kish's effective n of the weighted comparison group, (Σw)²/Σw²: a comparison mean carried by
+  a handful of heavily weighted people is, in effect, those people's answers.
+* Differential response: how the share answering changes after the start, treated vs
+  comparison; when that differs materially (by at least 5 percentage points, and beyond chance),
+  Lee (2009) trimming bounds on the effect, widened by the estimate's 95% margin (so they cover
+  sampling error too).
+* Sensitivity in the spirit of Rambachan & Roth (2023, HonestDiD): the relative-magnitudes
+  restriction Δ^RM(M̄) bounds each post-start violation of parallel trends, per wave, by M̄
+  times the largest wave-to-wave change in the pre-start differences; the breakdown value is
+  the largest M̄ at which the verdict still stands. With a single pre-wave there is nothing to
+  scale by, so the breakdown is a linear trend (SD per wave) continued from before the start.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+#: Minimum effective comparison size: max(ESS_FLOOR, ESS_PER_GROUP × the minimum group size).
+ESS_FLOOR = 20
+ESS_PER_GROUP = 4
+#: A differential change in response (treated minus comparison) at least this large is material.
+RESPONSE_GAP_MATERIAL = 0.05
+Z = stats.norm.ppf(0.975)
+
+
+def kish_ess(w) -> float:
+    """Kish's effective sample size (Σw)²/Σw².
+
+    Examples
+    --------
+    >>> kish_ess([1, 1, 1, 1])
+    4.0
+    >>> round(kish_ess([10, 1, 1, 1]), 2)   # one person carries most of the weight: 13² / 103
+    1.64
+    """
+    w = np.asarray(w, float)
+    if len(w) == 0 or not np.any(w > 0):
+        return 0.0
+    return float(w.sum() ** 2 / (w ** 2).sum())
+
+
+def min_ess(min_group: int) -> int:
+    """The effective comparison size below which no verdict beyond 'inconclusive' is given."""
+    return max(ESS_FLOOR, ESS_PER_GROUP * int(min_group))
+
+
+def trimmed_mean(x, w, q: float, drop: str) -> float:
+    """Weighted mean of x after removing the share q of total weight from the top or bottom.
+
+    Examples
+    --------
+    >>> trimmed_mean([1, 2, 3, 4], [1, 1, 1, 1], 0.25, "top")
+    2.0
+    >>> trimmed_mean([1, 2, 3, 4], [1, 1, 1, 1], 0.25, "bottom")
+    3.0
+    """
+    x, w = np.asarray(x, float), np.asarray(w, float)
+    order = np.argsort(x if drop == "top" else -x, kind="stable")
+    x, w = x[order], w[order]
+    keep_w = (1 - q) * w.sum()
+    cum = np.cumsum(w)
+    part = np.clip(keep_w - (cum - w), 0, w)  # weight kept of each value, lowest (or highest) first
+    return float(np.dot(part, x) / part.sum()) if part.sum() > 0 else float("nan")
+
+
+def lee_bounds(specs, weights_over_cells, w) -> tuple[float, float, float, float, float]:
+    """(response gap, its SE, lower, upper, mean trimmed share) of the aggregated effect under Lee
+    trimming, per cell.
+
+    The gap is the change in the share answering after the start, treated minus comparison.
+    In each cell the group that kept answering more is trimmed by its excess share (the gap
+    over its answer rate), from the top (lower bound) and from the bottom (upper bound) of its
+    outcome-change distribution; cell bounds are aggregated with the estimate's own cell
+    weights, and the cell SEs are added (an upper bound for correlated cells).
+    """
+    gap = float(sum(a * meta["response_gap"] for a, (meta, *_rest) in zip(weights_over_cells, specs)))
+    gap_se = float(sum(a * meta["response_gap_se"] for a, (meta, *_rest) in zip(weights_over_cells, specs)))
+    if not response_material(gap, gap_se):  # the trimming (sorting every cell) only when it matters
+        return gap, gap_se, float("nan"), float("nan"), 0.0
+    lo, hi, q_mean = 0.0, 0.0, 0.0
+    for a, (meta, dy, trt, ctrl) in zip(weights_over_cells, specs):
+        if a == 0:
+            continue
+        g_k = meta["response_gap"]
+        yt, wt = dy[trt], np.ones(int(trt.sum()))
+        yc, wc = dy[ctrl], w[ctrl]
+        mt, mc = np.average(yt, weights=wt), np.average(yc, weights=wc)
+        if g_k > 0 and meta["response_treated"] > 0:
+            q = min(g_k / meta["response_treated"], 0.9)
+            q_mean += a * q
+            lo += a * (trimmed_mean(yt, wt, q, "top") - mc)
+            hi += a * (trimmed_mean(yt, wt, q, "bottom") - mc)
+        elif g_k < 0 and meta["response_comparison"] > 0:
+            q = min(-g_k / meta["response_comparison"], 0.9)
+            q_mean += a * q
+            lo += a * (mt - trimmed_mean(yc, wc, q, "bottom"))
+            hi += a * (mt - trimmed_mean(yc, wc, q, "top"))
+        else:
+            lo += a * (mt - mc)
+            hi += a * (mt - mc)
+    return float(gap), float(gap_se), float(lo), float(hi), float(q_mean)
+
+
+def response_material(gap: float, se: float) -> bool:
+    """A gap is material when it is both large (≥ RESPONSE_GAP_MATERIAL) and not chance (|z| ≥ 1.96)."""
+    return bool(abs(gap) >= RESPONSE_GAP_MATERIAL and se > 0 and abs(gap) / se >= Z)
+
+
+def pre_step(placebo_points) -> float:
+    """Largest wave-to-wave change of the pre-start differences (δ_{−1} = 0 is the reference).
+
+    `placebo_points` maps event time e ≤ −2 to the placebo estimate (base: the wave before the start).
+
+    Examples
+    --------
+    >>> pre_step({-3: 0.05, -2: -0.02})   # steps: -3→-2 is 0.07, -2→-1 is 0.02
+    0.07
+    """
+    if not placebo_points:
+        return float("nan")
+    pts = dict(placebo_points)
+    pts[-1] = 0.0
+    es = sorted(pts)
+    return float(round(max(abs(pts[b] - pts[a]) for a, b in zip(es, es[1:])), 12))
+
+
+def bias_slope(cell_e, weights_over_cells) -> float:
+    """Σ_k a_k (e_k + 1): how a per-wave violation accumulates into the aggregated effect."""
+    return float(sum(a * (e + 1) for a, e in zip(weights_over_cells, cell_e)))
+
+
+def breakdown(estimate: float, se: float, z_crit: float, kind: str, margin: float | None, step: float,
+              slope: float, sd: float) -> float:
+    """The violation size at which the verdict would change (see the module docstring).
+
+    kind 'significant': the bias that pulls the CI (at the adjusted level z_crit) onto zero;
+    kind 'equivalent': the bias that pushes the 90% CI past the equivalence margin. Returned as
+    M̄ (relative magnitudes) when `step` is finite, else as SD per wave of a linear trend.
+
+    Examples
+    --------
+    >>> breakdown(0.5, 0.1, 1.96, "significant", None, 0.1, 2.0, 1.0)   # (0.5 − 0.196) / (0.1 · 2)
+    1.52
+    """
+    if not (np.isfinite(estimate) and np.isfinite(se) and slope > 0):
+        return float("nan")
+    if kind == "significant":
+        room = abs(estimate) - z_crit * se
+    elif kind == "equivalent" and margin is not None:
+        room = margin - abs(estimate) - stats.norm.ppf(0.95) * se
+    else:
+        return float("nan")
+    room = max(room, 0.0)
+    if np.isfinite(step) and step > 0:
+        return float(round(room / (step * slope), 10))
+    if np.isfinite(step):   # pre-trends exactly flat: any violation relative to them is infinite
+        return float("inf") if room > 0 else 0.0
+    return float(room / slope / sd) if sd > 0 else float("nan")
