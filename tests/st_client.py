@@ -90,6 +90,11 @@ class Session:
             msg.ParseFromString(data)
             _collect(run, msg)
             if msg.WhichOneof("type") == "script_finished":  # a normal end, or st.stop()
+                if msg.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+                    # st.switch_page / st.rerun (the entry page sends "/" on to /overview): the
+                    # page the person sees is the next run's
+                    run = PageRun(seconds=0.0)
+                    continue
                 run.finished = True
                 break
         run.seconds = time.perf_counter() - started
