@@ -34,8 +34,9 @@ def blocks(raw: dict, k: int) -> pd.DataFrame:
     opened = pd.to_datetime(raw["waves"]["opened"].dropna()).to_numpy()
     wave = {i: int((opened < s.to_datetime64()).sum()) for i, s in first["start"].items()}
     e["role"] = e["employee_id"].map(roles).fillna("none")
-    e["timing"] = [f"{first.at[i, 'cohort'] if pd.notna(first.at[i, 'cohort']) else 'no cohort'} | wave {wave[i]}"
-                   if i in wave else "" for i in e["employee_id"]]
+    # every cohort a person has a pair in (a cohort filter selects anyone with a pair in it)
+    cohorts = sides.groupby("id")["cohort"].agg(lambda c: "+".join(sorted(set(c.dropna()))) or "no cohort")
+    e["timing"] = [f"{cohorts[i]} | wave {wave[i]}" if i in wave else "" for i in e["employee_id"]]
     it = raw["items"]
     self_items = it[it["construct"].notna() & (it["construct"] != "leadership")][["survey", "item"]]
     r = raw["responses"].dropna(subset=["value", "employee_id"]).merge(self_items, on=["survey", "item"])

@@ -6,8 +6,9 @@ mechanism as `pinning.pinned` — so the dashboard and claims SQL, unchanged, re
 
 * **employees** of *reporting groups* ("blocks") with at least k people. A block is the set of
   employees sharing (role, timing, department, location, generation, level), where role is
-  none / mentor / mentee / both (from pairs) and timing is the cohort and start wave of the
-  person's first pair. Small blocks are merged by local recoding: for the blocks that are too
+  none / mentor / mentee / both (from pairs) and timing is every cohort the person has a pair
+  in (a cohort filter selects anyone with a pair in that cohort, so the key must carry them all)
+  and the start wave of their first pair. Small blocks are merged by local recoding: for the blocks that are too
   small only, location becomes "Other", then generation, then level, then department, until
   the block has ≥ k people and ≥ k respondents in every survey wave it has answers in. Role and
   timing are never merged (participants vs comparison and every cohort split must stay unions
@@ -388,7 +389,7 @@ def _build_blocks(db: Database, home: str, k: int, schema: str) -> None:
         WITH p AS (SELECT mentor_id AS id, 'mentor' AS role, cohort, start_date FROM {home}.pairs
                    UNION ALL SELECT mentee_id, 'mentee', cohort, start_date FROM {home}.pairs),
         agg AS (SELECT id, CASE WHEN count(DISTINCT role) > 1 THEN 'both' ELSE any_value(role) END AS role,
-                       arg_min(cohort, start_date) AS cohort, min(start_date) AS start
+                       nullif(array_to_string(list_sort(list_distinct(list(cohort))), '+'), '') AS cohort, min(start_date) AS start
                 FROM p GROUP BY id)
         SELECT e.employee_id, coalesce(agg.role, 'none') AS role,
                CASE WHEN agg.id IS NULL THEN ''
