@@ -41,27 +41,27 @@ def _answers(emp_join: str = "") -> str:
 
 
 def _sums(db: Database, answers: str, params: list) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per (survey, construct, block): complete respondents n, Σ total, Σ total²; and per item Σx, Σx².
-
-    One pass: a window over each respondent's answers to a construct gives the number of items
-    answered and the sum score, so complete answers are picked without a second join.
-    """
-    items = db.query_df(f"""
-        WITH k AS (SELECT survey, construct, count(*) AS k FROM items
-                   WHERE construct IS NOT NULL GROUP BY survey, construct),
-        v AS ({answers}),
-        w AS (SELECT v.survey, v.construct, v.item, v.value,
-                     max(v.block_id) OVER p AS block_id, count(*) OVER p AS m, sum(v.value) OVER p AS total
-              FROM v WINDOW p AS (PARTITION BY v.survey, v.respondent, v.construct))
-        SELECT w.survey, w.construct, w.block_id, w.item, count(*) AS n, sum(w.value) AS sx,
-               sum(w.value * w.value) AS sxx, sum(w.total) AS st, sum(w.total * w.total) AS stt
-        FROM w JOIN k ON k.survey = w.survey AND k.construct = w.construct
-        WHERE w.m = k.k
-        GROUP BY ALL""", params)
-    # every item of a complete answer carries the same total: one item's row gives the totals
-    first = items.groupby(["survey", "construct", "block_id"], dropna=False)["item"].transform("min")
-    totals = items.loc[items["item"] == first, ["survey", "construct", "block_id", "n", "st", "stt"]]
-    return totals.reset_index(drop=True), items[["survey", "construct", "block_id", "item", "sx", "sxx"]]
+    """Per (survey, construct, block): complete respondents n, Σ total, Σ total²; and per item Σx, Σx²."""
+    db.execute("CREATE OR REPLACE TEMP TABLE _twoway_rel_v AS " + answers, params)
+    try:
+        db.execute("""CREATE OR REPLACE TEMP TABLE _twoway_rel_c AS
+            WITH k AS (SELECT survey, construct, count(*) AS k FROM items
+                       WHERE construct IS NOT NULL GROUP BY survey, construct)
+            SELECT v.survey, v.respondent, v.construct, any_value(v.block_id) AS block_id, sum(v.value) AS total
+            FROM _twoway_rel_v v JOIN k ON k.survey = v.survey AND k.construct = v.construct
+            GROUP BY v.survey, v.respondent, v.construct, k.k HAVING count(*) = k.k""")
+        totals = db.query_df("""SELECT survey, construct, block_id, count(*) AS n, sum(total) AS st,
+                                       sum(total * total) AS stt
+                                FROM _twoway_rel_c GROUP BY ALL""")
+        items = db.query_df("""SELECT v.survey, v.construct, c.block_id, v.item, sum(v.value) AS sx,
+                                      sum(v.value * v.value) AS sxx
+                               FROM _twoway_rel_v v JOIN _twoway_rel_c c
+                                 ON c.survey = v.survey AND c.respondent = v.respondent AND c.construct = v.construct
+                               GROUP BY ALL""")
+    finally:
+        db.execute("DROP TABLE IF EXISTS _twoway_rel_v")
+        db.execute("DROP TABLE IF EXISTS _twoway_rel_c")
+    return totals, items
 
 
 def _block_sums(db: Database) -> tuple[pd.DataFrame, pd.DataFrame]:
