@@ -71,3 +71,19 @@ def test_matches_the_direct_query(demo_path, filters):
         assert np.allclose(got.loc[shown, "alpha"], ref.loc[shown, "alpha"])
         assert np.allclose(got.loc[shown, "alpha_min"], ref.loc[shown, "alpha_min"])
     db.close()
+
+
+def test_wave_links_kept_per_snapshot_equal_a_fresh_read(demo_path):
+    from analytics.store.programme import wave_links
+
+    reader = Database.reader(demo_path)
+    first = wave_links(reader)
+    first.loc[:, "respondents"] = -1  # the caller's copy: the kept frame is not changed
+    again = wave_links(reader)
+    import duckdb
+
+    with duckdb.connect(str(reader.file), read_only=True) as con:
+        # R: table(responses$survey) of distinct respondents, by hand in SQL over the snapshot file
+        ref = con.execute("SELECT survey, count(DISTINCT respondent) FROM responses GROUP BY survey").fetchall()
+    assert dict(ref) == {s: n for s, n in zip(again["survey"], again["respondents"]) if n}
+    reader.close()

@@ -65,12 +65,14 @@ def _sums(db: Database, answers: str, params: list) -> tuple[pd.DataFrame, pd.Da
 
 
 def _block_sums(db: Database) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The per-block sums of the released data in use, computed once per (store, version, k, as_of)."""
+    """The per-block sums of the released data in use, once per (published snapshot, k, as_of)."""
     loc = db._local
     stack = getattr(loc, "rel_stack", None)
     if not stack:
         raise RuntimeError("item_variances() needs released data: call it inside released()")
-    key = (id(db), str(db.path), loc.gen, stack[-1])
+    if db.snapshot is None:  # a store open read-write may change under the same version number
+        return _sums(db, _answers(), [])
+    key = (id(db), str(db.path), db.data_token(), stack[-1])
     with _LOCK:
         if key in _CACHE:
             _CACHE.move_to_end(key)
