@@ -1,52 +1,212 @@
-"""Render time of every dashboard page (AppTest, in-process), cold and warm caches.
+"""Each dashboard page's data at scale: cold, cold with one department, warm; and a pandas baseline.
 
-    .venv/bin/python bench/bench_pages.py [--db PATH]   (default: a fresh 2,000-employee demo)
+    .venv/bin/python bench/bench_pages.py --db /tmp/demo200k.duckdb [--runs 3] [--pages data,activity]
+
+Every measurement runs in a fresh process (empty caches, no released maps yet), the way a
+newly started app instance meets its first viewer. A page's data is exactly the `analytics.views`
+calls the page and its sidebar make (`PAGES`), through the same functions `ui.cache` calls:
+
+* **cold**: the first call of the page's views in the process — opening the store, building the
+  released data (anonymity layer) and every query;
+* **cold, one department**: the same with `Filters(department=(<largest department>,))`;
+* **warm**: the same calls again in that process. This recomputes every figure from the built
+  released maps; the app's `st.cache_data` hit on a rerun is cheaper still (a dict lookup);
+* **peak**: the process's peak resident memory (the app's share for that page);
+* **pandas**: a straightforward pandas version of the same aggregates — read the tables it needs
+  into pandas, join and group there (no anonymity layer, so it does less work) — in a fresh
+  process too. `ratio` is pandas time / Twoway cold time.
+
+Medians of `--runs` runs. The machine is shared: keep `--runs` small. Figures are printed, never
+asserted (docs/CONTRIBUTING.md: speed targets live in bench scripts).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
-import shutil
+import resource
+import statistics
+import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-PAGES = ["overview", "claims", "engagement", "activity", "productivity", "data"]
+#: The views each page asks for (pages/*.py and ui/sidebar.py), as (view, kwargs).
+SIDEBAR = [("filter_options", {}), ("check_selection", {})]
+PAGES: dict[str, list[tuple[str, dict]]] = {
+    "overview": SIDEBAR + [("headline", {}), ("engagement_comparison", {})],
+    "claims scorecard": SIDEBAR + [("scorecard", {})],
+    "engagement": SIDEBAR + [("construct_trends", {"participants": True}),
+                             ("construct_heatmap", {"group": "department"}),
+                             ("group_trend", {"group": "generation", "construct": "belonging"}),
+                             ("belonging_gap", {})],
+    "activity": SIDEBAR + [("activity", {})],
+    "productivity": SIDEBAR + [("productivity", {})],
+    "data": SIDEBAR + [("data_quality", {}), ("wave_flags", {}), ("reliability", {})],
+}
+TARGET = {"cold": 2.0, "dept": 2.0, "warm": 0.3}
+
+
+def _call(db, name: str, filters, k: int, kw: dict):
+    from analytics import views
+
+    if name == "filter_options":
+        return views.filter_options(db, k, filters.as_of)
+    if name == "wave_flags":
+        from analytics.waves import wave_flags
+
+        return wave_flags(db, k)
+    if name == "scorecard":
+        from analytics import claims
+
+        return claims.scorecard(db, filters, min_group=k)
+    return getattr(views, name)(db, filters, k, **kw)
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def worker_twoway(db_path: str, page: str, dept: bool) -> dict:
+    started = time.perf_counter()
+    from analytics import privacy
+    from analytics.filters import Filters
+    from analytics.store import Database
+
+    db = Database.reader(db_path)
+    k = privacy.min_group_size()
+    filters = Filters()
+    if dept:
+        top = db.query("SELECT department FROM employees GROUP BY department ORDER BY count(*) DESC, department "
+                       "LIMIT 1").scalar()
+        filters = Filters(department=(top,))
+        started = time.perf_counter()  # the look-up of the department is not page work
+    parts = {}
+    for name, kw in PAGES[page]:
+        t = time.perf_counter()
+        _call(db, name, filters, k, kw)
+        parts[name] = time.perf_counter() - t
+    cold = time.perf_counter() - started
+    t = time.perf_counter()
+    for name, kw in PAGES[page]:
+        _call(db, name, filters, k, kw)
+    warm = time.perf_counter() - t
+    return {"seconds": cold, "warm": warm, "peak_mb": _peak_mb(), "parts": parts}
+
+
+# -- the pandas baseline --------------------------------------------------------------------------
+def _load(con, table: str, cols: str = "*"):
+    return con.execute(f"SELECT {cols} FROM {table}").df()
+
+
+def worker_pandas(db_path: str, page: str) -> dict:
+    """Load what the page needs into pandas and group there: the straightforward way."""
+    import duckdb
+    import numpy as np
+    import pandas as pd
+
+    started = time.perf_counter()
+    con = duckdb.connect(db_path, read_only=True)
+    emp = _load(con, "employees", "employee_id, department, location, generation, level")
+    pairs = _load(con, "pairs")
+    part = set(pairs["mentor_id"]).union(pairs["mentee_id"])
+    emp["participant"] = emp["employee_id"].isin(part)
+    opts = {c: sorted(emp[c].dropna().unique()) for c in ("department", "location", "generation", "level")}
+    assert opts
+    if page in ("overview", "engagement", "data", "claims scorecard"):
+        resp = _load(con, "responses", "survey, respondent, employee_id, item, value")
+        items = _load(con, "items", "survey, item, construct")
+        r = resp.merge(items, on=["survey", "item"]).merge(emp, on="employee_id", how="left")
+        r = r[r["value"].notna() & r["construct"].notna()]
+        if page in ("overview", "claims scorecard", "engagement"):
+            r.groupby(["survey", "construct", "participant"])["value"].agg(["mean", "std", "count"])
+        if page == "overview":
+            last = pd.Timestamp(_load(con, "sessions", "max(date) AS d")["d"].iloc[0])
+            s = _load(con, "sessions", "pair_id, date")
+            s[pd.to_datetime(s["date"]) >= last - pd.Timedelta(days=91)].shape
+            r.groupby("survey")["respondent"].nunique()
+        if page == "engagement":
+            r.groupby(["survey", "construct", "department"])["value"].agg(["mean", "std", "count"])
+            r[r["construct"] == "belonging"].groupby(["survey", "generation"])["value"].agg(["mean", "std", "count"])
+        if page == "data":
+            r.groupby("survey")["respondent"].nunique()
+            # Cronbach's alpha per wave and construct on complete answers
+            w = (r.groupby(["survey", "construct", "respondent", "item"])["value"].mean().reset_index())
+            k = items.dropna().groupby(["survey", "construct"]).size().rename("k").reset_index()
+            cnt = w.groupby(["survey", "construct", "respondent"]).size().rename("m").reset_index().merge(k)
+            full = cnt[cnt["m"] == cnt["k"]][["survey", "construct", "respondent"]]
+            w = w.merge(full)
+            iv = w.groupby(["survey", "construct", "item"])["value"].var().groupby(level=[0, 1]).sum()
+            tv = w.groupby(["survey", "construct", "respondent"])["value"].sum().groupby(level=[0, 1]).var()
+            kk = k.set_index(["survey", "construct"])["k"]
+            (kk / (kk - 1) * (1 - iv / tv)).dropna()
+    if page == "activity":
+        s = _load(con, "sessions")
+        s["month"] = pd.to_datetime(s["date"]).dt.to_period("M")
+        s = s.merge(pairs[["pair_id", "mentee_id", "cohort"]], on="pair_id")
+        s.groupby(["month", "format"]).agg(sessions=("pair_id", "size"), pairs=("pair_id", "nunique"))
+        per_pair = s.groupby("pair_id").size().reindex(pairs["pair_id"], fill_value=0)
+        pd.cut(per_pair, [0, 1, 3, 6, 10, 15, 10_000], right=False).value_counts()
+        s.groupby("cohort").agg(sessions=("pair_id", "size"))
+    if page == "productivity":
+        m = _load(con, "metrics").merge(emp, on="employee_id")
+        m.groupby(["metric", "period", "participant"])["value"].agg(["mean", "std", "count"])
+        start = pairs.groupby("mentee_id")["start_date"].min()
+        m["after"] = pd.to_datetime(m["period"]) >= pd.to_datetime(m["employee_id"].map(start))
+        m.groupby(["metric", "participant", "after"])["value"].agg(["mean", "std", "count"])
+    np.asarray([0])
+    return {"seconds": time.perf_counter() - started, "peak_mb": _peak_mb()}
+
+
+# -- driver -------------------------------------------------------------------------------------------
+def _spawn(*args: str) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--worker", *args], capture_output=True, text=True,
+                         env={**os.environ, "OMP_NUM_THREADS": "2"})
+    if out.returncode:
+        raise SystemExit(f"worker {args} failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--db")
+    ap.add_argument("--db", default="/tmp/demo200k.duckdb")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--pages", default=",".join(PAGES))
+    ap.add_argument("--no-pandas", action="store_true")
+    ap.add_argument("--parts", action="store_true", help="print each view's cold time")
+    ap.add_argument("--worker", nargs="+")
     args = ap.parse_args()
-    tmp = Path(tempfile.mkdtemp())
-    db = tmp / "bench.duckdb"
-    if args.db:
-        shutil.copy(args.db, db)
-    else:
-        from analytics.demo import build_demo
-
-        build_demo(db)
-    os.environ["TWOWAY_DB"] = str(db)
-    from streamlit.testing.v1 import AppTest
-
-    for label, params in (("everyone", {}), ("filtered", {"department": "Sales", "generation": "Millennial"})):
-        for page in PAGES:
-            times = []
-            for _ in range(2):  # cold, then warm (st.cache_data filled)
-                at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
-                for k, v in params.items():
-                    at.query_params[k] = v
-                started = time.perf_counter()
-                at.switch_page(f"pages/{page}.py").run()
-                times.append(time.perf_counter() - started)
-                assert not at.exception, at.exception
-            print(f"{label:9s} {page:13s} cold {times[0]:6.2f}s  warm {times[1]:6.2f}s", flush=True)
-    shutil.rmtree(tmp, ignore_errors=True)
+    if args.worker:
+        kind, db_path, page = args.worker[:3]
+        res = (worker_pandas(db_path, page) if kind == "pandas"
+               else worker_twoway(db_path, page, dept=(kind == "dept")))
+        print(json.dumps(res))
+        return
+    pages = [p.strip() for p in args.pages.split(",") if p.strip()]
+    print(f"{args.db}, medians of {args.runs} runs (each in a fresh process)", flush=True)
+    head = f"{'page':17s} {'cold':>7s} {'1 dept':>7s} {'warm':>7s} {'peak':>8s} {'pandas':>8s} {'ratio':>6s}  targets"
+    print(head)
+    for page in pages:
+        runs = {kind: [_spawn(kind, args.db, page) for _ in range(args.runs)] for kind in ("all", "dept")}
+        cold = statistics.median(r["seconds"] for r in runs["all"])
+        dept = statistics.median(r["seconds"] for r in runs["dept"])
+        warm = statistics.median(r["warm"] for r in runs["all"] + runs["dept"])
+        peak = max(r["peak_mb"] for r in runs["all"] + runs["dept"])
+        if args.no_pandas:
+            pandas_s, ratio = float("nan"), float("nan")
+        else:
+            pandas_s = statistics.median(_spawn("pandas", args.db, page)["seconds"] for _ in range(max(1, args.runs // 2)))
+            ratio = pandas_s / cold
+        ok = cold < TARGET["cold"] and dept < TARGET["dept"] and warm < TARGET["warm"] and peak < 2048
+        print(f"{page:17s} {cold:6.2f}s {dept:6.2f}s {warm:6.2f}s {peak:6.0f}MB {pandas_s:7.2f}s {ratio:5.1f}×  "
+              f"{'met' if ok else 'MISSED'}{'' if args.no_pandas or ratio >= 10 else ' (ratio < 10×)'}", flush=True)
+        if args.parts:
+            first = runs["all"][0]["parts"]
+            print("    " + ", ".join(f"{n} {s:.2f}s" for n, s in first.items()), flush=True)
 
 
 if __name__ == "__main__":

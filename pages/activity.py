@@ -10,16 +10,12 @@ from ui.verdicts import whole
 
 filters = start_page()
 k = cache.min_group()
+st.title("Programme activity")  # first paint: the heading before the figures are computed
 data = cache.view("activity", filters)
 inactive = data["inactive"]
 report = ViewReport("Programme activity", filters, k, data_date=inactive["as_of"])
-
-st.title("Programme activity")
 st.caption(f"{plain(filters.describe())} · as of {inactive['as_of']:%d %B %Y} · groups smaller than {k} people are "
            "never shown.")
-
-
-
 cols = st.columns(3)
 cols[0].metric("Pairs", whole(inactive["pairs"]))
 cols[1].metric("Active pairs", whole(inactive["ongoing"]), help="Pairs that have started and not ended.")

@@ -13,11 +13,13 @@ from ui.text import plain
 filters = start_page(analysts_only=True)
 k = cache.min_group()
 report = ViewReport("Data quality", filters, k)
-quality = cache.view("data_quality", filters)
 
+# first paint: the heading goes out before any figure is computed, and the reliability table
+# (the slowest part: a pass over every answer on a new data version) is filled in last
 st.title("Data")
 st.caption(f"{plain(filters.describe())} · groups smaller than {k} people are never shown.")
 st.page_link("pages/upload.py", label="Upload data", icon=":material/upload:")
+quality = cache.view("data_quality", filters)
 
 report.table("Survey response rates", quality["rates"][
     ["survey", "title", "opened", "closed", "invited_selected", "respondents", "rate", "unlinked", "suppressed",
@@ -38,8 +40,11 @@ if not flagged.empty:
                  text="Foreign or test surveys (nobody linked to the roster), waves without an invitation count, "
                       "small waves, and waves far outside the organisation's own survey period.",
                  column_config={"opened": st.column_config.DateColumn()})
-report.table("Construct reliability", cache.view("reliability", filters), key="reliability",
-             text=f"Cronbach's alpha per construct (mean over waves, and the lowest wave); flagged below {ALPHA_FLAG}: the items may not measure one thing.")
+reliability_slot = st.container()  # drawn in place, after the quicker tables below
 report.table("Survey items mapped to constructs", quality["items"], key="items")
 report.table("Import history", quality["imports"], key="imports")
+with reliability_slot:
+    report.table("Construct reliability", cache.view("reliability", filters), key="reliability",
+                 text=f"Cronbach's alpha per construct (mean over waves, and the lowest wave); flagged below "
+                      f"{ALPHA_FLAG}: the items may not measure one thing.")
 report.report_button()

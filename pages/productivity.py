@@ -10,11 +10,11 @@ from ui.text import plain
 filters = start_page()
 k = cache.min_group()
 report = ViewReport("Productivity", filters, k)
-data = cache.view("productivity", filters)
 
-st.title("Productivity")
+st.title("Productivity")  # first paint: the heading and caption before the figures are computed
 st.caption(f"{plain(filters.describe())} · groups smaller than {k} people are never shown. These are descriptive: "
            "the Claims page tests whether the programme changed productivity.")
+data = cache.view("productivity", filters)
 
 if data["defs"].empty:
     st.info("No objective metrics have been imported yet.")
