@@ -25,6 +25,17 @@ from analytics.store.schema import DATA_TABLES
 _CATALOG = "twoway_pins"
 
 
+def as_of_select(home: str, table: str, as_of: int) -> str:
+    """SELECT of `table`'s rows as they were after import `as_of` (`home` is fixed SQL text, the
+    qualified schema of the raw tables; `as_of` an int): rows written by that import or earlier,
+    with roster rows that a later snapshot ended still open."""
+    v = int(as_of)
+    cols = (f"* REPLACE (CASE WHEN closed_by > {v} THEN NULL ELSE valid_to END AS valid_to, "
+            f"CASE WHEN closed_by > {v} THEN NULL ELSE closed_by END AS closed_by)"
+            if table == "employee_history" else "*")
+    return f"SELECT {cols} FROM {home}.{table} WHERE import_id IS NULL OR import_id <= {v}"
+
+
 @contextlib.contextmanager
 def pinned(db: Database, import_id: int) -> Iterator[Database]:
     """Queries on `db` inside this block see only rows of imports up to `import_id`."""
@@ -39,12 +50,8 @@ def pinned(db: Database, import_id: int) -> Iterator[Database]:
             db.execute(f"ATTACH ':memory:' AS {_CATALOG} (READ_WRITE)")  # also from read-only snapshots
         db.execute(f"CREATE SCHEMA IF NOT EXISTS {_CATALOG}.{schema}")
         for table in DATA_TABLES:
-            # a roster row a later snapshot ended was still open after this import
-            cols = (f"* REPLACE (CASE WHEN closed_by > {as_of} THEN NULL ELSE valid_to END AS valid_to, "
-                    f"CASE WHEN closed_by > {as_of} THEN NULL ELSE closed_by END AS closed_by)"
-                    if table == "employee_history" else "*")
-            db.execute(f'CREATE OR REPLACE VIEW {_CATALOG}.{schema}.{table} AS SELECT {cols} FROM "{home}".main.{table} '
-                       f"WHERE import_id IS NULL OR import_id <= {as_of}")
+            db.execute(f"CREATE OR REPLACE VIEW {_CATALOG}.{schema}.{table} AS "
+                       + as_of_select(f'"{home}".main', table, as_of))
         path = f'{_CATALOG}.{schema},"{home}".main'.replace("'", "''")
         db.execute(f"SET search_path = '{path}'")
         try:

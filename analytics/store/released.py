@@ -43,6 +43,7 @@ from typing import Iterator
 import pandas as pd
 
 from analytics.store.database import Database
+from analytics.store.pinning import as_of_select
 from analytics.store.schema import DATA_TABLES
 
 CATALOG = "twoway_rel"
@@ -372,12 +373,7 @@ def _base_schema(db: Database, home: str, v: int | None, prefix: str = "") -> st
     schema = f"{prefix}asof_{int(v)}"
     db.execute(f"CREATE SCHEMA IF NOT EXISTS {CATALOG}.{schema}")
     for table in DATA_TABLES:
-        # a roster row a later snapshot ended was still open after import v
-        cols = (f"* REPLACE (CASE WHEN closed_by > {int(v)} THEN NULL ELSE valid_to END AS valid_to, "
-                f"CASE WHEN closed_by > {int(v)} THEN NULL ELSE closed_by END AS closed_by)"
-                if table == "employee_history" else "*")
-        db.execute(f"CREATE OR REPLACE VIEW {CATALOG}.{schema}.{table} AS SELECT {cols} FROM {home}.{table} "
-                   f"WHERE import_id IS NULL OR import_id <= {int(v)}")
+        db.execute(f"CREATE OR REPLACE VIEW {CATALOG}.{schema}.{table} AS " + as_of_select(home, table, v))
     return f"{CATALOG}.{schema}"
 
 
