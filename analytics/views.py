@@ -345,20 +345,9 @@ def reliability(db: Database, filters: Filters, k: int) -> pd.DataFrame:
     over waves weighted by respondents. The variances come from sums aggregated in DuckDB once
     per data version (`analytics.store.quality`), so a filtered view costs no pass over the answers.
     """
-    from analytics.claims.scores import ALPHA_FLAG, cronbach_alpha
+    from analytics.claims.scores import alpha_table
     from analytics.store import quality
 
-    cols = ["construct", "n_items", "n", "alpha", "flag", "alpha_min", "n_waves"]
-    v = quality.item_variances(db, filters)
-    rows = []
-    if not v.empty:
-        v["alpha"] = cronbach_alpha(v["k"], v["sum_item_var"], v["total_var"])
-        for construct, g in v.groupby("construct", sort=True):
-            ok = g["alpha"].notna()
-            alpha = float(np.average(g.loc[ok, "alpha"], weights=g.loc[ok, "n"])) if ok.any() else float("nan")
-            rows.append({"construct": construct, "n_items": int(g["k"].max()), "n": int(g["n"].sum()),
-                         "alpha": alpha, "flag": bool(np.isfinite(alpha) and alpha < ALPHA_FLAG),
-                         "alpha_min": float(g["alpha"].min()), "n_waves": int(len(g))})
-    table = pd.DataFrame(rows, columns=cols)
+    table = alpha_table(quality.item_variances(db, filters))
     values = [c for c in table.columns if c not in ("construct", "n", "n_items", "n_waves", "flag")]
     return privacy.suppress(table, k, value_cols=values, complementary=False)

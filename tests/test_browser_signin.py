@@ -32,7 +32,7 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures import ROOT
-from tests.test_browser import ARGS, ARTIFACTS, CHROMIUM, free_port
+from tests.test_browser import ARGS, ARTIFACTS, CHROMIUM, browser, free_port  # noqa: F401 (browser: the fixture)
 
 pytestmark = [
     pytest.mark.browser,
@@ -183,16 +183,6 @@ def signin_server(tmp_path_factory, demo_path):
             except subprocess.TimeoutExpired:
                 proc.kill()
             log.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 def sign_in(browser, server, provider, user: dict):

@@ -38,12 +38,21 @@ def reliability(db, filters: Filters = Filters(), min_group: int | None = None) 
     from analytics.privacy import min_group_size
     from analytics.store.released import released
 
-    cols = ["construct", "n_items", "n", "alpha", "flag", "alpha_min", "n_waves"]
     with released(db, min_group_size(min_group), filters.as_of):  # anonymity: released answers only
         v = q.item_variances(db, filters)
+    return alpha_table(v)
+
+
+#: Columns of `alpha_table`.
+ALPHA_COLUMNS = ["construct", "n_items", "n", "alpha", "flag", "alpha_min", "n_waves"]
+
+
+def alpha_table(v: pd.DataFrame) -> pd.DataFrame:
+    """One row per construct from per-wave item variances (construct, k, n, sum_item_var,
+    total_var): alpha of each wave, averaged over waves weighted by respondents, and flagged."""
     if v.empty:
-        return pd.DataFrame(columns=cols)
-    v["alpha"] = cronbach_alpha(v["k"], v["sum_item_var"], v["total_var"])
+        return pd.DataFrame(columns=ALPHA_COLUMNS)
+    v = v.assign(alpha=cronbach_alpha(v["k"], v["sum_item_var"], v["total_var"]))
     rows = []
     for construct, g in v.groupby("construct", sort=True):
         ok = g["alpha"].notna()
@@ -51,4 +60,4 @@ def reliability(db, filters: Filters = Filters(), min_group: int | None = None) 
         rows.append({"construct": construct, "n_items": int(g["k"].max()), "n": int(g["n"].sum()),
                      "alpha": alpha, "flag": bool(np.isfinite(alpha) and alpha < ALPHA_FLAG),
                      "alpha_min": float(g["alpha"].min()), "n_waves": int(len(g))})
-    return pd.DataFrame(rows, columns=cols)
+    return pd.DataFrame(rows, columns=ALPHA_COLUMNS)

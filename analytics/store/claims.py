@@ -201,8 +201,8 @@ def panel_scores(db: Database, filters: Filters, constructs) -> pd.DataFrame:
     )
 
 
-def panel_metric_periods(db: Database, filters: Filters) -> pd.DataFrame:
-    """Months with metric values inside the date range: metric, period, higher_is_better, unit."""
+def _period_clause(filters: Filters) -> tuple[str, list]:
+    """" AND m.period >= ? AND m.period <= ?" for the date range (months as YYYY-MM), with params."""
     clauses, params = [], []
     if filters.date_from:
         clauses.append("m.period >= ?")
@@ -210,7 +210,12 @@ def panel_metric_periods(db: Database, filters: Filters) -> pd.DataFrame:
     if filters.date_to:
         clauses.append("m.period <= ?")
         params.append(filters.date_to.strftime("%Y-%m"))
-    extra = "".join(f" AND {c}" for c in clauses)
+    return "".join(f" AND {c}" for c in clauses), params
+
+
+def panel_metric_periods(db: Database, filters: Filters) -> pd.DataFrame:
+    """Months with metric values inside the date range: metric, period, higher_is_better, unit."""
+    extra, params = _period_clause(filters)
     return db.query_df(
         f"""SELECT m.metric, m.period, coalesce(any_value(d.higher_is_better), TRUE) AS higher_is_better,
                    any_value(d.unit) AS unit
@@ -365,14 +370,7 @@ def metric_panel(db: Database, filters: Filters) -> pd.DataFrame:
     The date range limits months (a month counts when it overlaps the range).
     """
     where, wparams = filters.employee_where("e", include_cohort=False)
-    clauses, params = [], []
-    if filters.date_from:
-        clauses.append("m.period >= ?")
-        params.append(filters.date_from.strftime("%Y-%m"))
-    if filters.date_to:
-        clauses.append("m.period <= ?")
-        params.append(filters.date_to.strftime("%Y-%m"))
-    extra = "".join(f" AND {c}" for c in clauses)
+    extra, params = _period_clause(filters)
     return db.query_df(
         f"""SELECT m.employee_id, m.metric, m.period, avg(m.value) AS value,
                    coalesce(any_value(d.higher_is_better), TRUE) AS higher_is_better,
