@@ -209,17 +209,21 @@ def _response(pre: np.ndarray, answered, treated, comparison, w) -> dict:
     """
     d = answered.astype(float) - pre
     out = {}
-    for name, wm in (("treated", treated.astype(float)), ("comparison", w * comparison)):
+    infl = np.zeros(len(d))
+    for name, wm, sign in (("treated", treated.astype(float), 1.0), ("comparison", w * comparison, -1.0)):
         W = wm.sum()
         if W <= 0:
             return {"response_gap": 0.0, "response_gap_se": float("inf"), "response_treated": 1.0,
-                    "response_comparison": 1.0}
+                    "response_comparison": 1.0, "response_influence": None}
         m = float(wm @ d / W)
         v = float((wm ** 2) @ ((d - m) ** 2) / W ** 2)
+        infl += sign * wm * (d - m) / W
         out[name] = (m, v, float(wm @ answered / W))
     (mt, vt, rt), (mc, vc, rc) = out["treated"], out["comparison"]
+    # each person's influence on the gap: cells sharing people combine into an aggregate SE that
+    # keeps their correlation (checks.lee_bounds)
     return {"response_gap": mt - mc, "response_gap_se": float(np.sqrt(vt + vc)), "response_treated": rt,
-            "response_comparison": rc}
+            "response_comparison": rc, "response_influence": infl}
 
 
 def effect_cells(y, g, treated, w, min_group=5, base=BasePeriod.PRE_MEAN, collapse_skip=None):

@@ -20,7 +20,7 @@ class Diagnostics:
     """The checks behind one estimate (see `analytics.claims.checks`).
 
     response_gap: treated minus comparison share of post-start answers; bounds_low/high: Lee
-    bounds widened by the 95% margin, in SD (None unless the gap is material);
+    bounds widened by 1.96 × their bootstrap SE, in SD (None unless the gap is material);
     sensitivity_breakdown: M̄ of relative magnitudes, or SD per wave of a linear trend when
     pre-trends cannot be tested (`sensitivity_kind`).
     """
@@ -109,12 +109,14 @@ def estimate_did(pop: Population, min_group: int, primary: bool, base=did.BasePe
                         n_comparison=res.n_comparison if res.n_comparison >= min_group else 0)
     fit, a = res.fit, res.weights
     diag["ess_comparison"] = checks.kish_ess(pop.w[fit.comparison])
-    gap, gap_se, lo, hi, q = checks.lee_bounds(res.specs, a, pop.w)
+    gap, gap_se, lo, hi, q, se_lo, se_hi = checks.lee_bounds(res.specs, a, pop.w)
     diag["response_gap"] = gap
     if checks.response_material(gap, gap_se):
-        # the bounds rest on the kept share 1 − q of one group: their sampling error grows like 1/(1 − q)
-        margin = checks.Z * res.se / (1 - q)
-        diag.update(response_material=True, bounds_low=(lo - margin) / sd, bounds_high=(hi + margin) / sd)
+        # each bound widened by its own sampling error (bootstrap), never less than the estimate's:
+        # the bounds rest on the kept share 1 − q of one group, so their error grows like 1/(1 − q)
+        floor = res.se / (1 - q)
+        diag.update(response_material=True, bounds_low=(lo - checks.Z * max(se_lo, floor)) / sd,
+                    bounds_high=(hi + checks.Z * max(se_hi, floor)) / sd)
     if monthly:
         # months after the start: the violation of a linear trend accumulates over them
         T = pop.n_periods
