@@ -11,6 +11,9 @@
   times the largest wave-to-wave change in the pre-start differences; the breakdown value is
   the largest M̄ at which the verdict still stands. With a single pre-wave there is nothing to
   scale by, so the breakdown is a linear trend (SD per wave) continued from before the start.
+  The breakdown changes a verdict in one stated case (`sensitivity_overturns`): the pre-start
+  scores already moved apart (joint placebo p < 0.05) and a post-start violation no larger than
+  the largest pre-start step (M̄ < 1) would overturn a significant result: it becomes inconclusive.
 """
 
 from __future__ import annotations
@@ -210,3 +213,31 @@ def breakdown(estimate: float, se: float, z_crit: float, kind: str, margin: floa
     if np.isfinite(step):   # pre-trends exactly flat: any violation relative to them is infinite
         return float("inf") if room > 0 else 0.0
     return float(room / slope / sd) if sd > 0 else float("nan")
+
+
+#: M̄ below this overturns a significant verdict when the pre-trend test also rejects.
+BREAKDOWN_BENCHMARK = 1.0
+
+
+def sensitivity_overturns(verdict: str, kind: str, breakdown_value: float, pretrend_testable: bool,
+                          pretrend_p: float) -> bool:
+    """Whether the sensitivity check turns a significant verdict into 'inconclusive'.
+
+    Only when the data show a violation (the pre-trend test rejects at 5%) and a post-start
+    violation of the same size (M̄ < 1, relative magnitudes) would explain the result. A noisy
+    pre-period alone does not overturn: the largest estimated pre-step is mostly noise when
+    the pre-trend test passes, and M̄ < 1 is then common even for real effects (simulated:
+    0.95 → 0.23 'supported' for a planted +0.4 SD under parallel trends).
+
+    Examples
+    --------
+    >>> sensitivity_overturns("supported", "relative_magnitude", 0.4, True, 0.01)
+    True
+    >>> sensitivity_overturns("supported", "relative_magnitude", 0.4, True, 0.30)   # pre-trends pass
+    False
+    >>> sensitivity_overturns("no_effect", "relative_magnitude", 0.4, True, 0.01)
+    False
+    """
+    return bool(verdict in ("supported", "contradicted") and kind == "relative_magnitude" and pretrend_testable
+                and np.isfinite(pretrend_p) and pretrend_p < 0.05 and np.isfinite(breakdown_value)
+                and breakdown_value < BREAKDOWN_BENCHMARK)
