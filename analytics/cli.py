@@ -126,13 +126,15 @@ def _stderr_wait(message: str) -> None:
               help="Minimum group size (default $TWOWAY_MIN_GROUP_SIZE or 5).")
 @click.option("--event-study", "event_study", metavar="CLAIM", default=None,
               help="Print one claim's event study (effect by wave relative to the start, per role) instead.")
+@click.option("--metric", "metric", metavar="NAME", default=None,
+              help="With --event-study: the monthly event study of this objective metric instead of the survey's.")
 @json_option
 @friendly_errors
-def claims(db_path, where, sesoi, min_group, event_study, as_json):
+def claims(db_path, where, sesoi, min_group, event_study, metric, as_json):
     """Test every reverse-mentoring claim and print the scorecard."""
     from analytics.claims.cli_support import claims_command
 
-    claims_command(db_path, where, sesoi, min_group, as_json, emit_json, event_study=event_study)
+    claims_command(db_path, where, sesoi, min_group, as_json, emit_json, event_study=event_study, metric=metric)
 
 
 @cli.command("import")

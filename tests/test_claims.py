@@ -247,6 +247,25 @@ def test_cli_event_study_json(demo_path):
     assert bad.exit_code != 0 and len([ln for ln in bad.output.splitlines() if ln.strip()]) == 1
 
 
+def test_cli_metric_event_study_json(demo_path):
+    """The demo's productivity metric by month around the start: effect points after, placebo before,
+    no point for the start month itself (e = −1), both roles."""
+    result = CliRunner().invoke(cli, ["claims", "--db", str(demo_path), "--event-study", "productivity",
+                                      "--metric", "tasks_completed", "--json"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    assert rows and {r["metric"] for r in rows} == {"tasks_completed"} and {r["period"] for r in rows} == {"month"}
+    assert {r["role"] for r in rows} == {"mentors", "mentees"}
+    es = {r["e"] for r in rows}
+    assert -1 not in es and 0 in es and min(es) <= -2
+    assert all(r["kind"] == ("placebo" if r["e"] < 0 else "effect") for r in rows)
+    assert all(r["n_treated"] >= 5 and r["n_comparison"] >= 5 for r in rows)
+    for args in (["--metric", "nope"], ["--metric", "tasks_completed"]):
+        claim = "productivity" if args[1] == "nope" else "engagement"
+        bad = CliRunner().invoke(cli, ["claims", "--db", str(demo_path), "--event-study", claim, *args])
+        assert bad.exit_code != 0 and len([ln for ln in bad.output.splitlines() if ln.strip()]) == 1, bad.output
+
+
 def test_headline_follows_the_primary_tests(full):
     from analytics.claims.verdict import headline
 

@@ -412,3 +412,44 @@ def test_kish_and_breakdown_by_hand():
     # linear trend with one pre-wave: room 0.204 over slope 1.5, per SD 0.5 → 0.272 SD per wave
     assert checks.breakdown(0.4, 0.1, 1.96, "significant", None, float("nan"), 1.5, 0.5) == pytest.approx(0.272)
     assert stats.norm.isf(0.025) == pytest.approx(1.959964, rel=1e-6)
+
+
+# -- the monthly event study of an objective metric ------------------------------------------------
+def test_metric_event_study_leaves_the_start_month_out_by_hand():
+    """Ten participants start in month 2 (g = 3, the first full month after), ten colleagues never do;
+    six months. Participants: 1.0 in months 0–1, 5.0 in the start month, 2.0 after; the colleagues
+    1.0 throughout (± 0.1 alternating, so the SEs are finite but the means stay exact).
+    By hand, base = mean of months 0–1 = 1.0, so each month after is 2.0 − 1.0 − (1.0 − 1.0) = +1.0
+    at e = 0, 1, 2; the start month gets no point; the placebo points e = −3, −2 are months 0, 1
+    against the same base: 0. Had the start month counted as before, the base would be
+    (1 + 1 + 5) / 3 and every effect −0.33."""
+    from analytics.claims.event_study import metric_event_study
+    from analytics.claims.definitions import CLAIMS_BY_ID
+
+    jitter = np.where(np.arange(10) % 2 == 0, 0.1, -0.1)[:, None]
+    treated_y = np.array([1.0, 1.0, 5.0, 2.0, 2.0, 2.0])[None, :] + jitter
+    comp_y = np.ones((10, 6)) + jitter
+    y = np.vstack([treated_y, comp_y])
+    g = np.r_[np.full(10, 3.0), np.full(10, np.inf)]
+    part = np.r_[np.ones(10, bool), np.zeros(10, bool)]
+    pop = Population("productivity", Role.MENTEES, "tasks_completed", np.arange(20), y, g, part, part,
+                     np.ones(20), 1.0, 0, monthly=True)
+    frame = metric_event_study(CLAIMS_BY_ID["productivity"], pop, 5, "tasks_completed")
+    eff = frame[frame["kind"] == "effect"].set_index("e")["estimate"]
+    assert eff.to_dict() == pytest.approx({0: 1.0, 1: 1.0, 2: 1.0})
+    assert -1 not in set(frame["e"])
+    plac = frame[frame["kind"] == "placebo"].set_index("e")["estimate"]
+    assert plac.to_dict() == pytest.approx({-3: 0.0, -2: 0.0}, abs=1e-12)
+    assert set(frame["period"]) == {"month"} and set(frame["metric"]) == {"tasks_completed"}
+
+
+def test_gain_regression_with_one_cluster_is_nan_not_an_error():
+    """A filtered view can leave every participant in one department: statsmodels' cluster
+    covariance would divide by G − 1 = 0. The test has no estimate, and says so with NaN."""
+    rng = np.random.default_rng(0)
+    d = pd.DataFrame({"x": rng.normal(size=30), "baseline": rng.normal(size=30), "g": 1,
+                      "gain": rng.normal(size=30), "department": "Sales"})
+    r = within.gain_regression(d, "x", cluster="department", wild=True)
+    assert math.isnan(r["estimate"]) and r["n"] == 30
+    d["department"] = np.where(np.arange(30) < 15, "Sales", "Ops")
+    assert math.isfinite(within.gain_regression(d, "x", cluster="department")["estimate"])

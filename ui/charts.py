@@ -171,6 +171,7 @@ def event_study(frame: pd.DataFrame, sesoi: float = SESOI) -> go.Figure:
     d = frame.rename(columns={"event_time": "e"}).copy()
     y, lo, hi = ("effect_size", "es_ci_low", "es_ci_high") if "effect_size" in d else ("estimate", "ci_low", "ci_high")
     d = d.dropna(subset=[y])
+    unit = "months" if "period" in d and (d["period"] == "month").any() else "waves"
     fig = go.Figure()
     series = list(dict.fromkeys(d["role"])) if "role" in d else [None]
     for j, role in enumerate(series):
@@ -181,13 +182,19 @@ def event_study(frame: pd.DataFrame, sesoi: float = SESOI) -> go.Figure:
             marker=dict(size=9, color=colour, symbol=["circle-open" if e < 0 else "circle" for e in part["e"]]),
             line=dict(color=colour, width=2),
             error_y=dict(type="data", symmetric=False, array=part[hi] - part[y], arrayminus=part[y] - part[lo]),
-            hovertemplate="%{x:+d} waves: %{y:.2f}<extra></extra>"))
+            hovertemplate="%{x:+d} " + unit + ": %{y:.2f}<extra></extra>"))
     if y == "effect_size":
         _sesoi_band(fig, sesoi, vertical=False)
     else:
         fig.add_hline(y=0, line_color="#444", line_width=1)
-    fig.add_vline(x=-0.5, line_dash="dash", line_color="#444", annotation_text="start", annotation_position="top")
-    fig.update_layout(xaxis_title="Survey waves since the start (open markers: before, the placebo check)",
+    if unit == "months":  # the start month (e = −1) is neither before nor after
+        fig.add_vrect(x0=-1.5, x1=-0.5, fillcolor="#999", opacity=0.15, line_width=0,
+                      annotation_text="start month", annotation_position="top")
+    else:
+        fig.add_vline(x=-0.5, line_dash="dash", line_color="#444", annotation_text="start",
+                      annotation_position="top")
+    title = ("Months since the start month" if unit == "months" else "Survey waves since the start")
+    fig.update_layout(xaxis_title=f"{title} (open markers: before, the placebo check)",
                       yaxis_title="Participants minus comparison" + (" (SD)" if y == "effect_size" else ""),
                       height=380, **{**_LAYOUT, "hovermode": "closest"})
     fig.update_xaxes(dtick=1)

@@ -218,6 +218,15 @@ def claim_evidence(row, detail: dict, report: ViewReport, bands: pd.DataFrame | 
                      text="Participants minus their comparison group, wave by wave relative to each person's start, "
                           "with 95% CIs and the ±0.2 SD band. Points before the start are the placebo check: they "
                           "should sit near zero.")
+    monthly = part(detail, "metric_event_study")
+    if isinstance(monthly, pd.DataFrame) and not monthly.empty:
+        for metric, frame in monthly.groupby("metric", sort=True):
+            name = str(metric).replace("_", " ")
+            report.chart(f"{r['title']}: {name} by month since the start", charts.event_study(frame), frame,
+                         key=f"event-{r['id']}-{metric}",
+                         text=f"Participants minus their comparison group in {name}, month by month relative to "
+                              "each person's start, with 95% CIs. The start month itself counts as neither before "
+                              "nor after and has no point; points before it are the placebo check.")
     if isinstance(bands, pd.DataFrame) and not bands.empty:
         if r["id"] == "dose_response":
             report.chart("Gain by number of sessions", charts.gain_bands(bands), bands, key=f"bands-{r['id']}",

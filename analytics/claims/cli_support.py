@@ -31,7 +31,8 @@ def _clean(v):
     return v
 
 
-def claims_command(db_path, where, sesoi, min_group, as_json, emit_json, event_study=None) -> None:
+def claims_command(db_path, where, sesoi, min_group, as_json, emit_json, event_study=None,
+                   metric=None) -> None:
     from analytics.claims import CLAIMS_BY_ID, SUBGROUP_RULE, scorecard
     from analytics.claims import event_study as event_study_frame
     from analytics.store import Database
@@ -39,13 +40,15 @@ def claims_command(db_path, where, sesoi, min_group, as_json, emit_json, event_s
 
     if not db_path.exists():
         raise TwowayError(f"database {db_path} does not exist")
+    if metric is not None and event_study is None:
+        raise TwowayError("--metric goes with --event-study CLAIM (the monthly event study of one metric)")
     if event_study is not None and event_study not in CLAIMS_BY_ID:
         raise TwowayError(f"unknown claim {event_study!r} for --event-study; claims: {', '.join(CLAIMS_BY_ID)}")
     db = Database.reader(db_path, on_wait=lambda message: click.echo(message, err=True))  # a snapshot
     try:
         filters = Filters.from_where(where, filter_options(db, min_group).values)  # released labels
         if event_study is not None:
-            frame = event_study_frame(db, event_study, filters, min_group=min_group, sesoi=sesoi)
+            frame = event_study_frame(db, event_study, filters, min_group=min_group, sesoi=sesoi, metric=metric)
         else:
             card = scorecard(db, filters, min_group=min_group, sesoi=sesoi)
     finally:
@@ -54,7 +57,8 @@ def claims_command(db_path, where, sesoi, min_group, as_json, emit_json, event_s
         if as_json:
             emit_json([_clean(r) for r in frame.to_dict("records")])
             return
-        click.echo(f"Event study: {event_study} ({filters.describe()}); e < 0 are placebo points before the start")
+        unit = f"metric {metric}, months" if metric else "survey waves"
+        click.echo(f"Event study: {event_study} ({unit}; {filters.describe()}); e < 0 are placebo points before the start")
         for r in frame.to_dict("records"):
             click.echo(f"{r['role']:<8} e={r['e']:+d} {r['kind']:<9} {r['effect_size']:+.2f} SD "
                        f"[{r['es_ci_low']:+.2f}, {r['es_ci_high']:+.2f}]  n_treated={r['n_treated']}")

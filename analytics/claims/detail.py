@@ -18,7 +18,7 @@ from analytics.claims.definitions import CLAIMS_BY_ID, Claim, Design, Role
 from analytics.claims.engine import ClaimResult, Run, resolve_min_group, run
 from analytics.claims.estimate import within_frame
 from analytics.claims.event_study import COLUMNS as EVENT_COLUMNS
-from analytics.claims.event_study import population_event_study
+from analytics.claims.event_study import metric_event_study, population_event_study
 from analytics.claims.population import Population, build_population
 from analytics.claims.scorecard import scorecard
 from analytics.errors import TwowayError
@@ -50,7 +50,8 @@ class PreTrendSummary:
 class ClaimDetail:
     """The tables behind one claim. `trends`, `balance`, `naive` and `cohorts` are for the headline
     role; `roles` lists every test (as in the scorecard's by_role); `event_study` is tidy (one row
-    per claim × role × event time)."""
+    per claim × role × event time); `metric_event_study` the same by month for each objective
+    metric (claims with metrics only)."""
 
     row: dict
     trends: pd.DataFrame
@@ -67,6 +68,7 @@ class ClaimDetail:
     metrics_by_role: pd.DataFrame | None = None
     within: pd.DataFrame | None = None
     trends_by_role: pd.DataFrame | None = None
+    metric_event_study: pd.DataFrame | None = None
     extra: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __getitem__(self, key: str):
@@ -276,6 +278,19 @@ def event_study_frame(r: Run, claim: Claim, base=did.BasePeriod.PRE_MEAN) -> pd.
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=EVENT_COLUMNS)
 
 
+def metric_event_study_frame(r: Run, claim: Claim, metric: str | None = None) -> pd.DataFrame:
+    """Tidy monthly event study for every objective metric (or the one named) × role of a claim."""
+    if claim.design is not Design.DID or not claim.metrics:
+        return pd.DataFrame(columns=EVENT_COLUMNS)
+    known = [m.name for m in r.panel.metrics]
+    if metric is not None and metric not in known:
+        raise TwowayError(f"unknown metric {metric!r} for {claim.id}; metrics: {', '.join(known) or 'none'}")
+    parts = [metric_event_study(claim, build_population(r.panel, claim, role, metric=m), r.min_group, m.name)
+             for m in r.panel.metrics if metric is None or m.name == metric for role in claim.roles]
+    parts = [p for p in parts if len(p)]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=EVENT_COLUMNS)
+
+
 def _lookup(claim_id: str) -> Claim:
     if claim_id not in CLAIMS_BY_ID:
         raise TwowayError(f"unknown claim {claim_id!r}; claims: {', '.join(CLAIMS_BY_ID)}")
@@ -283,10 +298,17 @@ def _lookup(claim_id: str) -> Claim:
 
 
 def event_study(db, claim_id: str, filters: Filters = Filters(), min_group: int | None = None,
-                sesoi: float = 0.2, base: did.BasePeriod = did.BasePeriod.PRE_MEAN) -> pd.DataFrame:
-    """The event-study frame of one claim (every role; e < 0 are the placebo points)."""
+                sesoi: float = 0.2, base: did.BasePeriod = did.BasePeriod.PRE_MEAN,
+                metric: str | None = None) -> pd.DataFrame:
+    """The event-study frame of one claim (every role; e < 0 are the placebo points).
+
+    With `metric`, the monthly event study of that objective metric instead (claims with metrics)."""
     claim = _lookup(claim_id)
     r = run(db, filters, resolve_min_group(min_group), sesoi)
+    if metric is not None:
+        if not claim.metrics:
+            raise TwowayError(f"claim {claim_id!r} has no objective metrics")
+        return metric_event_study_frame(r, claim, metric)
     return event_study_frame(r, claim, did.BasePeriod(base))
 
 
@@ -329,5 +351,6 @@ def claim_detail(db, claim_id: str, filters: Filters = Filters(), min_group: int
         m_all["higher_is_better"] = m_all["metric"].map(hib).astype(object)
         out["metrics_by_role"] = m_all
         out["metrics"] = m_all[m_all["primary"]].reset_index(drop=True)
+        out["metric_event_study"] = metric_event_study_frame(r, claim)
     return ClaimDetail(**common, **out)
 

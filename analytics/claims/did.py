@@ -226,20 +226,22 @@ def _response(pre: np.ndarray, answered, treated, comparison, w) -> dict:
             "response_comparison": rc, "response_influence": infl}
 
 
-def effect_cells(y, g, treated, w, min_group=5, base=BasePeriod.PRE_MEAN, collapse_skip=None):
+def effect_cells(y, g, treated, w, min_group=5, base=BasePeriod.PRE_MEAN, collapse_skip=None, base_skip=0):
     """ATT(g, t) cells (or one collapsed post-mean cell per cohort) and the kept cohorts.
 
     collapse_skip=None: one cell per cohort g and wave t ≥ g, comparison = people not (yet)
     treated at t. collapse_skip=k: one cell per cohort, each person's mean over periods ≥ g
     minus their mean over periods < g − k (the k periods before g are left out: a start month
     is neither before nor after), comparison = people never treated in the window.
+    `base_skip` (cells per period only) leaves the same k periods out of the base, for a monthly
+    event study whose start month is neither before nor after.
     Returns (CellFit or None, [(g, n_g, [cell indices])], the cell specs).
     """
     n, T = y.shape
     cohorts = sorted(int(x) for x in np.unique(g[treated & np.isfinite(g) & (g >= 1) & (g < T)]))
     never = ~np.isfinite(g) | (g >= T)
     specs, kept = [], []
-    skip = collapse_skip or 0
+    skip = collapse_skip if collapse_skip is not None else int(base_skip)
     prefix = _Prefix(y)
     for g0 in cohorts:
         if g0 - skip < 1:
@@ -273,21 +275,23 @@ def effect_cells(y, g, treated, w, min_group=5, base=BasePeriod.PRE_MEAN, collap
     return fit_cells(specs, n, w), kept, specs
 
 
-def placebo_cells(y, g, treated, w, min_group=5, base=BasePeriod.LAST):
+def placebo_cells(y, g, treated, w, min_group=5, base=BasePeriod.LAST, base_skip=0):
     """Pre-start cells: cohort vs people not yet treated when the cohort starts (g' > g).
 
     base LAST: Y_t − Y_{g−1} for t ≤ g − 2 (the wave before the start is the reference, 0);
     base PRE_MEAN: Y_t − own pre-start mean for t < g (cohorts with ≥ 2 pre-waves only; with
-    one pre-wave the difference is 0 by construction).
+    one pre-wave the difference is 0 by construction). `base_skip` leaves the last k periods
+    before g out (the start month of a monthly metric): they are neither placebo nor base.
     """
     n, T = y.shape
     fin = np.isfinite(y)
-    cohorts = sorted(int(x) for x in np.unique(g[treated & np.isfinite(g) & (g >= 2) & (g < T)]))
+    skip = int(base_skip)
+    cohorts = sorted(int(x) for x in np.unique(g[treated & np.isfinite(g) & (g >= 2 + skip) & (g < T)]))
     specs = []
     for g0 in cohorts:
         in_c = treated & (g == g0)
-        b0 = _pre_base(y, g0, base)
-        ts = range(g0 - 1) if base is BasePeriod.LAST else range(g0)
+        b0 = _pre_base(y, g0, base, skip)
+        ts = range(g0 - 1 - skip) if base is BasePeriod.LAST else range(g0 - skip)
         for t in ts:
             ok = np.isfinite(b0) & fin[:, t]
             trt = in_c & ok

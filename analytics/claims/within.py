@@ -204,6 +204,8 @@ def gain_regression(df: pd.DataFrame, predictor: str = "x", cluster: str | None 
            "n_clusters": 0, "p_wild_bootstrap": np.nan}
     if len(d) < 5 or d[predictor].nunique() < 2:
         return nan
+    if cluster and d[cluster].nunique() < 2:  # one cluster: no cluster-robust variance exists (G − 1 = 0)
+        return nan
     d = d.rename(columns={predictor: "x_"})
     X, _ = _design(d)  # gain ~ x_ + baseline + start-group dummies
     y = d["gain"].to_numpy(float)
