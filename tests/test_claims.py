@@ -229,6 +229,14 @@ def test_cli_json_per_role_contract(demo_path):
                                                               "psych_safety_moderation"}]
     assert all(e["role"] != "pooled" or not e["primary"] for r in comparison for e in r["by_role"])
     assert prim["dose_response"] == {"pooled"}  # within-programme claims: participants, one test
+    for cid in ("informal_learning", "dose_response", "psych_safety_moderation"):
+        # ... and the same regression for each side of the pair, as context (never primary)
+        entries = {e["role"]: e for e in rows[cid]["by_role"]}
+        assert set(entries) == {"pooled", "mentors", "mentees"}
+        assert not entries["mentors"]["primary"] and not entries["mentees"]["primary"]
+        if entries["pooled"]["n_treated"]:
+            # every participant is a mentor or a mentee (some both): the sides cover the pooled test
+            assert entries["mentors"]["n_treated"] + entries["mentees"]["n_treated"] >= entries["pooled"]["n_treated"]
     assert {e["metric"] for e in rows["productivity"]["metrics"]} == {"tasks_completed", "cycle_time_days"}
     assert all(e["primary"] == (e["role"] == "mentees") for e in rows["productivity"]["metrics"])
 

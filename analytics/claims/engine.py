@@ -26,7 +26,8 @@ from analytics import privacy
 from analytics.claims import checks, did
 from analytics.claims._threads import single_blas_thread
 from analytics.claims.definitions import CLAIMS, Claim, Design, Role
-from analytics.claims.estimate import Diagnostics, Estimate, covariance, estimate_did, estimate_within
+from analytics.claims.estimate import (Diagnostics, Estimate, covariance, estimate_did, estimate_within,
+                                       within_role_tests)
 from analytics.claims.panel import Panel, build_panel
 from analytics.claims.population import build_population
 from analytics.claims.verdict import (ALPHA, equivalence_p, headline, holm, magnitude, mde, subgroup_factor,
@@ -102,7 +103,7 @@ def _estimates(panel: Panel, claim: Claim, min_group: int, base) -> tuple[list[E
 def _estimates_of(panel: Panel, claim: Claim, min_group: int, base) -> tuple[list[Estimate], dict]:
     if claim.design is Design.WITHIN:
         est, extra = estimate_within(panel, claim, min_group)
-        return [est], extra
+        return [est, *within_role_tests(panel, claim, min_group)], extra
     out = []
     for role in claim.roles:
         pop = build_population(panel, claim, role)

@@ -248,28 +248,49 @@ def within_frame(panel, claim, min_group: int) -> tuple[pd.DataFrame, Population
 
 def estimate_within(panel, claim, min_group: int) -> tuple[Estimate, dict]:
     """The within-programme claim on the triple difference, clustered where its predictor varies."""
+    gains, pop, n_comp = within_frame(panel, claim, min_group)
+    est, res = _within_test(gains, claim, min_group, n_comp, Role.POOLED, True, pop.dropped_no_baseline)
+    return est, {"gains": gains, "pop": pop, "res": res}
+
+
+def within_role_tests(panel, claim, min_group: int) -> list[Estimate]:
+    """The same regression among mentors only and among mentees only: context rows, not primary.
+
+    The claim's verdict rests on all participants (one test, the pair counted once through
+    clustering); these rows say whether the slope holds for each side of the pair. A person in
+    both roles counts in both rows.
+    """
+    gains, pop, n_comp = within_frame(panel, claim, min_group)
+    out = []
+    for role in (Role.MENTORS, Role.MENTEES):
+        started = panel.start(role.value).notna().to_numpy()
+        part = gains[started[gains["idx"].to_numpy(int)]]
+        out.append(_within_test(part, claim, min_group, n_comp, role, False, 0)[0])
+    return out
+
+
+def _within_test(gains, claim, min_group: int, n_comp: int, role: Role, primary: bool,
+                 dropped: int) -> tuple[Estimate, dict]:
     from analytics.claims import within
 
-    gains, pop, n_comp = within_frame(panel, claim, min_group)
     d = gains.dropna(subset=[claim.predictor, "gain"])
     dept_level = claim.predictor == "dept_safety"
     res = within.gain_regression(d, claim.predictor, cluster="department" if dept_level else "pair_idx",
                                  wild=dept_level)
     need = max(min_group, 10)
-    head = dict(claim_id=claim.id, role=Role.POOLED, metric=None, primary=True, unit=claim.predictor_unit)
-    extra = {"gains": gains, "pop": pop, "res": res}
-    diag = Diagnostics(dropped_no_baseline=pop.dropped_no_baseline)
+    head = dict(claim_id=claim.id, role=role, metric=None, primary=primary, unit=claim.predictor_unit)
+    diag = Diagnostics(dropped_no_baseline=dropped)
     if res["n"] < need or not np.isfinite(res["estimate"]):
         reason = (f"the {claim.predictor_label} does not vary in this selection" if res["n"] >= need else
                   f"fewer than {need} participants with before and after scores, a department comparison "
                   f"and a {claim.predictor_label}")
         return Estimate(**head, reason=reason, diagnostics=diag,
-                        n_treated=res["n"] if res["n"] >= min_group else 0), extra
+                        n_treated=res["n"] if res["n"] >= min_group else 0), res
     return Estimate(**head, estimate=res["estimate"], se=res["se"], ci_low=res["ci_low"], ci_high=res["ci_high"],
                     p_value=res["p_value"], effect_size=res["effect_size"], es_se=res["es_se"],
                     es_ci_low=res["es_ci_low"], es_ci_high=res["es_ci_high"], n_treated=res["n"],
                     n_comparison=n_comp, n_people=res["n"] + n_comp, sd=float(d["gain"].std()),
-                    diagnostics=diag), extra
+                    diagnostics=diag), res
 
 
 def _design_department(panel) -> np.ndarray:
