@@ -87,7 +87,16 @@ def release(raw: dict, k: int) -> dict[str, pd.DataFrame]:
     lead = lead[lead["cell"].map(n) >= k]
     anon = raw["responses"].dropna(subset=["value"]).merge(items[["survey", "item", "construct"]], on=["survey", "item"])
     anon = anon[anon["employee_id"].isna() & anon["construct"].notna() & (anon["construct"] != "leadership")]
-    anon = anon[anon["survey"].map(anon.groupby("survey")["respondent"].nunique()) >= k]
+    part = raw.get("participation")
+    if part is not None and len(part):
+        group = part.assign(group=part["role"] + "|" + part["cohort"].fillna(""))[["survey", "respondent", "group"]]
+        anon = anon.merge(group, on=["survey", "respondent"], how="left")
+        anon["group"] = anon["group"].fillna("")
+    else:
+        anon = anon.assign(group="")
+    size = anon.groupby(["survey", "group"])["respondent"].nunique()
+    keep = np.array([size[(s_, g_)] >= k for s_, g_ in zip(anon["survey"], anon["group"])], bool)
+    anon = anon[keep].drop(columns="group")
     responses = pd.concat([own, lead, anon]).drop(columns=["cell", "subject", "construct"])
 
     m = raw["metrics"].dropna(subset=["value"]) if "metrics" in raw else pd.DataFrame()

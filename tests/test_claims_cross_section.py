@@ -188,3 +188,61 @@ def test_cohort_without_participation_question_is_an_error(db, tmp_path):
     with pytest.raises(Exception, match="marks a cohort column .* but no participation question"):
         import_file(db, path, survey="c", mapping={"Start quarter": {"cohort": True},
                                                    "I adapt quickly to new tools": "agility"})
+
+
+# -- through the engine: the scorecard of an organisation whose only survey is anonymous -----------
+def _import_anonymous(db, tmp_path, tau, seed, n_none=30, n_group=8, extra_lone=False):
+    rng = np.random.default_rng(seed)
+    raw = simulate(rng, tau, n_none=n_none, n_group=n_group)
+    raw["value"] = raw["y"].round().clip(1, 5).astype(int)
+    label = {"none": "No", "mentor": "Yes, as a mentor", "mentee": "Yes, as a mentee"}
+    for w, day in enumerate(WAVES):
+        part = raw[raw["wave_date"] == day]
+        answers = [(label[r.role], r.cohort or "", r.value) for r in part.itertuples()]
+        import_file(db, _survey(tmp_path / f"w{w}.csv", day.strftime("%Y/%m/%d"), answers), survey=f"w{w}",
+                    mapping=MAPPING)
+    return raw
+
+
+def test_the_scorecard_answers_from_an_anonymous_survey_per_role(db, tmp_path):
+    """Mentors +0.8 on agility, mentees nothing, no person ids anywhere: the agility claim gets a
+    verdict per role from the participation question (Holm family of the engine), says which
+    design it rests on, and the numbers are the cross-section estimator's."""
+    from analytics.claims import scorecard
+    from analytics.claims.anonymous import NOTE
+
+    raw = _import_anonymous(db, tmp_path, {"mentor": 0.8, "mentee": 0.0}, seed=8, n_none=60, n_group=20)
+    card = scorecard(db, min_group=5).set_index("id")
+    row = card.loc["agility"]
+    roles = {e["role"]: e for e in row["by_role"]}
+    assert set(roles) == {"mentors", "mentees"}  # no pooled summary for this design
+    assert roles["mentors"]["verdict"] == "supported" and roles["mentees"]["verdict"] != "supported"
+    assert row["verdict"] == "supported" and row["headline_role"] == "mentors"
+    assert "repeated cross-section" in row["sentence"] and NOTE in row["notes"]
+    assert "take part" in row["method"]
+    # the same estimate as the cross-section estimator on the raw cells (hand route: cells_of the raw values)
+    want = cross_section_did(cells_of(raw.assign(y=raw["value"].astype(float))), "agility").set_index("role")
+    assert roles["mentors"]["estimate"] == pytest.approx(want.loc["mentor", "estimate"], abs=1e-9)
+    assert roles["mentors"]["n_treated"] == want.loc["mentor", "n_treated"]
+    # p_adjusted comes from the engine's Holm family: the only primary tests with a p-value are these two
+    from statsmodels.stats.multitest import multipletests
+
+    # R: p.adjust(c(p_mentors, p_mentees), method = "holm")
+    want_adj = multipletests([roles["mentors"]["p_value"], roles["mentees"]["p_value"]], method="holm")[1]
+    assert [roles["mentors"]["p_adjusted"], roles["mentees"]["p_adjusted"]] == pytest.approx(list(want_adj))
+    # claims the participation question cannot answer stay "insufficient data", with the reason
+    assert card.loc["leadership", "verdict"] == "insufficient_data"
+
+
+def test_small_participation_groups_are_never_released(db, tmp_path):
+    """Cohort groups of 4 under k = 5: their answers are withheld from every figure, so the wave's
+    total minus the released groups cannot expose them."""
+    from analytics.store import Database  # noqa: F401  (the fixture is a Database)
+    from analytics.store.released import released
+
+    _import_anonymous(db, tmp_path, {"mentor": 0.5, "mentee": 0.0}, seed=9, n_none=30, n_group=4)
+    with released(db, 5):
+        n = db.query("SELECT count(DISTINCT respondent) FROM responses WHERE survey = 'w0'").scalar()
+        cells, _ = store.participation_cells(db, "agility", 5)
+    assert n == 30                                   # only the non-participants' group is released
+    assert set(cells["role"]) == {"none"}

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from scipy import stats
 
 from analytics import privacy
-from analytics.claims import checks, did
+from analytics.claims import anonymous, checks, did
 from analytics.claims._threads import single_blas_thread
 from analytics.claims.definitions import CLAIMS, Claim, Design, Role
 from analytics.claims.estimate import (Diagnostics, Estimate, covariance, estimate_did, estimate_within,
@@ -93,8 +93,13 @@ class Run:
 ANONYMOUS = "the survey is anonymous, so participants cannot be told apart"
 
 
-def _estimates(panel: Panel, claim: Claim, min_group: int, base) -> tuple[list[Estimate], dict]:
+def _estimates(panel: Panel, claim: Claim, min_group: int, base,
+               cross: dict | None = None) -> tuple[list[Estimate], dict]:
     tests, extra = _estimates_of(panel, claim, min_group, base)
+    if cross and claim.construct in cross and anonymous.applies(claim):
+        # an anonymous survey with the participation question: the repeated cross-section design
+        survey = anonymous.cross_section_tests(claim, cross[claim.construct], min_group)
+        return survey + [t for t in tests if t.metric is not None], {**extra, "design": anonymous.DESIGN}
     if panel.n_waves == 0 and panel.n_unlinked:
         tests = [t.with_(reason=ANONYMOUS) if t.metric is None else t for t in tests]
     return tests, extra
@@ -205,8 +210,10 @@ def judge(panel: Panel, raw: dict, min_group: int, sesoi: float, factor: int) ->
             else:  # not in the family: Bonferroni with the family's size, for context only
                 p = min(1.0, t.p_value * factor * max(m_family, 1)) if math.isfinite(t.p_value) else float("nan")
             judged.append(_judge_test(t, claim, p, sesoi, min_group, m_family * factor))
-        pooled, diff = (_pooled(judged, claim, factor, m_family, sesoi) if claim.design is Design.DID
-                        else (None, None))
+        # no pooled summary for the cross-section design: its roles share the non-participants'
+        # cells, and without person-level influence their covariance is not available
+        pooled, diff = (_pooled(judged, claim, factor, m_family, sesoi)
+                        if claim.design is Design.DID and "design" not in extra else (None, None))
         primary = [t for t in judged if t.primary]
         v = headline([t.verdict for t in primary])
         head = _deciding(primary, v)
@@ -261,8 +268,9 @@ def run(db, filters: Filters, min_group: int, sesoi: float, base=did.BasePeriod.
         with released(db, min_group, filters.as_of):
             panel = build_panel(db, filters)
             factor = subgroup_factor(filters, filter_values(db)) if not filters.is_empty() else 1
+            cross = anonymous.cross_section_frames(db, panel, filters, min_group, CLAIMS)
         panel.cache["min_group"] = min_group
-        raw = {c.id: _estimates(panel, c, min_group, base) for c in CLAIMS}
+        raw = {c.id: _estimates(panel, c, min_group, base, cross) for c in CLAIMS}
         results = judge(panel, raw, min_group, sesoi, factor)
     n_primary = sum(1 for r in results.values() for t in r.tests if t.primary and math.isfinite(t.p_value))
     value = Run(panel, results, min_group, float(sesoi), factor, n_primary)

@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from analytics.claims import did
+from analytics.claims import anonymous, did
 from analytics.claims.definitions import Role
 from analytics.claims.engine import ClaimResult, Run, resolve_min_group, run
 from analytics.claims.estimate import Estimate
@@ -57,7 +57,8 @@ def claim_row(result: ClaimResult, sesoi: float, min_group: int, weighted: bool)
     row = {"id": claim.id, "title": claim.title, "outcome": claim.outcome, "verdict": result.verdict,
            "design": claim.design.value, "direction": claim.direction,
            "reason": h.reason if insufficient else "",
-           "sentence": sentence(result, sesoi, min_group), "method": method_text(claim, weighted),
+           "sentence": sentence(result, sesoi, min_group),
+           "method": anonymous.METHOD if result.extra.get("design") else method_text(claim, weighted),
            "magnitude": h.magnitude, "headline_role": h.role.value, "headline_metric": h.metric,
            "by_role": by_role, "metrics": metrics, "diagnostics": h.diagnostics.as_json(),
            "notes": list(result.notes)}

@@ -79,6 +79,10 @@ def sentence(result, sesoi: float = 0.2, min_group: int = 5) -> str:
     text = _cap("; ".join(parts)) + "."
     if others:
         text += " Not part of the verdict: " + "; ".join(test_phrase(claim, t, sesoi) for t in others) + "."
+    if result.extra.get("design"):
+        from analytics.claims.cross_section import CAVEAT, DESIGN
+
+        text += f" From an anonymous survey's participation question: a {DESIGN}, {CAVEAT}."
     return text
 
 
@@ -112,7 +116,10 @@ def claim_notes(result, panel, min_group: int, sesoi: float, factor: int) -> lis
     """The checks in plain sentences: effective size, response, pre-trends, people left out, sensitivity, n."""
     claim = result.claim
     notes: list[str] = []
-    if factor > 1:
+    if result.extra.get("design"):
+        from analytics.claims.anonymous import NOTE
+
+        return [NOTE]  # none of the panel's checks exist for this design; the note says so
         notes.append(f"Filtered view: its p-values share the 5% family-wise error budget with {factor} single-value "
                      f"views (each p multiplied by {factor} before Holm; see the subgroup rule).")
     if claim.design is Design.WITHIN:

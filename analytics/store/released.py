@@ -18,7 +18,8 @@ mechanism as `pinning.pinned` — so the dashboard and claims SQL, unchanged, re
 * **responses** whose cell (subject's block, survey, construct) has ≥ k distinct subjects — the
   subject of a leadership answer is the respondent's manager, and a leadership answer counts
   only from a respondent whose own answers in that wave are released; answers nobody could link
-  to an employee form one group per wave, released when it has ≥ k respondents;
+  to an employee form one group per wave and answer to the participation question (role and
+  cohort, for anonymous surveys that ask it), released when it has ≥ k respondents;
 * **metrics** whose cell (block, period, metric) has ≥ k people with a value;
 * **pairs** whose mentor and mentee are released, with ≥ k mentees per mentee block and ≥ k
   mentors per mentor block; a pair belongs to its mentee's block on the activity page;
@@ -224,13 +225,17 @@ def _build(db: Database, home: str, k: int, v: int | None, latest: int, prefix: 
         JOIN {M}.emp em ON em.employee_id = r.employee_id
         JOIN {M}.self_cells c ON c.c1 = em.block_id AND c.c2 = r.survey AND c.c3 = i.construct
         WHERE r.value IS NOT NULL""")
-    # answers nobody could link to an employee: one group per wave, released with >= k respondents
+    # answers nobody could link to an employee: one group per wave and answer to the participation
+    # question (role and cohort; one group when the survey does not ask), released with >= k
+    # respondents — so the wave's total is a sum of released groups and never exposes a small one
     db.execute(f"""CREATE OR REPLACE TABLE {M}.anon_cells AS
-        WITH u AS (SELECT r.survey AS c1, r.respondent AS who, coalesce(r.import_id, 0) AS imp
+        WITH u AS (SELECT r.survey AS c1, {_PART_GROUP.format(p="p")} AS c2, r.respondent AS who,
+                          coalesce(r.import_id, 0) AS imp
                    FROM {home}.responses r JOIN {home}.items i ON i.survey = r.survey AND i.item = r.item
+                   LEFT JOIN {home}.participation p ON p.survey = r.survey AND p.respondent = r.respondent
                    WHERE r.value IS NOT NULL AND r.employee_id IS NULL AND i.construct IS NOT NULL
                      AND i.construct <> 'leadership' GROUP BY ALL)
-        {_allowed_cells("u", 1, vv, k)}""")
+        {_allowed_cells("u", 2, vv, k)}""")
     # stage 2: leadership answers, about the respondent's manager
     db.execute(f"""CREATE OR REPLACE TABLE {M}.lead_cells AS
         WITH u AS (SELECT em.block_id AS c1, r.survey AS c2, e.manager_id AS who, coalesce(r.import_id, 0) AS imp
@@ -317,7 +322,10 @@ def _build(db: Database, home: str, k: int, v: int | None, latest: int, prefix: 
         JOIN {base}.items i ON i.survey = r.survey AND i.item = r.item
         LEFT JOIN {M}.resp_map m ON m.survey = r.survey AND m.employee_id = r.employee_id
         LEFT JOIN {M}.self_cells sc ON sc.c1 = m.block_id AND sc.c2 = r.survey AND sc.c3 = i.construct
-        LEFT JOIN {M}.anon_cells ac ON ac.c1 = r.survey AND r.employee_id IS NULL
+        LEFT JOIN {base}.participation pp ON pp.survey = r.survey AND pp.respondent = r.respondent
+                                          AND r.employee_id IS NULL
+        LEFT JOIN {M}.anon_cells ac ON ac.c1 = r.survey AND ac.c2 = {_PART_GROUP.format(p="pp")}
+                                   AND r.employee_id IS NULL
         WHERE r.value IS NOT NULL AND i.construct IS NOT NULL
           AND ((m.employee_id IS NOT NULL AND i.construct <> 'leadership' AND sc.c1 IS NOT NULL)
                OR (m.employee_id IS NOT NULL AND i.construct = 'leadership' AND m.lead_ok)
@@ -341,6 +349,10 @@ def _build(db: Database, home: str, k: int, v: int | None, latest: int, prefix: 
             db.execute(f"CREATE OR REPLACE TABLE {M}.rel_{t} AS SELECT * FROM {R}.{t}")
             db.execute(f"CREATE OR REPLACE VIEW {R}.{t} AS SELECT * FROM {M}.rel_{t}")
     return views
+
+
+#: An unlinked answer's group: its answer to the participation question (role | cohort), '' if none.
+_PART_GROUP = "coalesce({p}.role || '|' || coalesce({p}.cohort, ''), '')"
 
 
 def _allowed_cells(u: str, n_cols: int, v: int, k: int, restrict: str = "TRUE") -> str:
