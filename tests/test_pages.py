@@ -235,6 +235,21 @@ def test_a_link_can_open_one_claim_with_its_evidence(app_env):
                 assert (frame.value[col].dropna() >= 5).all(), frame.value
 
 
+def test_the_productivity_claim_shows_its_metrics_month_by_month_on_request(app_env):
+    """The monthly event study is not computed with the claim (it would slow every detail at
+    scale): a toggle asks for it, and then each objective metric gets its chart."""
+    at = open_app({"claim": "productivity"}, "pages/claims.py")
+    assert not at.exception, at.exception
+    title = "Reverse mentoring makes work more efficient: tasks completed by month since the start"
+    assert title not in [s.value for s in at.subheader]
+    toggle = at.toggle(key="monthly-productivity")
+    toggle.set_value(True).run()
+    assert not at.exception, at.exception
+    titles = [s.value for s in at.subheader]
+    assert title in titles, titles
+    assert "Reverse mentoring makes work more efficient: cycle time days by month since the start" in titles
+
+
 @pytest.fixture(scope="module")
 def imported_org(tmp_path_factory):
     """A tiny organisation imported from the importer's example exports (five people)."""

@@ -218,7 +218,14 @@ def claim_evidence(row, detail: dict, report: ViewReport, bands: pd.DataFrame | 
                      text="Participants minus their comparison group, wave by wave relative to each person's start, "
                           "with 95% CIs and the ±0.2 SD band. Points before the start are the placebo check: they "
                           "should sit near zero.")
-    monthly = part(detail, "metric_event_study")
+    metrics = part(detail, "metrics")
+    monthly = None
+    if isinstance(metrics, pd.DataFrame) and not metrics.empty and st.toggle(
+            "Month by month: the objective metrics around each person's start", key=f"monthly-{r['id']}",
+            help="The effect on each objective metric, month by month relative to the start month, per role."):
+        from ui import cache
+
+        monthly = cache.view("metric_event_study", report.filters, claim_id=r["id"])
     if isinstance(monthly, pd.DataFrame) and not monthly.empty:
         for metric, frame in monthly.groupby("metric", sort=True):
             name = str(metric).replace("_", " ")

@@ -50,8 +50,8 @@ class PreTrendSummary:
 class ClaimDetail:
     """The tables behind one claim. `trends`, `balance`, `naive` and `cohorts` are for the headline
     role; `roles` lists every test (as in the scorecard's by_role); `event_study` is tidy (one row
-    per claim × role × event time); `metric_event_study` the same by month for each objective
-    metric (claims with metrics only)."""
+    per claim × role × event time). The month-by-month event study of the objective metrics is
+    not part of it (it costs more than the whole detail at scale): ask `event_study(..., metric=)`."""
 
     row: dict
     trends: pd.DataFrame
@@ -68,7 +68,6 @@ class ClaimDetail:
     metrics_by_role: pd.DataFrame | None = None
     within: pd.DataFrame | None = None
     trends_by_role: pd.DataFrame | None = None
-    metric_event_study: pd.DataFrame | None = None
     extra: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __getitem__(self, key: str):
@@ -312,6 +311,13 @@ def event_study(db, claim_id: str, filters: Filters = Filters(), min_group: int 
     return event_study_frame(r, claim, did.BasePeriod(base))
 
 
+def metric_event_studies(db, claim_id: str, filters: Filters = Filters(), min_group: int | None = None,
+                         sesoi: float = 0.2) -> pd.DataFrame:
+    """The monthly event studies of every objective metric of a claim (every role), one tidy frame."""
+    claim = _lookup(claim_id)
+    return metric_event_study_frame(run(db, filters, resolve_min_group(min_group), sesoi), claim)
+
+
 def claim_detail(db, claim_id: str, filters: Filters = Filters(), min_group: int | None = None,
                  sesoi: float = 0.2) -> ClaimDetail:
     """Everything behind one scorecard row (see `ClaimDetail`). No table has a group below `min_group`."""
@@ -351,6 +357,5 @@ def claim_detail(db, claim_id: str, filters: Filters = Filters(), min_group: int
         m_all["higher_is_better"] = m_all["metric"].map(hib).astype(object)
         out["metrics_by_role"] = m_all
         out["metrics"] = m_all[m_all["primary"]].reset_index(drop=True)
-        out["metric_event_study"] = metric_event_study_frame(r, claim)
     return ClaimDetail(**common, **out)
 

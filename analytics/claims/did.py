@@ -226,7 +226,8 @@ def _response(pre: np.ndarray, answered, treated, comparison, w) -> dict:
             "response_comparison": rc, "response_influence": infl}
 
 
-def effect_cells(y, g, treated, w, min_group=5, base=BasePeriod.PRE_MEAN, collapse_skip=None, base_skip=0):
+def effect_cells(y, g, treated, w, min_group=5, base=BasePeriod.PRE_MEAN, collapse_skip=None, base_skip=0,
+                 max_after=None):
     """ATT(g, t) cells (or one collapsed post-mean cell per cohort) and the kept cohorts.
 
     collapse_skip=None: one cell per cohort g and wave t ≥ g, comparison = people not (yet)
@@ -234,7 +235,8 @@ def effect_cells(y, g, treated, w, min_group=5, base=BasePeriod.PRE_MEAN, collap
     minus their mean over periods < g − k (the k periods before g are left out: a start month
     is neither before nor after), comparison = people never treated in the window.
     `base_skip` (cells per period only) leaves the same k periods out of the base, for a monthly
-    event study whose start month is neither before nor after.
+    event study whose start month is neither before nor after; `max_after` keeps cells with
+    t − g ≤ max_after only (an event study's window).
     Returns (CellFit or None, [(g, n_g, [cell indices])], the cell specs).
     """
     n, T = y.shape
@@ -258,7 +260,8 @@ def effect_cells(y, g, treated, w, min_group=5, base=BasePeriod.PRE_MEAN, collap
             post = prefix.from_(g0)
             periods = [(None, post, never)]
         else:
-            periods = [(t, y[:, t], g > t) for t in range(g0, T)]
+            last = T if max_after is None else min(T, g0 + int(max_after) + 1)
+            periods = [(t, y[:, t], g > t) for t in range(g0, last)]
         ks = []
         for t, yt, ctrl_mask in periods:
             ok = np.isfinite(yt)
@@ -275,13 +278,14 @@ def effect_cells(y, g, treated, w, min_group=5, base=BasePeriod.PRE_MEAN, collap
     return fit_cells(specs, n, w), kept, specs
 
 
-def placebo_cells(y, g, treated, w, min_group=5, base=BasePeriod.LAST, base_skip=0):
+def placebo_cells(y, g, treated, w, min_group=5, base=BasePeriod.LAST, base_skip=0, max_before=None):
     """Pre-start cells: cohort vs people not yet treated when the cohort starts (g' > g).
 
     base LAST: Y_t − Y_{g−1} for t ≤ g − 2 (the wave before the start is the reference, 0);
     base PRE_MEAN: Y_t − own pre-start mean for t < g (cohorts with ≥ 2 pre-waves only; with
     one pre-wave the difference is 0 by construction). `base_skip` leaves the last k periods
-    before g out (the start month of a monthly metric): they are neither placebo nor base.
+    before g out (the start month of a monthly metric): they are neither placebo nor base;
+    `max_before` keeps that many placebo periods before them.
     """
     n, T = y.shape
     fin = np.isfinite(y)
@@ -292,6 +296,8 @@ def placebo_cells(y, g, treated, w, min_group=5, base=BasePeriod.LAST, base_skip
         in_c = treated & (g == g0)
         b0 = _pre_base(y, g0, base, skip)
         ts = range(g0 - 1 - skip) if base is BasePeriod.LAST else range(g0 - skip)
+        if max_before is not None:  # e = t − g ≥ −(max_before + skip)
+            ts = [t for t in ts if t - g0 >= -(int(max_before) + skip)]
         for t in ts:
             ok = np.isfinite(b0) & fin[:, t]
             trt = in_c & ok

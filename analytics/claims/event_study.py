@@ -65,20 +65,27 @@ def population_event_study(claim: Claim, pop: Population, min_group: int,
     return out.sort_values("e", kind="stable").reset_index(drop=True)
 
 
+#: The monthly event study's window: months before the start month, and months after it.
+MONTHS_BEFORE, MONTHS_AFTER = 6, 12
+
+
 def metric_event_study(claim: Claim, pop: Population, min_group: int, metric: str) -> pd.DataFrame:
     """The tidy event-study frame (COLUMNS) of one objective metric × role population, by month.
 
     Base: each person's mean over the months before their start month (the scorecard's rule);
-    placebo points for the earlier months, against the same base.
+    placebo points for the earlier months, against the same base. Points from MONTHS_BEFORE
+    before the start month to MONTHS_AFTER after it (the base still uses every earlier month).
     """
     if claim.design is not Design.DID or pop.n_periods == 0 or not pop.sd > 0:
         return pd.DataFrame(columns=COLUMNS)
     base = did.BasePeriod.PRE_MEAN
     rows = []
-    fit, _, _ = did.effect_cells(pop.y, pop.g, pop.treated, pop.w, min_group, base, base_skip=1)
+    fit, _, _ = did.effect_cells(pop.y, pop.g, pop.treated, pop.w, min_group, base, base_skip=1,
+                                 max_after=MONTHS_AFTER - 1)
     if fit is not None:
         rows += _points(fit, "effect", pop.sd, claim, pop, base, metric)
-    plac = did.placebo_cells(pop.y, pop.g, pop.treated, pop.w, min_group, base, base_skip=1)
+    plac = did.placebo_cells(pop.y, pop.g, pop.treated, pop.w, min_group, base, base_skip=1,
+                             max_before=MONTHS_BEFORE)
     if plac is not None:
         rows += _points(plac, "placebo", pop.sd, claim, pop, base, metric)
     out = pd.DataFrame(rows, columns=COLUMNS)
