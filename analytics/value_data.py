@@ -37,9 +37,9 @@ Z = float(stats.norm.ppf(0.975))
 
 # -- inputs ---------------------------------------------------------------------------------------
 def read_costs_arg(text: str) -> dict:
-    """The ``--costs`` argument: inline JSON (starts with ``{``) or the path of a JSON file."""
+    """The ``--costs`` argument: inline JSON (starts with ``{`` or ``[``) or the path of a JSON file."""
     text = str(text)
-    if text.lstrip().startswith("{"):
+    if text.lstrip()[:1] in ("{", "["):
         if len(text.encode("utf-8")) > MAX_INPUT_BYTES:
             raise TwowayError(f"--costs: the inline JSON is larger than {MAX_INPUT_BYTES // 1024} KiB")
         return parse_json(text, "--costs")
