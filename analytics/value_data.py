@@ -201,3 +201,20 @@ def value_document(db: Database, k: int, as_of: int | None = None, override: Map
         source = {**source, "source": f"{source['source']} + given"}
     result, context = programme_value(db, costs, k, as_of)
     return {**result.as_dict(), "inputs": costs.as_dict(), "inputs_source": source, **context}
+
+
+# -- for the dashboard (cached by ui.cache) -----------------------------------------------------
+def page_inputs(db: Database, as_of: int | None = None) -> dict:
+    """The inputs in force, the defaults, the known metrics with their units, and where they came from."""
+    costs, source = saved_inputs(db, as_of)
+    units = {r[0]: r[1] for r in db.query("SELECT metric, unit FROM metric_defs").rows}
+    return {"saved": costs, "defaults": with_metric_defaults(Costs(), q.known_metrics(db)), "source": source,
+            "metrics": q.known_metrics(db), "units": units}
+
+
+def page_value(db: Database, k: int, as_of: int | None, inputs_json: str) -> dict:
+    """`value_document` for the page's inputs (JSON text, a cache key); a refusal becomes ``error``."""
+    try:
+        return value_document(db, k, as_of, json.loads(inputs_json))
+    except TwowayError as exc:
+        return {"error": str(exc)}
