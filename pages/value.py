@@ -30,7 +30,7 @@ st.caption(f"The whole programme{' as of import #' + str(filters.as_of) if filte
 info = cache.view("value_inputs", filters)
 saved, defaults, source = info["saved"], info["defaults"], info["source"]
 from_link = vui.link_inputs(saved, info["metrics"])
-vui.load_widgets(from_link or saved, (source.get("version"), st.query_params.get(vui.LINK_KEY)))
+vui.load_widgets(from_link or saved, source.get("version"))
 if source.get("note"):
     st.warning(plain(source["note"]))
 

@@ -33,7 +33,7 @@ FIELDS = {  # field → (label, help)
     "horizon_months": ("Horizon (months)", "Months over which benefits are counted."),
 }
 LINK_KEY = "inputs"
-_LOADED = "_tw_value_loaded"
+_LOADED, _WRITTEN = "_tw_value_loaded", "_tw_value_written"
 
 
 def link_inputs(saved: Costs, metrics: list[str]) -> Costs | None:
@@ -60,9 +60,12 @@ def _metric_key(i: int) -> str:
     return f"val_metric_{i}"
 
 
-def load_widgets(costs: Costs, token: object) -> None:
-    """Put `costs` into the editor's widgets once per `token` (a new link, a new saved version)."""
+def load_widgets(costs: Costs, version: int | None) -> None:
+    """Put `costs` into the editor's widgets when they come from outside: the first run, a saved
+    version that changed, or a link's inputs that this session did not write itself."""
     ss = st.session_state
+    link = st.query_params.get(LINK_KEY)
+    token = (version, None if link == ss.get(_WRITTEN) else link)
     if ss.get(_LOADED) == token:
         return
     for field in FIELDS:
@@ -120,10 +123,11 @@ def inputs_frame(costs: Costs, saved: Costs, defaults: Costs) -> pd.DataFrame:
 
 def write_link(costs: Costs, saved: Costs) -> None:
     """Keep the inputs in the address bar when they differ from the saved ones (else none)."""
-    if costs == saved:
-        set_view_param(LINK_KEY, None)
-    else:
-        set_view_param(LINK_KEY, json.dumps(costs.as_dict(), separators=(",", ":"), sort_keys=True))
+    text = None if costs == saved else json.dumps(costs.as_dict(), separators=(",", ":"), sort_keys=True)
+    st.session_state[_WRITTEN] = text
+    if st.session_state.get(_LOADED) is not None:  # what this session wrote is not news to it
+        st.session_state[_LOADED] = (st.session_state[_LOADED][0], None)
+    set_view_param(LINK_KEY, text)
 
 
 def parts_frame(doc: dict) -> pd.DataFrame:
