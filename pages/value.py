@@ -99,4 +99,6 @@ for m in doc["not_valued"]:
     st.caption(plain(f"Not valued — {m['part']}: {m['reason']}"))
 st.caption("Limits: the parts are simulated as independent (they share comparison colleagues); an estimate that is "
            "not significant still counts with its whole interval; benefits beyond the horizon are not counted.")
+vui.topics_section(report, filters, ["engagement", "belonging", "confidence", "agility", "innovation", "productivity",
+                                    "psychological_safety"])
 report.report_button()

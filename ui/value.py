@@ -165,3 +165,23 @@ def benefit_cost_chart(doc: dict) -> go.Figure:
     fig.update_layout(xaxis_title="Money over the horizon (benefit with its 95% interval; dashed: the cost)",
                       height=140 + 40 * len(names), **{**_LAYOUT, "hovermode": "closest"})
     return fig
+
+
+def topics_section(report, filters, construct_options: list[str]) -> None:
+    """The exploratory topic screen, labelled as such, with its multiplicity control stated."""
+    from ui import cache
+    from ui.charts import pretty
+
+    with st.expander("Which session topics go with larger gains? (exploratory)"):
+        st.caption("Exploratory, never a causal verdict: pairs choose their topics, so a topic's association with a "
+                   "larger gain may say more about who chooses it. Per role, each participant's gain (mean after "
+                   "their start minus mean before) is regressed on one topic, the baseline and the cohort (robust "
+                   "HC3 errors); p-values are Holm-adjusted over every topic × role tested. A topic is tested only "
+                   "where at least the anonymity threshold of participants did and did not discuss it.")
+        construct = st.selectbox("Outcome", construct_options, key="topics_construct", format_func=pretty)
+        screen = cache.view("topic_screen", filters, construct=construct)
+        if screen.empty:
+            st.info("No session topics or no before-and-after answers to screen.")
+            return
+        shown = screen.drop(columns=["p_value"]).rename(columns={"p_adjusted": "p_holm"})
+        report.table(f"Topics and the gain in {pretty(construct)} (exploratory)", shown, key="value-topics")
