@@ -84,6 +84,7 @@ c.metric("Benefit–cost ratio", f"{doc['bcr']:.2f}", help=f"95% interval {doc['
                                                          f"{doc['bcr_ci_high']:.2f}")
 d.metric("Chance of a loss", f"{doc['p_loss']:.0%}")
 (st.warning if doc["roi_ci_low"] < 0 else st.success)(plain(doc["sentence"]))
+report.note("Return on investment", doc["sentence"])
 st.caption(f"Benefit {doc['benefit']:,.0f} (95% interval {doc['benefit_ci_low']:,.0f} to "
            f"{doc['benefit_ci_high']:,.0f}) against a cost of {doc['cost']:,.0f} over "
            f"{doc['inputs']['horizon_months']} months, for {doc['programme']['pairs']:,} pairs.")
