@@ -144,8 +144,12 @@ def benefits(db: Database, costs: Costs, k: int, as_of: int | None = None) -> tu
     out: list[Benefit] = []
     missing: list[dict] = []
     horizon = costs.horizon_months
-    with released(db, k, as_of):
-        effects = outcome_effects(db, k)
+    try:
+        with released(db, k, as_of):
+            effects = outcome_effects(db, k)
+    except TwowayError as exc:  # e.g. a level-order setting that does not fit: retention is not valued
+        effects = []
+        missing += [{"part": f"avoided leavers ({role})", "reason": str(exc)} for role in ("mentors", "mentees")]
     for e in effects:
         if e.outcome != "retention":
             continue

@@ -209,3 +209,24 @@ def test_a_snapshot_published_before_the_schema_upgrade_is_republished(vdb):
     with Database.reader(vdb) as db:
         assert db.snapshot["seq"] == first["seq"] + 1 and db.snapshot["schema"] == first["schema"]
         assert db.query("SELECT count(*) FROM value_inputs").scalar() == 0
+
+
+def test_retention_estimates_become_avoided_leavers(vdb, monkeypatch):
+    from analytics.outcomes.hazard import HazardEstimate
+    from analytics.outcomes.retention import OutcomeEffect
+
+    # planted: mentees leave 4 points less often in 12 months (95% CI −7 to −1 points), 60 participants
+    est = HazardEstimate(0.7, 0.5, 0.9, math.log(0.7), 0.1, 0.01, 0.10, 0.14, -0.04, -0.07, -0.01, 60, 300, 6, 42,
+                         5000)
+    effects = [OutcomeEffect("retention", "mentees", est), OutcomeEffect("retention", "mentors", None, "too few"),
+               OutcomeEffect("promotion", "mentees", est)]
+    monkeypatch.setattr("analytics.outcomes.retention.outcome_effects", lambda db, k: effects)
+    doc = value_json(vdb, "--costs", json.dumps({**COSTS, "horizon_months": 6, "replacement_cost": 50_000}))
+    part = next(p for p in doc["parts"] if p["part"] == "avoided leavers (mentees)")
+    # 6 of the 12 months: half the 12-month difference; se from the interval's width / (2 × 1.96)
+    assert part["effect"] == pytest.approx(-0.04 * 0.5)
+    assert part["se"] == pytest.approx(0.06 / (2 * stats.norm.ppf(0.975)) * 0.5)
+    assert part["people"] == 60 and part["unit_value"] == 50_000
+    assert part["benefit"] == pytest.approx(0.02 * 60 * 50_000)  # 1.2 avoided leavers × 50,000
+    assert {"part": "avoided leavers (mentors)", "reason": "too few"} in doc["not_valued"]
+    assert not [p for p in doc["parts"] if "promotion" in p["part"]]  # promotion is not valued in money
