@@ -58,9 +58,11 @@ with st.expander("Inputs" + (" (edit and save)" if user.is_analyst else ""), exp
             except (TwowayError, ValueError) as exc:
                 st.session_state["_tw_value_error"] = str(exc)
 
+        pinned = filters.as_of is not None
         st.button("Save inputs", on_click=_save, type="primary", icon=":material/save:", key="value_save",
-                  disabled=costs == saved, help="Store these inputs with the database (a new version; pinned "
-                                                "links keep the inputs of their time).")
+                  disabled=costs == saved or pinned,
+                  help="Unpin the link to save: saved inputs apply to the latest data." if pinned else
+                  "Store these inputs with the database (a new version; pinned links keep the inputs of their time).")
         err = st.session_state.pop("_tw_value_error", None)
         if err:
             st.error(plain(err))

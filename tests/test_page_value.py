@@ -112,3 +112,19 @@ def test_a_valid_link_sets_the_inputs(value_env):
     assert not at.exception and not [w for w in at.warning if "Ignored" in w.value]
     assert at.number_input(key="val_fixed").value == 1234
     assert at.number_input(key="val_metric_1").value == 9
+
+
+def test_a_pinned_link_shows_the_inputs_of_its_time_and_cannot_save(value_env):
+    from analytics.value_data import save_inputs
+
+    with duckdb.connect(str(value_env), read_only=True) as con:
+        latest = con.execute("SELECT max(import_id) FROM imports WHERE status = 'ok'").fetchone()[0]
+    save_inputs(value_env, {"fixed": 3333})
+    with duckdb.connect(str(value_env)) as con:  # a later import arrives (its id is all that matters here)
+        con.execute("INSERT INTO imports VALUES (?, 'later.csv', 'x', 'metrics', 0, now(), 'ok', NULL)", [latest + 1])
+    save_inputs(value_env, {"fixed": 4444})
+    at = open_app({"as_of": str(latest)}, PAGE)
+    assert not at.exception, at.exception
+    assert at.number_input(key="val_fixed").value == 3333
+    assert at.button(key="value_save").disabled
+    assert open_app({}, PAGE).number_input(key="val_fixed").value == 4444
