@@ -238,8 +238,12 @@ def compute_value(benefits: Sequence[Benefit], costs: Costs, programme: Programm
         benefit=benefit, benefit_ci_low=float(np.quantile(sims, 0.025)), benefit_ci_high=float(np.quantile(sims, 0.975)),
         cost=cost, bcr=benefit / cost, bcr_ci_low=lo / 100 + 1, bcr_ci_high=hi / 100 + 1,
         roi_pct=(benefit - cost) / cost * 100, roi_ci_low=lo, roi_ci_high=hi, p_loss=p_loss)
+    sentence = value_sentence(result, bool(parts))
+    if parts and all(p["unit_value"] == 0 for p in parts):
+        sentence += (" No estimate has a money value yet: set the value of one unit of each metric and the "
+                     "replacement cost of a leaver.")
     return ValueResult(**result, parts=tuple([*parts, *({**c, "kind": "cost"} for c in cost_parts)]),
-                       inputs=costs.as_dict(), sentence=value_sentence(result, bool(parts)))
+                       inputs=costs.as_dict(), sentence=sentence)
 
 
 def value_sentence(r: Mapping, has_benefits: bool) -> str:
