@@ -39,9 +39,9 @@ if flash:
     st.success(plain(flash), icon=":material/save:")
 
 with st.expander("Inputs" + (" (edit and save)" if user.is_analyst else ""), expanded=user.is_analyst):
-    st.caption("Saved: " + (f"version {source['version']}, {source['saved_at']} by {source['saved_by'] or 'unknown'}"
-                            if source.get("version") else "nothing yet — the defaults below apply")
-               if source else "")
+    who = f" by {source['saved_by'] or 'unknown'}" if user.is_analyst else ""  # accounts only for analysts
+    st.caption(plain("Saved: " + (f"version {source['version']}, {source['saved_at']}{who}" if source.get("version")
+                                  else "nothing yet — the defaults below apply")))
     if user.is_analyst:
         try:
             costs = vui.editor(saved, info["units"])
