@@ -77,12 +77,27 @@ def test_value_json_keys_and_the_arithmetic_by_hand(vdb):
         assert p["benefit"] == pytest.approx(m["estimate"] * m["n_treated"] * 6 * COSTS["metric_values"][metric])
         benefit += m["estimate"] * m["n_treated"] * 6 * COSTS["metric_values"][metric]
     assert len([p for p in doc["parts"] if p["kind"] == "metric"]) == 4
+    # retention: each role's 12-month leaving difference (released data), 6 of 12 months, × people × 30,000
+    for e in retention_effects(vdb):
+        name = f"avoided leavers ({e.role})"
+        if e.estimate is None:
+            assert {"part": name, "reason": e.reason} in doc["not_valued"]
+            continue
+        p = next(p for p in doc["parts"] if p["part"] == name)
+        assert p["benefit"] == pytest.approx(-e.estimate.prob_diff * 6 / 12 * e.estimate.n_treated * 30_000)
+        benefit += -e.estimate.prob_diff * 6 / 12 * e.estimate.n_treated * 30_000
     assert doc["benefit"] == pytest.approx(benefit)
     assert doc["bcr"] == pytest.approx(benefit / cost)
     assert doc["roi_pct"] == pytest.approx((benefit - cost) / cost * 100)
     assert doc["roi_ci_low"] < doc["roi_pct"] < doc["roi_ci_high"]
-    # the demo has no dated roster change: retention is listed as not valued, with the reason
-    assert {m["part"] for m in doc["not_valued"]} == {"avoided leavers (mentors)", "avoided leavers (mentees)"}
+
+
+def retention_effects(path):
+    from analytics.outcomes.retention import outcome_effects
+    from analytics.store.released import released
+
+    with Database.reader(path) as db, released(db, 5):
+        return [e for e in outcome_effects(db, 5) if e.outcome == "retention"]
 
 
 def test_the_cli_interval_carries_the_planted_uncertainty(vdb, monkeypatch):
@@ -188,7 +203,9 @@ def test_costs_from_a_file_and_the_readable_table(vdb, tmp_path):
     res = invoke("value", "--db", vdb, "--costs", file)
     assert res.exit_code == 0, res.output
     assert "ROI %" in res.output and "95% [" in res.output
-    assert "metric_values.tasks_completed" in res.output and "not valued  avoided leavers (mentees)" in res.output
+    assert "metric_values.tasks_completed" in res.output
+    assert all(f"not valued  avoided leavers ({e.role})" in res.output or f"benefit  avoided leavers ({e.role})"
+               in res.output for e in retention_effects(vdb))
     missing = invoke("value", "--db", vdb, "--costs", tmp_path / "nope.json")
     assert missing.exit_code == 1 and "neither a JSON object nor an existing file" in missing.output
 

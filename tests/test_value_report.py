@@ -17,7 +17,11 @@ def test_the_board_report_has_the_roi_section_with_its_interval_and_inputs(demo_
     assert "<h2>Return on investment</h2>" in html
     assert doc["sentence"].replace("'", "&#x27;") in html
     assert f"{doc['benefit_ci_low']:,.0f} to {doc['benefit_ci_high']:,.0f}" in html
-    assert "value of one unit of tasks_completed" in html and "Not valued — avoided leavers (mentors)" in html
+    assert "value of one unit of tasks_completed" in html
+    for m in doc["not_valued"]:
+        assert f"Not valued — {m['part']}" in html
+    for p in doc["parts"]:
+        assert f"<td>{p['part']}</td>" in html
 
 
 def test_outside_text_in_the_section_is_escaped():
