@@ -130,3 +130,20 @@ def test_a_pinned_link_shows_the_inputs_of_its_time_and_cannot_save(value_env):
     assert at.number_input(key="val_fixed").value == 3333
     assert at.button(key="value_save").disabled
     assert open_app({}, PAGE).number_input(key="val_fixed").value == 4444
+
+
+def test_imported_metric_and_topic_names_render_as_text(value_env):
+    from tests.test_plain_text import LINK, TAG, TOPIC, check_page_is_plain, chart_specs, strings_in
+
+    with duckdb.connect(str(value_env)) as con:  # a metric and a topic named as an attacker would
+        for table in ("metrics", "metric_defs"):
+            con.execute(f"UPDATE {table} SET metric = ? WHERE metric = 'tasks_completed'", [LINK + TAG])
+        con.execute("UPDATE sessions SET topics = list_transform(topics, lambda t: CASE WHEN t = 'AI tools' THEN ? "
+                    "ELSE t END)", [TOPIC])
+    at = open_app({}, PAGE)
+    check_page_is_plain(at)
+    labels = [n.label for n in at.number_input]
+    assert any("\\[Sign in again\\]" in lb and "\\<a href" in lb for lb in labels), labels  # escaped, still there
+    texts = [s for spec in chart_specs(at) for s in strings_in(spec["data"])]
+    assert any("&lt;a href" in s for s in texts)  # the part's name in the chart, escaped
+    assert TOPIC in set(at.dataframe[-1].value["Topic"])  # a dataframe shows text as text
