@@ -211,7 +211,7 @@ def value_document(db: Database, k: int, as_of: int | None = None, override: Map
 def page_inputs(db: Database, as_of: int | None = None) -> dict:
     """The inputs in force, the defaults, the known metrics with their units, and where they came from."""
     costs, source = saved_inputs(db, as_of)
-    units = {r[0]: r[1] for r in db.query("SELECT metric, unit FROM metric_defs").rows}
+    units = q.metric_units(db)
     return {"saved": costs, "defaults": with_metric_defaults(Costs(), q.known_metrics(db)), "source": source,
             "metrics": q.known_metrics(db), "units": units}
 

@@ -40,6 +40,11 @@ def known_metrics(db: Database) -> list[str]:
         "SELECT metric FROM metric_defs UNION SELECT DISTINCT metric FROM metrics ORDER BY 1").rows]
 
 
+def metric_units(db: Database) -> dict[str, str | None]:
+    """Each defined metric's unit, for the inputs' labels."""
+    return {r[0]: r[1] for r in db.query("SELECT metric, unit FROM metric_defs ORDER BY 1").rows}
+
+
 def programme_size(db: Database) -> dict:
     """Pairs, people per role and logged session hours (each session counts for both of its pair).
 
