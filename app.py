@@ -35,6 +35,7 @@ leadership = [
     st.Page("pages/activity.py", title="Programme activity", icon=":material/event:", url_path="activity"),
     st.Page("pages/where.py", title="Where it works", icon=":material/grid_view:", url_path="where"),
     st.Page("pages/productivity.py", title="Productivity", icon=":material/speed:", url_path="productivity"),
+    st.Page("pages/value.py", title="Value", icon=":material/payments:", url_path="value"),
     st.Page(home, title="Home", url_path="home", default=True, visibility="hidden"),
 ]
 analysts = [

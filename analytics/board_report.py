@@ -97,7 +97,7 @@ def render(card: pd.DataFrame, *, filters_text: str, min_group: int, data_date: 
            overview_figure: go.Figure | None = None, sections: list[ClaimSection] | None = None,
            populations: dict[str, str] | None = None, colours: dict[str, str] | None = None,
            method_texts: list[str] | None = None, generated: dt.datetime | None = None,
-           title: str = "Twoway — does our reverse-mentoring programme work?") -> str:
+           title: str = "Twoway — does our reverse-mentoring programme work?", value: dict | None = None) -> str:
     """The board report as one self-contained HTML string."""
     generated = generated or dt.datetime.now().replace(microsecond=0)
     first = [True]
@@ -133,6 +133,10 @@ def render(card: pd.DataFrame, *, filters_text: str, min_group: int, data_date: 
                 parts += [f"<h3>{e(name)}</h3>", table_html(table)]
         parts += [f"<p class='note'>{e(n)}</p>" for n in s.notes]
         parts.append("</section>")
+    if value is not None:  # the return on investment (analytics.value_data.value_document)
+        from analytics.value_report import html_parts
+
+        parts += html_parts(value)
     parts += ["<section class='claim'><h2>Methods appendix</h2>"]
     parts += [f"<p>{e(t)}</p>" for t in method_texts or []]
     parts.append("<dl>" + "".join(f"<dt>{e(k)}</dt><dd>{e(v)}</dd>" for k, v in glossary.TERMS.items()) + "</dl>")

@@ -137,6 +137,26 @@ def claims(db_path, where, sesoi, min_group, event_study, metric, as_json):
     claims_command(db_path, where, sesoi, min_group, as_json, emit_json, event_study=event_study, metric=metric)
 
 
+@cli.command("value")
+@db_option(must_exist=True)
+@click.option("--costs", "costs", metavar="JSON",
+              help="Value inputs as a JSON file path or inline JSON object, merged over the saved inputs "
+                   "(fields: fixed, per_pair, hourly_cost_mentor, hourly_cost_mentee, prep_hours_per_pair, "
+                   "replacement_cost, metric_values, horizon_months).")
+@click.option("--save", is_flag=True, help="Store the --costs inputs with the database (a new version).")
+@click.option("--min-group", type=click.IntRange(min=1), default=None,
+              help="Minimum group size (default $TWOWAY_MIN_GROUP_SIZE or 5).")
+@click.option("--as-of", "as_of", type=click.IntRange(min=1), default=None,
+              help="Pin to the data (and saved inputs) as of this import id.")
+@json_option
+@friendly_errors
+def value_cmd(db_path, costs, save, min_group, as_of, as_json):
+    """Return on investment: benefits from the causal estimates against the programme's cost."""
+    from analytics.value_cli import value_command
+
+    value_command(db_path, costs, save, min_group, as_of, as_json, emit_json)
+
+
 @cli.command("import")
 @click.argument("file", type=click.Path(dir_okay=False))
 @db_option()

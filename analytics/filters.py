@@ -220,7 +220,7 @@ class Filters:
 
 
 #: Page-level parameters that are not filters (kept in links, never used in SQL).
-IGNORED_KEYS = frozenset({"page", "embed", "embed_options", "claim", "group", "role", "tab"})
+IGNORED_KEYS = frozenset({"page", "embed", "embed_options", "claim", "group", "role", "tab", "inputs"})
 
 
 def _show(value: str) -> str:

@@ -24,6 +24,20 @@ import numpy as np
 #: Simulation size and seed: the same inputs always give the same interval.
 N_SIMS = 20_000
 SEED = 20261201
+#: Largest amount any single input may hold (a typo of several zeros is refused, not valued).
+MAX_AMOUNT = 1e12
+#: Most metrics `metric_values` may name.
+MAX_METRICS = 200
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _show(value) -> str:
+    """A short repr of a bad input for an error message."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 @dataclass(frozen=True)
@@ -55,22 +69,43 @@ class Costs:
         for name in ("fixed", "per_pair", "hourly_cost_mentor", "hourly_cost_mentee", "prep_hours_per_pair",
                      "replacement_cost"):
             value = getattr(self, name)
-            if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-                raise ValueError(f"{name} must be a number of 0 or more, not {value!r}")
+            if not _is_number(value) or not math.isfinite(value) or value < 0:
+                raise ValueError(f"{name} must be a number of 0 or more, not {_show(value)}")
+            if value > MAX_AMOUNT:
+                raise ValueError(f"{name} must be at most {MAX_AMOUNT:,.0f}, not {_show(value)}")
+        if not isinstance(self.metric_values, Mapping):
+            raise ValueError(f"metric_values must be an object of metric → value, not {_show(self.metric_values)}")
+        if len(self.metric_values) > MAX_METRICS:
+            raise ValueError(f"metric_values names {len(self.metric_values)} metrics; at most {MAX_METRICS}")
         for metric, value in dict(self.metric_values).items():
-            if not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise ValueError(f"the value of one unit of {metric!r} must be a number, not {value!r}")
-        if not isinstance(self.horizon_months, int) or not 1 <= self.horizon_months <= 120:
-            raise ValueError(f"horizon_months must be a whole number from 1 to 120, not {self.horizon_months!r}")
+            if not isinstance(metric, str) or not metric.strip() or len(metric) > 200:
+                raise ValueError(f"metric_values: {_show(metric)} is not a metric name")
+            if not _is_number(value) or not math.isfinite(value) or value < 0 or value > MAX_AMOUNT:
+                raise ValueError(f"metric_values: the value of one unit of {metric!r} must be a number from 0 "
+                                 f"to {MAX_AMOUNT:,.0f}, not {_show(value)}")
+        if isinstance(self.horizon_months, bool) or not isinstance(self.horizon_months, int) \
+                or not 1 <= self.horizon_months <= 120:
+            raise ValueError(f"horizon_months must be a whole number from 1 to 120, not {_show(self.horizon_months)}")
 
     @classmethod
     def from_mapping(cls, raw: Mapping) -> "Costs":
-        """Costs from a JSON object; unknown keys are an error naming them."""
+        """Costs from a JSON object; unknown keys are an error naming them.
+
+        A whole number given as a float (``12.0`` months) is accepted; anything else that is not
+        the field's type is an error naming the field.
+        """
+        if not isinstance(raw, Mapping):
+            raise ValueError(f"the value inputs must be a JSON object of field → value, not {_show(raw)}")
         known = {f for f in cls.__dataclass_fields__}
-        unknown = sorted(set(raw) - known)
+        unknown = sorted(str(k) for k in set(raw) - known)
         if unknown:
-            raise ValueError(f"unknown cost input(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-        return cls(**dict(raw))
+            raise ValueError(f"unknown cost input(s) {', '.join(_show(u) for u in unknown)}; "
+                             f"known: {', '.join(sorted(known))}")
+        values = dict(raw)
+        h = values.get("horizon_months")
+        if isinstance(h, float) and math.isfinite(h) and h.is_integer():
+            values["horizon_months"] = int(h)
+        return cls(**values)
 
     def as_dict(self) -> dict:
         out = asdict(self)
@@ -203,8 +238,12 @@ def compute_value(benefits: Sequence[Benefit], costs: Costs, programme: Programm
         benefit=benefit, benefit_ci_low=float(np.quantile(sims, 0.025)), benefit_ci_high=float(np.quantile(sims, 0.975)),
         cost=cost, bcr=benefit / cost, bcr_ci_low=lo / 100 + 1, bcr_ci_high=hi / 100 + 1,
         roi_pct=(benefit - cost) / cost * 100, roi_ci_low=lo, roi_ci_high=hi, p_loss=p_loss)
+    sentence = value_sentence(result, bool(parts))
+    if parts and all(p["unit_value"] == 0 for p in parts):
+        sentence += (" No estimate has a money value yet: set the value of one unit of each metric and the "
+                     "replacement cost of a leaver.")
     return ValueResult(**result, parts=tuple([*parts, *({**c, "kind": "cost"} for c in cost_parts)]),
-                       inputs=costs.as_dict(), sentence=value_sentence(result, bool(parts)))
+                       inputs=costs.as_dict(), sentence=sentence)
 
 
 def value_sentence(r: Mapping, has_benefits: bool) -> str:

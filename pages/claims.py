@@ -6,7 +6,7 @@ The opened claim (``claim``), the tab (``tab``) and, with the per-role engine, t
 import streamlit as st
 
 from analytics.claims import SUBGROUP_RULE
-from ui import board, cache, charts
+from ui import board, cache, charts, evaluation
 from ui.exports import ViewReport
 from ui.sidebar import set_view_param, start_page, view_param
 from ui.text import plain
@@ -56,13 +56,17 @@ tab = view_param("tab", TABS, default=TABS[1] if focus else TABS[0])
 effects, evidence, reports = st.tabs(TABS, default=tab, key="claims_tab", on_change=_tab_changed)
 
 with effects:
-    report.chart("Effect of the programme, claim by claim", charts.forest(shown), scorecard_frame(card),
+    report.chart("Effect of the programme, claim by claim",
+                 evaluation.with_reference_bands(charts.forest(shown), shown), scorecard_frame(card),
                  text="Standardised effect (in standard deviations of the outcome, SD) with its 95% confidence "
                       "interval. Zero means no difference from the comparison group; inside the shaded ±0.2 SD "
-                      "band an effect is too small to matter. Claims without enough data keep their row.",
+                      "band an effect is too small to matter. Grey bars: the range published mentoring studies "
+                      "report for that outcome. Claims without enough data keep their row.",
                  key="claims-forest")
+    evaluation.sources_expander()
     glossary_popover(TERMS_SCORECARD)
     scorecard_table(report, card, "Verdicts at a glance")
+    evaluation.kirkpatrick_panel(cache.view("evaluation_map", filters))
     if not filters.is_empty():  # the engine states its rule for filtered views
         st.info(SUBGROUP_RULE, icon=":material/filter_alt:")
 

@@ -72,3 +72,10 @@ def test_zero_cost_is_refused():
     with pytest.raises(ValueError, match="cost is 0"):
         compute_value(BENEFITS, Costs(fixed=0, per_pair=0, hourly_cost_mentor=0, hourly_cost_mentee=0),
                       PROGRAMME)
+
+
+def test_estimates_without_a_money_value_say_so():
+    unvalued = [Benefit("tasks_completed (mentees)", "metric", 40, 0.5, 0.25, 0.0)]
+    r = compute_value(unvalued, COSTS, PROGRAMME)
+    assert r.benefit == 0 and "No estimate has a money value yet" in r.sentence
+    assert "No estimate has a money value" not in compute_value(BENEFITS, COSTS, PROGRAMME).sentence

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pandas as pd
 import streamlit as st
@@ -37,9 +38,11 @@ def build_html(card: pd.DataFrame, filters: Filters, k: int, data_date: dt.date 
         notes = [pretrend_text(part(detail, "pretrend"))] if part(detail, "pretrend") else []
         sections.append(board_report.ClaimSection(row["id"], plain_figure(fig), tables, notes + list(part(detail, "notes") or [])))
     methods = sorted({str(m) for m in card["method"].dropna()}) + [subgroups.rule_text()]
+    saved = cache.view("value_inputs", filters)["saved"]
+    value = cache.view("value", filters, inputs=json.dumps(saved.as_dict(), sort_keys=True))
     return board_report.render(card, filters_text=filters.describe(), min_group=k, data_date=data_date,
                                overview_figure=plain_figure(charts.forest(card)), sections=sections, populations=populations(),
-                               colours=charts.VERDICT_COLOURS, method_texts=methods)
+                               colours=charts.VERDICT_COLOURS, method_texts=methods, value=value)
 
 
 def buttons(card: pd.DataFrame, filters: Filters, k: int, data_date: dt.date | None, file_stub: str) -> None:

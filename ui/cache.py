@@ -16,8 +16,9 @@ from typing import Any, Callable
 
 import streamlit as st
 
-from analytics import gain_bands, headline_change, privacy, views
+from analytics import gain_bands, headline_change, privacy, value_data, views
 from analytics.filters import Filters
+from analytics.outcomes import evaluation_map, topics
 from analytics.store.dashboard import latest_import_id
 from ui.state import data_version, get_db
 
@@ -52,6 +53,10 @@ VIEWS: dict[str, Callable] = {
     "reliability": views.reliability,
     "headline_change": headline_change.headline_change,
     "gain_bands": lambda db, filters, k, claim_id: gain_bands.bands_for(db, claim_id, filters, k),
+    "evaluation_map": lambda db, filters, k: evaluation_map.programme_map(db, filters, k),
+    "topic_screen": lambda db, filters, k, construct: topics.session_topic_screen(db, filters, k, construct),
+    "value_inputs": lambda db, filters, k: value_data.page_inputs(db, filters.as_of),
+    "value": lambda db, filters, k, inputs: value_data.page_value(db, k, filters.as_of, inputs),
 }
 
 

@@ -134,7 +134,7 @@ def _write_url(f: Filters) -> None:
 
 
 #: Page state that travels in the link beside the filters (validated by the page that reads it).
-VIEW_KEYS: tuple[str, ...] = ("claim", "group", "role", "tab")
+VIEW_KEYS: tuple[str, ...] = ("claim", "group", "role", "tab", "inputs")
 
 
 def view_state() -> dict[str, list[str]]:

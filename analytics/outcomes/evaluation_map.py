@@ -69,6 +69,7 @@ class ReferenceBand:
     r_low: float
     r_high: float
     source: str
+    claims: tuple[str, ...] = ()  # the scorecard claims the band is drawn beside
 
     @property
     def d_low(self) -> float:
@@ -82,13 +83,18 @@ class ReferenceBand:
 #: Sources and the reasoning for each band are in docs/REFERENCE_EFFECTS.md.
 REFERENCE_BANDS: tuple[ReferenceBand, ...] = (
     ReferenceBand("attitudes (engagement, belonging, satisfaction)", 0.03, 0.15,
-                  "Eby, Allen, Evans, Ng & DuBois (2008), J. Vocational Behavior 72(2), 254–267"),
+                  "Eby, Allen, Evans, Ng & DuBois (2008), J. Vocational Behavior 72(2), 254–267",
+                  claims=("engagement", "belonging")),
 )
 
 
-def evaluation_map(scorecard: pd.DataFrame | None = None) -> pd.DataFrame:
+def evaluation_map(scorecard: pd.DataFrame | None = None, rated_sessions: bool | None = None) -> pd.DataFrame:
     """One row per measure: level, level name, source, claim and — from the scorecard when
     given — its verdict, so the panel shows where evidence exists and where it is missing.
+
+    `rated_sessions` says whether the session log holds ratings (level 1 is descriptive: it has
+    evidence when ratings exist, none when they do not; None = unknown). ``evidence`` is True
+    where the data gives a tested verdict (or, for level 1, ratings), False where it is missing.
 
     Examples
     --------
@@ -96,17 +102,39 @@ def evaluation_map(scorecard: pd.DataFrame | None = None) -> pd.DataFrame:
     >>> m.groupby("level").size().to_dict()
     {1: 1, 2: 3, 3: 4, 4: 3}
     """
-    rows = pd.DataFrame([m.__dict__ for m in MEASURES])
+    rows = pd.DataFrame([{k: v for k, v in m.__dict__.items()} for m in MEASURES])
     rows.insert(1, "level_name", rows["level"].map(LEVELS))
     if scorecard is None or scorecard.empty or "id" not in scorecard:
-        rows["verdict"] = "not measured"
-        return rows
-    verdicts = scorecard.set_index("id")["verdict"]
-    rows["verdict"] = [verdicts.get(c, "not measured") if pd.notna(c) else "descriptive only" for c in rows["claim"]]
+        verdicts = pd.Series(dtype=object)
+    else:
+        verdicts = scorecard.set_index("id")["verdict"]
+    level1 = {True: "descriptive only", False: "not measured", None: "descriptive only"}[rated_sessions]
+    rows["verdict"] = [verdicts.get(c, "not measured") if pd.notna(c) else level1 for c in rows["claim"]]
+    rows["evidence"] = [v not in ("not measured", "insufficient_data") and not (v == "descriptive only"
+                                                                                 and rated_sessions is not True)
+                        for v in rows["verdict"]]
     return rows
 
 
 def reference_bands() -> pd.DataFrame:
     """The published bands as a tidy table (r and SD units)."""
     return pd.DataFrame([{"outcome": b.outcome, "r_low": b.r_low, "r_high": b.r_high, "d_low": b.d_low,
-                          "d_high": b.d_high, "source": b.source} for b in REFERENCE_BANDS])
+                          "d_high": b.d_high, "source": b.source, "claims": ", ".join(b.claims)}
+                         for b in REFERENCE_BANDS])
+
+
+def band_for(claim_id: str) -> ReferenceBand | None:
+    """The published band drawn beside a claim's effect, if one applies."""
+    return next((b for b in REFERENCE_BANDS if claim_id in b.claims), None)
+
+
+def programme_map(db, filters, k: int) -> pd.DataFrame:
+    """The evaluation map of this database and view: the scorecard's verdicts, and level 1 from the
+    released session log (ratings from at least `k` sessions count as evidence)."""
+    from analytics.claims import scorecard
+    from analytics.store.evaluation import rated_sessions
+    from analytics.store.released import released
+
+    with released(db, k, filters.as_of):
+        rated = rated_sessions(db) >= k
+    return evaluation_map(scorecard(db, filters, min_group=k), rated_sessions=rated)

@@ -67,3 +67,60 @@ def topic_screen(people: pd.DataFrame, topics: list[str], k: int) -> pd.DataFram
         [out["p_adjusted"] < ALPHA, out["p_adjusted"].isna()],
         [np.where(out["estimate"] > 0, "larger gain", "smaller gain"), "not tested"], "no clear association")
     return out[COLUMNS]
+
+
+def participant_gains(panel, construct: str) -> pd.DataFrame:
+    """Each participant's gain on `construct` per role: mean of the waves opened on or after their
+    first start in that role minus the mean of the waves before it (needs both), the baseline
+    (that before-mean) and the cohort. Columns: employee_id, role, gain, baseline, cohort."""
+    scores = panel.scores.get(construct)
+    if scores is None or panel.n_waves == 0:
+        return pd.DataFrame(columns=["employee_id", "role", "gain", "baseline", "cohort"])
+    opened = pd.to_datetime(panel.waves["opened"]).to_numpy(dtype="datetime64[ns]")
+    frames = []
+    for role in ("mentors", "mentees"):
+        start = pd.to_datetime(panel.start(role)).to_numpy(dtype="datetime64[ns]")
+        has = ~np.isnat(start)
+        after = opened[None, :] >= start[:, None]
+        with np.errstate(invalid="ignore"):
+            pre = np.where(~after & has[:, None], scores, np.nan)
+            post = np.where(after & has[:, None], scores, np.nan)
+            n_pre, n_post = np.sum(~np.isnan(pre), 1), np.sum(~np.isnan(post), 1)
+            base = np.nansum(pre, 1) / np.where(n_pre > 0, n_pre, np.nan)
+            late = np.nansum(post, 1) / np.where(n_post > 0, n_post, np.nan)
+        keep = has & (n_pre > 0) & (n_post > 0) & panel.roster["selected"].to_numpy(bool)
+        frames.append(pd.DataFrame({"employee_id": panel.roster["employee_id"].to_numpy()[keep], "role": role,
+                                    "gain": (late - base)[keep], "baseline": base[keep],
+                                    "cohort": panel.roster["cohort"].to_numpy()[keep]}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def session_topic_screen(db, filters, k: int, construct: str = "engagement") -> pd.DataFrame:
+    """`topic_screen` on this database: gains from the claims engine's released panel, topics from
+    the released session log (sessions before the last wave), per role, exploratory.
+
+    Topics are the analyst's own labels from the session log; a topic is screened in a role only
+    where at least `k` participants did and did not discuss it (`topic_screen`), so no row
+    describes fewer than `k` people.
+    """
+    from analytics.claims.engine import run
+    from analytics.store.released import released
+    from analytics.store.topics import discussed
+
+    panel = run(db, filters, k, 0.2).panel
+    people = participant_gains(panel, construct)
+    if people.empty:
+        return pd.DataFrame(columns=COLUMNS)
+    last = pd.to_datetime(panel.waves["opened"]).max().date()
+    with released(db, k, filters.as_of):
+        talks = discussed(db, last)
+    topics = sorted(talks["topic"].unique())
+    if not topics:
+        return pd.DataFrame(columns=COLUMNS)
+    wide = (talks.assign(x=1).pivot_table(index=["employee_id", "role"], columns="topic", values="x", aggfunc="max",
+                                         fill_value=0).reset_index())
+    wide.columns = [str(c) for c in wide.columns]
+    people = people.merge(wide, on=["employee_id", "role"], how="left")
+    people[topics] = people[topics].fillna(0).astype(int)
+    people["cohort"] = people["cohort"].fillna("no cohort")
+    return topic_screen(people, topics, k)

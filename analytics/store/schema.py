@@ -152,6 +152,20 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
                 import_id INTEGER)""",
         ],
     ),
+    (
+        "saved value inputs (costs, hours, unit values) for the return on investment, one row per save",
+        [
+            # Append-only: every save is a new version, so a pinned link (as_of import v) reads the
+            # newest version saved while import v was the latest (after_import <= v).
+            # inputs: the validated JSON object of `analytics.value.Costs`.
+            """CREATE TABLE value_inputs (
+                version INTEGER PRIMARY KEY,
+                inputs VARCHAR NOT NULL,
+                saved_at TIMESTAMP NOT NULL,
+                saved_by VARCHAR,
+                after_import INTEGER NOT NULL DEFAULT 0)""",
+        ],
+    ),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

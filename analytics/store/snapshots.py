@@ -57,6 +57,7 @@ import duckdb
 
 from analytics.errors import TwowayError
 from analytics.store.database import Database, DatabaseBusy, DatabaseDamaged, damaged_message
+from analytics.store.schema import SCHEMA_VERSION
 
 #: How many published snapshots stay on disk (the newest serves; older ones for slow switchers).
 KEEP = 3
@@ -155,7 +156,10 @@ def read_latest(live: Path) -> dict | None:
 
 
 def is_fresh(live: Path, pointer: dict | None) -> bool:
-    return pointer is not None and pointer.get("source") == identity(live)
+    """Whether the pointer names a snapshot of the live file as it is now, in this Twoway's schema
+    (a snapshot published before an upgrade is republished once, from the migrated live file)."""
+    return (pointer is not None and pointer.get("source") == identity(live)
+            and pointer.get("schema", 5) == SCHEMA_VERSION)
 
 
 # -- publishing -------------------------------------------------------------------------------
@@ -196,7 +200,7 @@ def publish(db: Database) -> dict:
     finally:
         tmp.unlink(missing_ok=True)
     pointer = {"snapshot": name, "seq": seq, "data_version": db.data_version(), "source": identity(live),
-               "token": f"{seq}-{secrets.token_hex(6)}",
+               "schema": SCHEMA_VERSION, "token": f"{seq}-{secrets.token_hex(6)}",
                "published_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
     tmp_pointer = folder / f".{POINTER}.{os.getpid()}.tmp"
     tmp_pointer.write_text(json.dumps(pointer), encoding="utf-8")
