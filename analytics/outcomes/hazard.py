@@ -293,10 +293,20 @@ def risk_cells(people: pd.DataFrame, first_month: int, last_month: int,
     at_risk = end >= lo
     treated = np.isfinite(st).astype(int)
     event = np.isfinite(ex) & (ex <= end) & at_risk & (ex == end)
-    keys = people.loc[at_risk, list(covariates)].astype(str).assign(treated=treated[at_risk])
-    codes, uniq = pd.factorize(pd.MultiIndex.from_frame(keys)) if len(keys) else (np.zeros(0, int), None)
+    # one integer code per (covariates, treated) profile, from per-column codes (no string tuples)
+    col_codes, col_values = [], []
+    for c in covariates:
+        k, values = pd.factorize(people.loc[at_risk, c].astype(object).to_numpy(), sort=True)
+        col_codes.append(k)
+        col_values.append(np.asarray(values, dtype=object).astype(str))
+    col_codes.append(treated[at_risk])
+    col_values.append(np.array([0, 1]))
+    dims = [max(len(v), 1) for v in col_values]
+    flat = np.ravel_multi_index(col_codes, dims) if at_risk.any() else np.zeros(0, int)
+    uniq_flat, codes = np.unique(flat, return_inverse=True)
+    parts = np.unravel_index(uniq_flat, dims)
     n_months = last_month - first_month + 1
-    n_prof = len(uniq) if uniq is not None else 0
+    n_prof = len(uniq_flat)
     diff = np.zeros((n_prof, n_months + 1))
     a = (lo[at_risk] - first_month).astype(int)
     b = (end[at_risk] - first_month).astype(int) + 1
@@ -307,7 +317,7 @@ def risk_cells(people: pd.DataFrame, first_month: int, last_month: int,
     e_rows = event[at_risk]
     np.add.at(ev, (codes[e_rows], b[e_rows] - 1), 1)
     prof, month = np.nonzero(count > 0)
-    frame = pd.DataFrame(list(uniq[prof]) if n_prof else [], columns=[*covariates, "treated"])
+    frame = pd.DataFrame({name: col_values[j][parts[j][prof]] for j, name in enumerate([*covariates, "treated"])})
     frame["month"] = (month + first_month).astype(int)
     frame["sum"] = ev[prof, month].astype(int)
     frame["count"] = count[prof, month].astype(int)
@@ -351,10 +361,12 @@ def hazard_from_cells(rc: RiskCells, covariates: tuple[str, ...] = (), horizon: 
     # A calendar month, or a covariate level, without any event has an infinite negative effect;
     # dropping its rows changes nothing in the likelihood of the rest. Participants in such a
     # level have no chance of the event with or without the programme.
-    dead = {c: set(cells[c].astype(str)) - set(cells.loc[cells["sum"] > 0, c].astype(str)) for c in covariates}
-    alive = cells["month"].isin(event_months)
+    dead = {}
+    alive = cells["month"].isin(event_months).to_numpy().copy()
     for c in covariates:
-        alive &= ~cells[c].astype(str).isin(dead[c])
+        tot = cells.groupby(c)["sum"].sum()
+        dead[c] = set(tot.index[tot.to_numpy() == 0])
+        alive &= ~cells[c].isin(dead[c]).to_numpy()
     data = cells[alive].assign(month=lambda d: d["month"].astype(str))
     data = data.groupby([*terms, "treated"], observed=True)[["sum", "count"]].sum().reset_index()
     X = _design(data, terms)
