@@ -113,6 +113,9 @@ def plain_reading(row: Mapping[str, Any], design: str = "did", predictor_label: 
     lo, hi = row.get("es_ci_low"), row.get("es_ci_high")
     ci = (f" The true effect is likely between {number(lo)} and {number(hi)} SD."
           if _finite(lo) and _finite(hi) else "")
+    if design == "hazard":  # retention / promotion: a 12-month probability difference
+        return (f"About {number(abs(100 * float(est)))} percentage points {'more' if float(est) >= 0 else 'less'} "
+                f"likely within 12 months of the start than comparable colleagues ({number(es)} SD)." + ci)
     if design == "within":
         label = predictor_label or "the predictor"
         direction = "more" if float(es) >= 0 else "less"

@@ -16,7 +16,15 @@ What is planted (in score units on the 1–5 scale; a construct's cross-sectiona
 * belonging of participants rises; confidence of mentors rises;
 * leadership of mentees, as rated by their direct reports, rises;
 * productivity (construct and objective metrics), agility and innovation do not change, and
-  the share of informal sessions makes no difference.
+  the share of informal sessions makes no difference;
+* from the month after their start, mentees leave at half the monthly rate of comparable
+  colleagues (hazard ratio `OUTCOME_HR["retention"]["mentees"]` = 0.5) and mentors are promoted
+  1.5 times as often (`OUTCOME_HR["promotion"]["mentors"]`); mentors' leaving and mentees'
+  promotion do not change. The roster history (`employee_history`) runs from February 2024 to
+  `ROSTER_END`, a year past the last survey (an HR system is always current); leavers stop
+  answering surveys, having metrics and meeting their pair. Leaving and promotion depend on
+  level, department and calendar month only — not on the disposition behind self-selection,
+  which a hazard model has no before-and-after difference to cancel (README, limits).
 
 `PLANTED` lists the verdict a correct claims engine should reach for each claim id.
 Everything is vectorised with numpy so that 200,000 employees build in well under three
@@ -52,6 +60,8 @@ PLANTED: dict[str, str] = {
     "informal_learning": "no_effect",
     "dose_response": "supported",
     "psych_safety_moderation": "supported",
+    "retention": "supported",
+    "promotion": "supported",
 }
 
 DEPARTMENTS = (("Engineering", 0.22), ("Sales", 0.14), ("Operations", 0.12), ("Customer Success", 0.10),
@@ -116,6 +126,16 @@ SAFETY_MODERATION = 0.8
 #: Planted effects after a pair starts (score units).
 EFFECT = {"engagement": 0.30, "belonging": 0.25, "mentor_confidence": 0.35, "leadership": 0.35}
 
+#: Planted hazard ratios (complementary log-log scale: 1 − h' = (1 − h)^HR) from the month after the start.
+#: 0.5 and 1.5 rather than smaller effects: with ~300 people per role, about 20 months of follow-up and
+#: Holm over every primary test, smaller ratios would often be "inconclusive" at the default size.
+OUTCOME_HR = {"retention": {"mentors": 1.0, "mentees": 0.5}, "promotion": {"mentors": 1.5, "mentees": 1.0}}
+#: Monthly leaving and promotion hazards by level (Associate … Executive), and the roster history's span.
+LEAVE_HAZARD = (0.015, 0.012, 0.010, 0.009, 0.008, 0.006)
+PROMOTION_HAZARD = (0.020, 0.015, 0.007, 0.005, 0.003, 0.0)
+ROSTER_START = dt.date(2024, 2, 1)
+ROSTER_END = dt.date(2026, 12, 31)
+
 Progress = Callable[[float, str], None]
 
 
@@ -146,25 +166,31 @@ def build_demo(path: str | os.PathLike, seed: int = 7, n_employees: int = 2000, 
                 json.dumps({"seed": seed, "employees": n_employees}))
             say(0.02, "employees and manager tree")
             org = _employees(rng, n_employees)
-            demo_load.insert_employees(db, org["frame"].assign(import_id=import_id))
-            say(0.10, "mentoring pairs")
             pairs = _pairs(rng, org)
+            # careers use their own random stream, so every other figure of the demo draws as before
+            careers = _careers(np.random.default_rng([seed, 13]), org, pairs)
+            demo_load.insert_employees(db, careers["employees"].assign(import_id=import_id),
+                                       careers["history"].assign(import_id=import_id))
+            say(0.10, "mentoring pairs")
+            sessions = _sessions(rng, pairs)
+            pairs["frame"]["end_date"] = _pair_ends(pairs, careers)
             demo_load.insert_frame(db, "pairs", pairs["frame"].assign(import_id=import_id))
             say(0.15, "session logs")
-            sessions = _sessions(rng, pairs)
+            sessions = _drop_after_leaving(sessions, pairs, careers)
             demo_load.insert_frame(db, "sessions", sessions.assign(import_id=import_id))
             _apply_effect_modifiers(org, pairs, sessions)
             items = _items_frame(import_id)
             for w, (survey, opened) in enumerate(WAVES):
                 say(0.2 + 0.15 * w, f"survey wave {survey}")
-                wave = _wave(rng, org, pairs, w)
+                wave = _still_employed(_wave(rng, org, pairs, w), careers, opened)
+                employed = int((~(careers["leave"] <= np.datetime64(opened))).sum())
                 demo_load.insert_wave(db, survey, f"Quarterly pulse {survey[-7:].upper()}", opened,
-                                      opened + dt.timedelta(days=WAVE_DAYS_OPEN), n_employees, items, import_id)
+                                      opened + dt.timedelta(days=WAVE_DAYS_OPEN), employed, items, import_id)
                 demo_load.insert_responses(db, survey, wave, org["ids"], _item_list(), import_id)
             say(0.85, "productivity metrics")
             demo_load.insert_metric_defs(db, [("tasks_completed", True, "tasks per month"),
                                               ("cycle_time_days", False, "days")], import_id)
-            metrics = _metrics(rng, org)
+            metrics = _metrics_while_employed(_metrics(rng, org), careers)
             demo_load.insert_metrics(db, metrics, org["ids"], import_id)
             counts = db.table_counts()
             demo_load.set_import_rows(db, import_id, sum(v for k, v in counts.items() if k != "imports"))
@@ -329,6 +355,123 @@ def _apply_effect_modifiers(org: dict, pairs: dict, sessions: pd.DataFrame) -> N
         multiplier = np.clip(1.0 + 0.45 * dose_z + SAFETY_MODERATION * safety_z[org["dept"][people]], 0.0, None)
         engagement_effect[people] = EFFECT["engagement"] * multiplier
     org["start"], org["role"], org["engagement_effect"] = start, role, engagement_effect
+
+
+# -- careers: leaving and promotion -------------------------------------------------------------
+def _month_index(d) -> int:
+    d = np.datetime64(d, "M").astype(int)
+    return int(d) + 1970 * 12
+
+
+def _careers(rng, org: dict, pairs: dict) -> dict:
+    """Leaving and (first) promotion month by month from `ROSTER_START` to `ROSTER_END`.
+
+    The monthly hazards depend on level, department and a company-wide re-organisation in the
+    third quarter of 2025 (which the model's calendar-month effects absorb); from the month
+    after their start, a role's participants have their hazard scaled by `OUTCOME_HR` on the
+    complementary log-log scale. Participants do not leave before their start (they were
+    employed when their pair started) and future mentors are not promoted out of the junior levels
+    before it (they were chosen as juniors); otherwise promotions before the start run at the
+    comparison rate, which is what the pre-start check looks for. Hazards are memoryless (a person promoted last
+    month can be promoted again), so the engine's model is the true one. Returns the employees
+    frame (latest level, termination date) and the history rows.
+    """
+    n = org["n"]
+    m0, m1 = _month_index(ROSTER_START), _month_index(ROSTER_END)
+    months = np.arange(m0, m1 + 1)
+    start_m = np.full(n, np.inf)
+    role = np.zeros(n, np.int8)
+    for people, r in ((pairs["mentors"], 1), (pairs["mentees"], 2)):
+        sm = (pairs["start"].astype("datetime64[M]").astype(int) + 1970 * 12).astype(float)
+        start_m[people] = np.minimum(start_m[people], sm)
+        role[people] = r
+    level = org["level"].copy()
+    dept_factor = np.linspace(0.8, 1.2, len(DEPARTMENTS))[org["dept"]]
+    left = np.full(n, -1)
+    moves: list[tuple[np.ndarray, int, np.ndarray]] = []
+    hr_leave = np.where(role == 1, OUTCOME_HR["retention"]["mentors"], np.where(role == 2,
+                        OUTCOME_HR["retention"]["mentees"], 1.0))
+    hr_promo = np.where(role == 1, OUTCOME_HR["promotion"]["mentors"], np.where(role == 2,
+                        OUTCOME_HR["promotion"]["mentees"], 1.0))
+    hire_m = org["frame"]["hire_date"].to_numpy().astype("datetime64[M]").astype(int) + 1970 * 12
+    for m in months:
+        reorg = 1.4 if _month_index(dt.date(2025, 7, 1)) <= m <= _month_index(dt.date(2025, 9, 1)) else 1.0
+        at_work = (left < 0) & (hire_m <= m)
+        after = m > start_m
+        h = np.array(LEAVE_HAZARD)[level] * dept_factor * reorg
+        h = np.where(after, 1 - (1 - h) ** hr_leave, h)
+        h = np.where((role > 0) & ~after, 0.0, h)          # employed at their start, by selection
+        h[0] = 0.0                                          # the chief executive stays
+        leaves = at_work & (rng.random(n) < h)
+        left[leaves] = m
+        p = np.array(PROMOTION_HAZARD)[level] * dept_factor
+        p = np.where(after, 1 - (1 - p) ** hr_promo, p)
+        p = np.where((role == 1) & ~after & (level >= 1), 0.0, p)  # a future mentor is still junior at the start
+        up = at_work & ~leaves & (rng.random(n) < p) & (level < len(LEVELS) - 1)
+        level[up] += 1
+        moves.append((np.flatnonzero(up), int(m), level[up].copy()))
+    ids = org["ids"]
+
+    def day(month: np.ndarray, mid: bool) -> np.ndarray:
+        first = (month - 1970 * 12).astype("datetime64[M]").astype("datetime64[D]")
+        return first + (rng.integers(1, 27, len(month)) if mid else np.zeros(len(month), int)).astype("timedelta64[D]")
+
+    leave_day = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
+    leave_day[left >= 0] = day(left[left >= 0], True)
+    who = np.concatenate([mv[0] for mv in moves]) if moves else np.zeros(0, int)
+    when = np.concatenate([np.full(len(mv[0]), mv[1]) for mv in moves]) if moves else np.zeros(0, int)
+    new = np.concatenate([mv[2] for mv in moves]) if moves else np.zeros(0, int)
+    frame = org["frame"]
+    names = np.array(LEVEL_NAMES, dtype=object)
+    segments = pd.DataFrame({"pos": np.concatenate([np.arange(n), who]),
+                             "valid_from": np.concatenate([np.full(n, np.datetime64("NaT"), dtype="datetime64[D]"),
+                                                           day(when, False)]),
+                             "level": names[np.concatenate([org["level"], new])]})
+    segments = segments.sort_values(["pos", "valid_from"], na_position="first", kind="stable").reset_index(drop=True)
+    nxt = segments.groupby("pos")["valid_from"].shift(-1)
+    segments["valid_to"] = nxt.where(nxt.notna(), pd.Series(leave_day[segments["pos"].to_numpy()]))
+    base = frame[["employee_id", "department", "location", "manager_id"]]
+    history = base.iloc[segments["pos"].to_numpy()].reset_index(drop=True).assign(
+        valid_from=pd.to_datetime(segments["valid_from"]), valid_to=pd.to_datetime(segments["valid_to"]),
+        level=segments["level"].to_numpy())[["employee_id", "valid_from", "valid_to", "department", "level",
+                                              "location", "manager_id"]]
+    employees = frame.assign(level=names[level], termination_date=pd.to_datetime(leave_day.astype("datetime64[s]")))
+    return {"employees": employees, "history": history, "leave": leave_day, "ids": ids}
+
+
+def _pair_ends(pairs: dict, careers: dict) -> pd.Series:
+    """A pair ends when either member leaves (if that comes before its own end)."""
+    leave = careers["leave"]
+    first = np.fmin(leave[pairs["mentors"]].astype("datetime64[s]"), leave[pairs["mentees"]].astype("datetime64[s]"))
+    end = pairs["frame"]["end_date"].to_numpy(dtype="datetime64[s]")
+    out = np.where(~np.isnat(first) & (np.isnat(end) | (first < end)), first, end)
+    out = np.where(~np.isnat(out) & (out > np.datetime64(DATA_END, "s")), np.datetime64("NaT"), out)
+    return pd.Series(out, dtype="datetime64[s]")
+
+
+def _drop_after_leaving(sessions: pd.DataFrame, pairs: dict, careers: dict) -> pd.DataFrame:
+    ends = pd.Series(_pair_ends(pairs, careers).to_numpy(), index=pairs["frame"]["pair_id"])
+    end = ends.reindex(sessions["pair_id"]).to_numpy(dtype="datetime64[s]")
+    keep = np.isnat(end) | (sessions["date"].to_numpy(dtype="datetime64[s]") < end)
+    return sessions.loc[keep].reset_index(drop=True)
+
+
+def _still_employed(wave: dict, careers: dict, opened: dt.date) -> dict:
+    """Leavers stop answering: drop respondents who had left when the wave opened."""
+    gone = careers["leave"][wave["respondents"]] <= np.datetime64(opened)
+    keep = ~gone
+    return {"respondents": wave["respondents"][keep], "values": wave["values"][keep],
+            "submitted": wave["submitted"][keep]}
+
+
+def _metrics_while_employed(metrics: dict, careers: dict) -> dict:
+    """No metric for the months after a person left (NaN is not written)."""
+    leave = careers["leave"]
+    month_start = np.array([np.datetime64(f"{m}-01") for m in metrics["months"]], dtype="datetime64[D]")
+    gone = leave[:, None] <= month_start[None, :]
+    tasks = np.where(gone, np.nan, metrics["tasks"])
+    cycle = np.where(gone[metrics["cycle_people"]], np.nan, metrics["cycle"])
+    return {**metrics, "tasks": tasks, "cycle": cycle}
 
 
 # -- surveys ------------------------------------------------------------------------------------

@@ -7,8 +7,8 @@
   `value.Costs`. Outside inputs (CLI ``--costs``, the Value page, link parameters) are merged
   over them field by field and validated: one message naming the field, nothing written;
 * **benefits** — only causal estimates, read inside `released()` (docs/PRIVACY.md): avoided
-  leavers per role from the retention hazard (`outcomes.retention.outcome_effects`, the
-  12-month leaving-probability difference), and each objective metric's gain per role from the
+  leavers per role from the scorecard's retention claim (`outcomes.retention.engine_effects`:
+  the engine's hazard estimates, the 12-month leaving-probability difference), and each objective metric's gain per role from the
   claims engine's `productivity` claim. An estimate the data cannot give is listed under
   ``not_valued`` with the reason, never replaced by an assumption;
 * **size** — pairs and logged session hours from the released pairs and sessions, so a
@@ -138,15 +138,13 @@ def benefits(db: Database, costs: Costs, k: int, as_of: int | None = None) -> tu
     """Every causal estimate as a `Benefit`, and what could not be valued (with the reason)."""
     from analytics.claims.engine import run
     from analytics.filters import Filters
-    from analytics.outcomes.retention import outcome_effects
-    from analytics.store.released import released
+    from analytics.outcomes.retention import engine_effects
 
     out: list[Benefit] = []
     missing: list[dict] = []
     horizon = costs.horizon_months
-    try:
-        with released(db, k, as_of):
-            effects = outcome_effects(db, k)
+    try:  # the scorecard's own retention tests (released data, the engine's design): one set of figures
+        effects = engine_effects(db, k, Filters(as_of=as_of))
     except TwowayError as exc:  # e.g. a level-order setting that does not fit: retention is not valued
         effects = []
         missing += [{"part": f"avoided leavers ({role})", "reason": str(exc)} for role in ("mentors", "mentees")]

@@ -8,6 +8,7 @@ import streamlit as st
 from analytics.claims import SUBGROUP_RULE
 from ui import board, cache, charts, evaluation
 from ui.exports import ViewReport
+from ui.outcomes import is_outcome, outcome_summary
 from ui.sidebar import set_view_param, start_page, view_param
 from ui.text import plain
 from ui.verdicts import (TERMS_SCORECARD, claim_evidence, claim_summary, focused_claim, glossary_popover, label,
@@ -77,6 +78,9 @@ with evidence:
         section = st.expander(f"**{plain(row.title)}** — {label(row.verdict)}", expanded=row.id == focus,
                               key=f"claim-{row.id}", on_change=_claim_toggled, args=(row.id,))
         with section:
+            if is_outcome(row.id):  # retention / promotion: probabilities and hazard ratios per role
+                outcome_summary(row, report)
+                continue
             claim_summary(row, report)
             if section.open:  # charts and tables only for the claims someone opened
                 claim_evidence(row, cache.view("claim_detail", filters, claim_id=row.id), report,

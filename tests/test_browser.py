@@ -153,7 +153,7 @@ def test_overview_first_screen_holds_every_verdict(fresh_server, browser, width,
     assert page.url.endswith("/overview")
     assert page.get_by_text("Page not found").count() == 0
     assert page.get_by_role("heading", name="Does reverse mentoring work here?").is_visible()
-    summary = page.get_by_role("heading", name=re.compile(r"^\d+ of 10 claims supported"))
+    summary = page.get_by_role("heading", name=re.compile(r"^\d+ of 12 claims supported"))
     assert summary.is_visible() and summary.bounding_box()["y"] + summary.bounding_box()["height"] <= height
     rows = bottom_line_boxes(page)
     assert set(rows) == {c.id for c in CLAIMS}
@@ -210,7 +210,7 @@ def test_the_board_report_downloads_as_pdf_from_the_page(server, browser):
     assert re.fullmatch(r"twoway-claims-board-report-\d{4}-\d{2}-\d{2}\.pdf", download.suggested_filename)
     reader = PdfReader(io.BytesIO(open(download.path(), "rb").read()))
     first = reader.pages[0].extract_text().replace("ﬀ", "ff")
-    assert re.search(r"\d+ of 10 claims supported", " ".join(first.split()))
+    assert re.search(r"\d+ of 12 claims supported", " ".join(first.split()))
     page.close()
 
 

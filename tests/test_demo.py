@@ -67,11 +67,19 @@ def test_manager_tree_is_a_tree(con):
 
 
 def test_pairs_are_junior_to_senior(con):
+    # levels as they were when the pair started (people are promoted later in the roster history)
     bad = con.execute("""
+        WITH at_start AS (
+            SELECT p.pair_id, h.employee_id, h.level FROM pairs p JOIN employee_history h
+              ON h.employee_id IN (p.mentor_id, p.mentee_id)
+             AND (h.valid_from IS NULL OR h.valid_from <= p.start_date)
+             AND (h.valid_to IS NULL OR p.start_date < h.valid_to))
         SELECT count(*) FROM pairs p
         JOIN employees m ON m.employee_id = p.mentor_id JOIN employees s ON s.employee_id = p.mentee_id
-        WHERE m.birth_year <= s.birth_year OR m.level NOT IN ('Associate', 'Specialist')
-           OR s.level IN ('Associate', 'Specialist')""").fetchone()[0]
+        JOIN at_start ml ON ml.pair_id = p.pair_id AND ml.employee_id = p.mentor_id
+        JOIN at_start sl ON sl.pair_id = p.pair_id AND sl.employee_id = p.mentee_id
+        WHERE m.birth_year <= s.birth_year OR ml.level NOT IN ('Associate', 'Specialist')
+           OR sl.level IN ('Associate', 'Specialist')""").fetchone()[0]
     assert bad == 0
     assert con.execute("SELECT count(DISTINCT cohort) FROM pairs").fetchone()[0] == 3
 
@@ -116,5 +124,5 @@ def test_participants_self_select(con):
 def test_planted_truths_cover_every_claim():
     assert set(PLANTED) == {"productivity", "leadership", "agility", "engagement", "innovation", "belonging",
                             "mentor_confidence", "informal_learning", "dose_response",
-                            "psych_safety_moderation"}
+                            "psych_safety_moderation", "retention", "promotion"}
     assert set(PLANTED.values()) <= {"supported", "no_effect", "contradicted"}

@@ -323,13 +323,22 @@ def test_files_from_four_survey_tools_reach_the_planted_verdicts(tmp_path, monke
     # 4. the scorecard: the planted verdicts, and the original database's estimates
     card = {c["id"]: c for c in cli_json("claims", "--db", new)}
     reference = {c["id"]: c for c in cli_json("claims", "--db", original)}
-    assert {k: c["verdict"] for k, c in card.items()} == PLANTED
+    # The exported roster is one file (today's), so the imported copy has no roster history: its
+    # retention and promotion claims cannot be judged, and say so; the original reaches every planted
+    # verdict. Holm-adjusted p-values then differ by the four outcome tests in the original's family,
+    # so the lossless comparison uses the unadjusted p.
+    outcome = {"retention", "promotion"}
     assert {k: c["verdict"] for k, c in reference.items()} == PLANTED
+    assert {k: c["verdict"] for k, c in card.items() if k not in outcome} == \
+        {k: v for k, v in PLANTED.items() if k not in outcome}
+    assert all(card[k]["verdict"] == "insufficient_data" and "roster history" in card[k]["reason"] for k in outcome)
     for claim_id, ref in reference.items():
+        if claim_id in outcome:
+            continue
         got = card[claim_id]
         assert (got["n"], got["n_treated"], got["n_comparison"]) == (ref["n"], ref["n_treated"], ref["n_comparison"])
         # lossless, so equal up to floating-point summation order
-        for key in ("estimate", "p_adjusted", "effect_size", "es_ci_low", "es_ci_high"):
+        for key in ("estimate", "p_value", "effect_size", "es_ci_low", "es_ci_high"):
             assert got[key] == pytest.approx(ref[key], rel=1e-6, abs=1e-9), (claim_id, key)
 
     # Metric definitions came with metrics.csv: same directions and units, same productivity detail.

@@ -49,12 +49,15 @@ def test_overview_figures_come_from_the_data_for_the_filtered_people(app_env):
 def test_changing_a_filter_updates_the_url_and_a_new_session_reproduces_the_view(app_env):
     at = open_app({}, "pages/activity.py")
     before = shown_numbers(at)
-    at.multiselect(key="flt_location").select("Berlin").select("London").run()
+    # two location values the filter offers (small locations of the demo read "Other")
+    two = list(at.multiselect(key="flt_location").options)[:2]
+    assert len(two) == 2, two
+    at.multiselect(key="flt_location").select(two[0]).select(two[1]).run()
     at.multiselect(key="flt_level").select("Associate").run()
     at.select_slider(key="flt_waves").set_range("pulse-2025-q2", "pulse-2025-q3").run()
     assert not at.exception
     url = dict(at.query_params)
-    assert url["location"] == ["Berlin", "London"] and url["level"] == "Associate"
+    assert url["location"] == two and url["level"] == "Associate"
     # the wave range travels as the opening dates of its first and last wave
     assert url["date_from"] == "2025-04-15" and url["date_to"] == "2025-07-15"
     after = shown_numbers(at)

@@ -235,7 +235,8 @@ def late_import(db: Database, tmp_path) -> tuple[int, int]:
     last = db.query("SELECT max(period) FROM metrics").scalar()
     metric = db.query("SELECT metric FROM metrics GROUP BY metric ORDER BY count(*) LIMIT 1").scalar()
     missing = [r[0] for r in db.query(
-        "SELECT employee_id FROM employees WHERE employee_id NOT IN "
+        # people still employed (a metric for a month after someone left is not a plausible late value)
+        "SELECT employee_id FROM employees WHERE termination_date IS NULL AND employee_id NOT IN "
         "(SELECT employee_id FROM metrics WHERE period = ? AND metric = ?) ORDER BY employee_id LIMIT 3",
         [last, metric]).rows]
     path = tmp_path / "late_metrics.csv"

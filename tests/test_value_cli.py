@@ -93,11 +93,11 @@ def test_value_json_keys_and_the_arithmetic_by_hand(vdb):
 
 
 def retention_effects(path):
-    from analytics.outcomes.retention import outcome_effects
-    from analytics.store.released import released
+    """The scorecard's retention tests, read independently of the value code (the claims engine)."""
+    from analytics.outcomes.retention import engine_effects
 
-    with Database.reader(path) as db, released(db, 5):
-        return [e for e in outcome_effects(db, 5) if e.outcome == "retention"]
+    with Database.reader(path) as db:
+        return [e for e in engine_effects(db, 5) if e.outcome == "retention"]
 
 
 def test_the_cli_interval_carries_the_planted_uncertainty(vdb, monkeypatch):
@@ -237,7 +237,7 @@ def test_retention_estimates_become_avoided_leavers(vdb, monkeypatch):
                          5000)
     effects = [OutcomeEffect("retention", "mentees", est), OutcomeEffect("retention", "mentors", None, "too few"),
                OutcomeEffect("promotion", "mentees", est)]
-    monkeypatch.setattr("analytics.outcomes.retention.outcome_effects", lambda db, k: effects)
+    monkeypatch.setattr("analytics.outcomes.retention.engine_effects", lambda db, k, filters=None: effects)
     doc = value_json(vdb, "--costs", json.dumps({**COSTS, "horizon_months": 6, "replacement_cost": 50_000}))
     part = next(p for p in doc["parts"] if p["part"] == "avoided leavers (mentees)")
     # 6 of the 12 months: half the 12-month difference; se from the interval's width / (2 × 1.96)

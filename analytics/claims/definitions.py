@@ -16,6 +16,7 @@ class Design(str, Enum):
 
     DID = "did"          # staggered difference-in-differences against comparable colleagues
     WITHIN = "within"    # participants' gain (minus their department's comparison change) on a predictor
+    HAZARD = "hazard"    # staggered-entry discrete-time hazard of leaving / promotion from the roster history
 
 
 class Outcome(str, Enum):
@@ -63,7 +64,7 @@ class Claim:
     @property
     def roles(self) -> tuple[Role, ...]:
         """Roles estimated for this claim (both sides of the pair for a comparison claim)."""
-        return (Role.MENTORS, Role.MENTEES) if self.design is Design.DID else (Role.POOLED,)
+        return (Role.MENTORS, Role.MENTEES) if self.design in (Design.DID, Design.HAZARD) else (Role.POOLED,)
 
 
 CLAIMS: list[Claim] = [
@@ -96,6 +97,18 @@ CLAIMS: list[Claim] = [
           "engagement", Design.WITHIN, primary=(Role.POOLED,), predictor="dept_safety",
           predictor_label="baseline psychological safety of the department",
           predictor_unit="per scale point of department safety"),
+    # Outcomes from the roster history (analytics.claims.outcome_claims). Both roles are primary, one
+    # test each: the wording is about participants, and either side could plausibly stay or move up
+    # because of the programme (juniors gain visibility with senior colleagues, seniors a reason to
+    # stay and a view of how younger colleagues work); neither side is the one the claim singles out.
+    # The estimate is the 12-month difference in the probability of the event: leaving (direction
+    # -1, fewer leavers supports the claim) and moving up a level (+1).
+    Claim("retention", "Participants are less likely to leave",
+          "leaving within 12 months of the start, mentors and mentees (from the roster history)", -1, "retention",
+          Design.HAZARD),
+    Claim("promotion", "Participants are more likely to move up a level",
+          "promotion to a higher level within 12 months of the start, mentors and mentees (from the roster "
+          "history)", +1, "promotion", Design.HAZARD),
 ]
 
 CLAIMS_BY_ID: dict[str, Claim] = {c.id: c for c in CLAIMS}
@@ -105,4 +118,5 @@ CONSTRUCT_LABEL = {
     "engagement": "Engagement", "belonging": "Belonging", "psychological_safety": "Psychological safety",
     "productivity": "Self-rated productivity", "leadership": "Leadership", "agility": "Agility",
     "innovation": "Innovation", "confidence": "Confidence",
+    "retention": "Leaving", "promotion": "Promotion",
 }

@@ -334,6 +334,10 @@ def claim_detail(db, claim_id: str, filters: Filters = Filters(), min_group: int
         return ClaimDetail(trends=trends(pop, r.panel, k), balance=empty_balance(), pretrend=None,
                            naive=empty_naive(), cohorts=empty_cohorts(), event_study=pd.DataFrame(columns=EVENT_COLUMNS),
                            within=within_table(gains, claim, k), **common)
+    if claim.design is Design.HAZARD:  # retention / promotion: the per-role rows and notes are the evidence
+        return ClaimDetail(trends=pd.DataFrame(columns=TREND_COLUMNS), balance=empty_balance(), pretrend=None,
+                           naive=empty_naive(), cohorts=empty_cohorts(),
+                           event_study=pd.DataFrame(columns=EVENT_COLUMNS), **common)
     head_role = result.headline.role if result.headline.metric is None else claim.primary[0]
     if head_role is Role.POOLED:
         head_role = claim.primary[0]

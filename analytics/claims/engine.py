@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from scipy import stats
 
 from analytics import privacy
-from analytics.claims import anonymous, checks, did
+from analytics.claims import anonymous, checks, did, outcome_claims
 from analytics.claims._threads import single_blas_thread
 from analytics.claims.definitions import CLAIMS, Claim, Design, Role
 from analytics.claims.estimate import (Diagnostics, Estimate, covariance, estimate_did, estimate_within,
@@ -100,7 +100,7 @@ def _estimates(panel: Panel, claim: Claim, min_group: int, base,
         # an anonymous survey with the participation question: the repeated cross-section design
         survey = anonymous.cross_section_tests(claim, cross[claim.construct], min_group)
         return survey + [t for t in tests if t.metric is not None], {**extra, "design": anonymous.DESIGN}
-    if panel.n_waves == 0 and panel.n_unlinked:
+    if panel.n_waves == 0 and panel.n_unlinked and claim.design is not Design.HAZARD:
         tests = [t.with_(reason=ANONYMOUS) if t.metric is None else t for t in tests]
     return tests, extra
 
@@ -109,6 +109,8 @@ def _estimates_of(panel: Panel, claim: Claim, min_group: int, base) -> tuple[lis
     if claim.design is Design.WITHIN:
         est, extra = estimate_within(panel, claim, min_group)
         return [est, *within_role_tests(panel, claim, min_group)], extra
+    if claim.design is Design.HAZARD:
+        return [outcome_claims.estimate_outcome(panel, claim, role, min_group) for role in claim.roles], {}
     out = []
     for role in claim.roles:
         pop = build_population(panel, claim, role)
@@ -126,7 +128,7 @@ def _judge_test(t: Estimate, claim: Claim, p_adj: float, sesoi: float, min_group
     p_eq = equivalence_p(t.effect_size, t.es_se, sesoi)
     v = verdict(t.estimate, p_adj, p_eq, claim.direction, sufficient=t.ok)
     d = t.diagnostics
-    if v != "insufficient_data" and claim.design is Design.DID:
+    if v != "insufficient_data" and claim.design in (Design.DID, Design.HAZARD):
         if math.isfinite(d.ess_comparison) and d.ess_comparison < d.ess_required and v != "inconclusive":
             v = "inconclusive"
         if d.response_material and v in ("supported", "contradicted") and d.bounds_low <= 0 <= d.bounds_high:
@@ -267,6 +269,8 @@ def run(db, filters: Filters, min_group: int, sesoi: float, base=did.BasePeriod.
         # below is computed from these arrays, so nothing downstream can reach raw rows
         with released(db, min_group, filters.as_of):
             panel = build_panel(db, filters)
+            if any(c.design is Design.HAZARD for c in CLAIMS):  # leavers and promotions, released people only
+                panel.cache[outcome_claims.CACHE_KEY] = outcome_claims.read(db)
             factor = subgroup_factor(filters, filter_values(db)) if not filters.is_empty() else 1
             cross = anonymous.cross_section_frames(db, panel, filters, min_group, CLAIMS)
         panel.cache["min_group"] = min_group

@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 
 from analytics.claims import anonymous, did
-from analytics.claims.definitions import Role
+from analytics.claims.definitions import Design, Role
+from analytics.claims.outcome_claims import masked_diagnostics, outcome_keys
 from analytics.claims.engine import ClaimResult, Run, resolve_min_group, run
 from analytics.claims.estimate import Estimate
 from analytics.claims.sentences import method_text, sentence, test_phrase
@@ -44,6 +45,8 @@ def test_entry(t: Estimate, result: ClaimResult, sesoi: float) -> dict:
            "sentence": test_phrase(result.claim, t, sesoi), "diagnostics": t.diagnostics.as_json()}
     if t.metric is not None:
         out.update(metric=t.metric, unit=t.unit)
+    if result.claim.design is Design.HAZARD:  # hazard ratio and event counts (null under the threshold)
+        out.update(outcome_keys(t))
     return out
 
 
@@ -60,7 +63,8 @@ def claim_row(result: ClaimResult, sesoi: float, min_group: int, weighted: bool)
            "sentence": sentence(result, sesoi, min_group),
            "method": anonymous.METHOD if result.extra.get("design") else method_text(claim, weighted),
            "magnitude": h.magnitude, "headline_role": h.role.value, "headline_metric": h.metric,
-           "by_role": by_role, "metrics": metrics, "diagnostics": h.diagnostics.as_json(),
+           "by_role": by_role, "metrics": metrics,
+           "diagnostics": masked_diagnostics(h) if claim.design is Design.HAZARD else h.diagnostics.as_json(),
            "notes": list(result.notes)}
     nan = float("nan")
     if insufficient:

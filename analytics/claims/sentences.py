@@ -44,6 +44,8 @@ def test_phrase(claim: Claim, t, sesoi: float) -> str:
     >>> test_phrase(CLAIMS_BY_ID["engagement"], t, 0.2)
     'seniors (mentees): engagement rose +0.4 SD relative to comparable colleagues (95% CI 0.2 to 0.6)'
     """
+    if claim.design is Design.HAZARD:
+        return outcome_phrase(claim, t, sesoi)
     what = _metric_label(t.metric) if t.metric else CONSTRUCT_LABEL.get(claim.construct, claim.construct).lower()
     if claim.measured_by is Outcome.REPORTS and not t.metric:
         what = "leadership as rated by their direct reports"
@@ -63,6 +65,52 @@ def test_phrase(claim: Claim, t, sesoi: float) -> str:
         return (f"{who}: {what} unchanged relative to comparable colleagues (between {_f(lo)} and {_f(hi)} SD, "
                 f"90% CI, inside ±{_f(sesoi)} SD)")
     return f"{who}: {what} unclear ({_signed(t.effect_size)} SD, {ci}: both no effect and a meaningful one fit)"
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f} %"
+
+
+def _pp(x: float) -> str:
+    v = 100 * x
+    return ("+" if v > 0.05 else "") + (f"{v:.1f}".replace("-", "−") if abs(v) < 9.95 else f"{v:.0f}".replace("-", "−"))
+
+
+def outcome_phrase(claim: Claim, t, sesoi: float) -> str:
+    """A retention or promotion test in words: the 12-month probabilities and the hazard ratio.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> from analytics.claims.definitions import CLAIMS_BY_ID
+    >>> from analytics.claims.estimate import Estimate
+    >>> h = NS(prob_treated=0.06, prob_untreated=0.10, hazard_ratio=0.6, hr_ci_low=0.41, hr_ci_high=0.88)
+    >>> t = Estimate("retention", Role.MENTEES, None, True, estimate=-0.04, ci_low=-0.07, ci_high=-0.01,
+    ...              effect_size=-0.13, es_se=0.05, sd=0.3, verdict="supported", result=NS(hazard=h))
+    >>> outcome_phrase(CLAIMS_BY_ID["retention"], t, 0.2)
+    'seniors (mentees) were less likely to leave: 12-month leaving 6 % vs 10 % without the programme (HR 0.6, 95% CI 0.41 to 0.88; −4.0 percentage points, 95% CI −7.0 to −1.0)'
+    """
+    who = _who(t.role)
+    leaving = claim.construct == "retention"
+    noun = "leaving" if leaving else "promotion"
+    h = getattr(t.result, "hazard", None)
+    if t.verdict == "insufficient_data" or h is None or not math.isfinite(t.estimate):
+        return f"{who}: not enough data for {noun} ({t.reason or 'too few people'})"
+    probs = f"12-month {noun} {_pct(h.prob_treated)} vs {_pct(h.prob_untreated)} without the programme"
+    hr = f"HR {_f(h.hazard_ratio)}, 95% CI {_f(h.hr_ci_low)} to {_f(h.hr_ci_high)}"
+    diff = f"{_pp(t.estimate)} percentage points, 95% CI {_pp(t.ci_low)} to {_pp(t.ci_high)}"
+    if t.verdict in ("supported", "contradicted"):
+        more = t.estimate > 0
+        verb = (("more" if more else "less") + " likely to leave") if leaving else (
+            ("more" if more else "less") + " likely to move up a level")
+        small = ", smaller than would matter" if t.magnitude == "small" else ""
+        return f"{who} were {verb}: {probs} ({hr}; {diff}){small}"
+    margin = sesoi * t.sd
+    if t.verdict == "no_effect":
+        lo, hi = t.estimate - Z90 * t.se, t.estimate + Z90 * t.se
+        return (f"{who}: no meaningful difference in {noun}: {probs} (between {_pp(lo)} and {_pp(hi)} percentage "
+                f"points, 90% CI, inside ±{100 * margin:.1f}; {hr})")
+    return f"{who}: {noun} unclear: {probs} ({hr}; {diff}: both no effect and a meaningful one fit)"
 
 
 def sentence(result, sesoi: float = 0.2, min_group: int = 5) -> str:
@@ -134,6 +182,8 @@ def claim_notes(result, panel, min_group: int, sesoi: float, factor: int) -> lis
             notes.append(f"{t.diagnostics.dropped_no_baseline} participants whose pair started before the first wave "
                          f"have no baseline and are left out.")
         return notes
+    if claim.design is Design.HAZARD:
+        return notes + outcome_notes(result, min_group, sesoi)
     for t in result.tests:
         if t.metric is not None and not t.primary:
             continue
@@ -197,8 +247,61 @@ def claim_notes(result, panel, min_group: int, sesoi: float, factor: int) -> lis
     return notes
 
 
+def outcome_notes(result, min_group: int, sesoi: float) -> list[str]:
+    """The retention and promotion checks in plain sentences (no count under the threshold)."""
+    claim = result.claim
+    noun = "leaving" if claim.construct == "retention" else "promotions"
+    notes: list[str] = []
+    for t in result.tests:
+        who = _who(t.role)
+        d = t.diagnostics
+        n_out = d.dropped_no_baseline
+        if n_out >= min_group:
+            notes.append(f"{n_out} {who} were not at risk from the month after their start (they had left, been "
+                         f"promoted or reached the top level by then, or started after the roster history ends) and "
+                         f"are left out; the estimate describes the others.")
+        elif n_out:
+            notes.append(f"Fewer than {min_group} {who} were not at risk from the month after their start and are "
+                         f"left out (the exact number is not shown).")
+        if not t.ok:
+            notes.append(f"No estimate for {who}: {t.reason}; counts under {min_group} are not shown.")
+            continue
+        if math.isfinite(d.ess_comparison) and d.ess_comparison < d.ess_required:
+            notes.append(f"Comparison colleagues for {who} resemble them poorly: re-weighted to look like them they "
+                         f"would be worth only {d.ess_comparison:.0f} people (Kish's effective n; at least "
+                         f"{d.ess_required} needed), so this test is at most inconclusive.")
+        if claim.construct == "retention":
+            notes.append(f"Pre-trends cannot be tested for leaving ({who}): everyone who started a pair was still "
+                         f"employed at their start, so participants enter the comparison the month after their "
+                         f"start (staggered entry) and their months before it are not counted.")
+        elif d.pretrend_testable:
+            ok = d.pretrend_p >= 0.05
+            notes.append(f"In the 12 months before their start, future {who} were promoted "
+                         f"{'about as often as' if ok else 'at a different rate from'} comparison colleagues "
+                         f"(hazard ratio {_f(math.exp(d.pretrend_estimate))}, p = {_p(d.pretrend_p)})"
+                         + ("." if ok else "; participants may have been on a different path already, read the "
+                            "estimate with care."))
+        else:
+            notes.append(f"Pre-trends cannot be tested for {who}: fewer than {min_group} promotions before their "
+                         f"start among them or among comparison colleagues.")
+        notes.append(f"n for {who} = {t.n_treated} participants + {t.n_comparison} comparison colleagues = "
+                     f"{t.n_people}; smallest effect of interest ±{_f(sesoi)} SD of a 12-month yes/no outcome at "
+                     f"their rate without the programme = ±{100 * sesoi * t.sd:.1f} percentage points.")
+    return notes
+
+
 def method_text(claim: Claim, weighted: bool = True) -> str:
     """Two sentences on how the claim was tested."""
+    if claim.design is Design.HAZARD:
+        event = "leaving" if claim.construct == "retention" else "moving up a level"
+        adj = ("calendar-month fixed effects and fixed effects for department, level, generation and tenure band "
+               "(the covariates the survey claims weight on)" if weighted else "calendar-month fixed effects only "
+               "(unmatched)")
+        return (f"Month by month, the chance of {event} of participants from the month after their pair started "
+                f"was compared with that of colleagues outside the programme at the same levels who were still "
+                f"employed in the same month (a discrete-time complementary log-log hazard with {adj}; "
+                f"staggered entry). The effect is the difference in the probability of {event} within 12 months "
+                f"of the start, with the hazard ratio beside it; each role is tested separately.")
     if claim.design is Design.WITHIN:
         return (f"Among participants, the engagement gain (mean after their pair started minus mean before, minus "
                 f"the same change of never-participants in their department) was regressed on the "

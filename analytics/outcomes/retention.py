@@ -94,3 +94,23 @@ def outcome_effects(db: Database, k: int) -> list[OutcomeEffect]:
             covariates = tuple(c for c in ("department", "level") if pm[c].nunique() > 1)
             out.append(OutcomeEffect(outcome, role, staggered_hazard(pm, covariates=covariates)))
     return out
+
+
+def engine_effects(db: Database, k: int, filters=None, sesoi: float = 0.2) -> list[OutcomeEffect]:
+    """The scorecard's own retention and promotion tests, as `OutcomeEffect`s.
+
+    Unlike `outcome_effects` (kept for compatibility: raw roster history, the library's own risk
+    sets), these are the engine's estimates — released people only, the survey claims' pools and
+    covariates, the staggered-entry design (`analytics.claims.outcome_claims`) — so an ROI built
+    on them rests on the same figures the Claims page shows.
+    """
+    from analytics.claims.engine import resolve_min_group, run
+    from analytics.filters import Filters
+
+    r = run(db, filters or Filters(), resolve_min_group(k), sesoi)
+    out = []
+    for outcome in OUTCOMES:
+        for t in r.results[outcome].tests:
+            h = getattr(t.result, "hazard", None)
+            out.append(OutcomeEffect(outcome, t.role.value, h, "" if h is not None else (t.reason or "no estimate")))
+    return out

@@ -28,10 +28,13 @@ def set_import_rows(db: Database, import_id: int, rows: int) -> None:
     db.execute("UPDATE imports SET rows = ? WHERE import_id = ?", [rows, import_id])
 
 
-def insert_employees(db: Database, frame: pd.DataFrame) -> None:
-    """The roster and its history: one open row per person, valid since the start (the demo has
-    no snapshots), so `employees_at` and `wave_roster` see everyone at every wave."""
+def insert_employees(db: Database, frame: pd.DataFrame, history: pd.DataFrame | None = None) -> None:
+    """The roster and its history: the given history rows (leavers, promotions), or one open row
+    per person valid since the start, so `employees_at` and `wave_roster` see everyone at every wave."""
     db.insert_df("employees", frame)
+    if history is not None:
+        db.insert_df("employee_history", history)
+        return
     db.execute("INSERT INTO employee_history (employee_id, department, level, location, manager_id, import_id) "
                "SELECT employee_id, department, level, location, manager_id, import_id FROM employees "
                "WHERE import_id = ?", [int(frame["import_id"].iloc[0])] if len(frame) else [-1])
@@ -83,11 +86,12 @@ def insert_metrics(db: Database, metrics: dict, ids: np.ndarray, import_id: int)
     for name, people, values in (("tasks_completed", np.arange(metrics["tasks"].shape[0]), metrics["tasks"]),
                                  ("cycle_time_days", metrics["cycle_people"], metrics["cycle"])):
         p, m = values.shape
+        keep = ~np.isnan(values.reshape(-1))  # no value (e.g. after a person left): no row
         frame = pd.DataFrame({
-            "employee_id": pd.Categorical.from_codes(np.repeat(people, m), categories=cats),
-            "period": pd.Categorical.from_codes(np.tile(np.arange(m), p), categories=months),
-            "metric": pd.Categorical.from_codes(np.zeros(p * m, dtype=np.int8), categories=[name]),
-            "value": values.reshape(-1),
-            "import_id": np.full(p * m, import_id, dtype=np.int32),
+            "employee_id": pd.Categorical.from_codes(np.repeat(people, m)[keep], categories=cats),
+            "period": pd.Categorical.from_codes(np.tile(np.arange(m), p)[keep], categories=months),
+            "metric": pd.Categorical.from_codes(np.zeros(int(keep.sum()), dtype=np.int8), categories=[name]),
+            "value": values.reshape(-1)[keep],
+            "import_id": np.full(int(keep.sum()), import_id, dtype=np.int32),
         })
         db.insert_df("metrics", frame)

@@ -110,3 +110,66 @@ def people(db: Database, levels: list[str]) -> pd.DataFrame:
             LEFT JOIN firsts f USING (employee_id) LEFT JOIN roles r USING (employee_id)
             ORDER BY e.employee_id""",
         list(levels))
+
+
+def history_rows(db: Database, levels: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The roster history as (rows, events) for the retention and promotion claims.
+
+    rows : employee_id, from_m (month index of `valid_from`, NULL = since the start of the data),
+        to_m, department, level, level_rank — one row per history row.
+    events : employee_id, month, kind ('left' | 'promoted'), to_level (the level after a
+        promotion) — a row ending with no row of the
+        person starting that day is leaving; a next row at a higher level is a promotion.
+
+    Inside `released()` only released people's rows are read (the release's `employee_history`,
+    pinned to the link's import), and their department and level are the roster's own values
+    rather than the reporting-group labels: a promotion is a change of level, which the group
+    label (one per person) cannot show. Those values only shape the model; no count under the
+    threshold leaves the claims engine (docs/PRIVACY.md).
+    """
+    from analytics.store.released import active
+
+    rank_sql = " ".join(f"WHEN ? THEN {i}" for i in range(len(levels)))
+    if active(db):
+        home = db._local.rel_home
+        base = (f"""SELECT h.employee_id, h.valid_from, h.valid_to, r.department, r.level
+                    FROM employee_history h JOIN {home}.employee_history r
+                      ON r.employee_id = h.employee_id AND r.valid_from IS NOT DISTINCT FROM h.valid_from
+                     AND r.import_id IS NOT DISTINCT FROM h.import_id""")
+    else:
+        base = "SELECT employee_id, valid_from, valid_to, department, level FROM employee_history"
+    rank = f"CASE level {rank_sql} END" if levels else "NULL"
+    cte = f"WITH h AS (SELECT b.*, {rank} AS level_rank FROM ({base}) b)"
+    rows = db.query_df(
+        f"""{cte}
+            SELECT employee_id, {month_index('valid_from')} AS from_m, {month_index('valid_to')} AS to_m,
+                   department, level, level_rank FROM h ORDER BY employee_id, valid_from NULLS FIRST""",
+        list(levels))
+    events = db.query_df(
+        f"""{cte}
+            SELECT a.employee_id, {month_index('a.valid_to')} AS month,
+                   CASE WHEN b.employee_id IS NULL THEN 'left' ELSE 'promoted' END AS kind, b.level AS to_level
+            FROM h a LEFT JOIN h b ON b.employee_id = a.employee_id AND b.valid_from = a.valid_to
+            WHERE a.valid_to IS NOT NULL AND (b.employee_id IS NULL OR b.level_rank > a.level_rank)""",
+        list(levels))
+    for c in ("from_m", "to_m", "level_rank"):
+        rows[c] = pd.to_numeric(rows[c], errors="coerce").astype(float)
+    events["month"] = pd.to_numeric(events["month"], errors="coerce").astype(float)
+    return rows, events
+
+
+def raw_level_order(db: Database) -> list[str]:
+    """`level_order` from the roster's own levels, also inside `released()` (where the history's
+    level reads as the reporting group's label)."""
+    from analytics.store.released import active
+
+    if not active(db):
+        return level_order(db)
+    home = db._local.rel_home
+    db.execute(f"SET search_path = '{home.replace(chr(39), chr(39) * 2)}'")
+    try:
+        return level_order(db)
+    finally:
+        from analytics.store.released import _search_path_sql
+
+        db.execute(_search_path_sql(db._local.rel_stack[-1], home))
