@@ -20,7 +20,7 @@ from tests.released_reference import release
 def raw(demo_path):
     with duckdb.connect(str(demo_path), read_only=True) as con:
         return {t: con.execute(f"SELECT * FROM {t}").df()
-                for t in ("employees", "pairs", "sessions", "waves", "items", "responses", "metrics")}
+                for t in ("employees", "employee_history", "pairs", "sessions", "waves", "items", "responses", "metrics")}
 
 
 @pytest.mark.parametrize("k", [3, 5, 12])
@@ -35,6 +35,16 @@ def test_released_tables_match_the_rule_written_in_pandas(demo_path, raw, k):
             .sort_values("employee_id").reset_index(drop=True))
     pd.testing.assert_frame_equal(got.fillna("-"), want.fillna("-"), check_dtype=False)
     assert (sizes["n"] >= k).all()
+    # who counts at each wave and month, with the labels of their group then
+    cols = ["employee_id", "department", "location", "generation", "level"]
+    for rel, col in (("wave_roster", "survey"), ("month_roster", "period"), ("roster_now", "period")):
+        with Database(demo_path, read_only=True) as db, released(db, k):
+            got = db.query_df(f"SELECT {col}, {', '.join(cols)} FROM {rel} ORDER BY 1, 2")
+            cells = db.query_df(f"SELECT block_id, count(*) AS n FROM {rel} GROUP BY 1")
+        want = expected[rel][[col, *cols]].sort_values([col, "employee_id"]).reset_index(drop=True)
+        assert len(got) > 0
+        pd.testing.assert_frame_equal(got.fillna("-"), want.fillna("-"), check_dtype=False)
+        assert (cells["n"] >= k).all()
 
 
 def test_every_released_cell_has_k_people_or_none(demo_path):
