@@ -238,23 +238,26 @@ def _build(db: Database, home: str, k: int, v: int | None, latest: int, prefix: 
         SELECT kind, period, employee_id, block_id FROM {B}.pemp
         WHERE NOT withheld AND imp <= {vv} AND block_id IN ({_allowed_cells("u", 1, vv, k)})""")
     in_wave = f"EXISTS (SELECT 1 FROM {M}.pemp p WHERE p.kind = 'w' AND p.period = u.c2 AND p.employee_id = u.who)"
-    in_month = f"EXISTS (SELECT 1 FROM {M}.pemp p WHERE p.kind = 'm' AND p.period = u.c2 AND p.employee_id = u.who)"
 
     # responses, stage 1: answers about the respondent themself
     # an answer about oneself has two cells: (group at the wave, survey, construct), which the
     # dashboard reads, and (current group, survey, construct), which the claims engine reads until
     # it reads `wave_roster`. It is released when both hold >= k released answers: repeated until
     # stable, since dropping a thin cell of one kind can thin a cell of the other.
+    # (ok_p / ok_c: the person is released in that period / today at this version)
     db.execute(f"""CREATE OR REPLACE TABLE {M}.self_u AS
         SELECT wb.block_id AS wb, cb.block_id AS cb, r.survey, i.construct, r.employee_id AS who,
-               coalesce(r.import_id, 0) AS imp
+               coalesce(r.import_id, 0) AS imp, mp.employee_id IS NOT NULL AS ok_p,
+               me.employee_id IS NOT NULL AS ok_c
         FROM {home}.responses r JOIN {home}.items i ON i.survey = r.survey AND i.item = r.item
         JOIN {B}.pemp wb ON wb.kind = 'w' AND wb.period = r.survey AND wb.employee_id = r.employee_id AND NOT wb.withheld
         JOIN {B}.emp cb ON cb.employee_id = r.employee_id AND NOT cb.withheld
+        LEFT JOIN {M}.pemp mp ON mp.kind = 'w' AND mp.period = r.survey AND mp.employee_id = r.employee_id
+        LEFT JOIN {M}.emp me ON me.employee_id = r.employee_id
         WHERE r.value IS NOT NULL AND i.construct IS NOT NULL AND i.construct <> 'leadership'
         GROUP BY ALL""")
     _two_partitions(db, f"{M}.self_u", f"{M}.self_cells", f"{M}.cur_cells", "survey", "construct", vv, k,
-                    in_wave, f"who IN (SELECT employee_id FROM {M}.emp)")
+                    "ok_p", "ok_c")
     db.execute(f"""CREATE OR REPLACE TABLE {M}.self_resp AS
         SELECT DISTINCT r.survey, r.employee_id
         FROM {base}.responses r JOIN {base}.items i ON i.survey = r.survey AND i.item = r.item
@@ -285,13 +288,16 @@ def _build(db: Database, home: str, k: int, v: int | None, latest: int, prefix: 
     # metrics
     db.execute(f"""CREATE OR REPLACE TABLE {M}.metric_u AS
         SELECT mb.block_id AS wb, cb.block_id AS cb, m.period, m.metric, m.employee_id AS who,
-               coalesce(m.import_id, 0) AS imp
+               coalesce(m.import_id, 0) AS imp, mp.employee_id IS NOT NULL AS ok_p,
+               me.employee_id IS NOT NULL AS ok_c
         FROM {home}.metrics m
         JOIN {B}.pemp mb ON mb.kind = 'm' AND mb.period = m.period AND mb.employee_id = m.employee_id AND NOT mb.withheld
         JOIN {B}.emp cb ON cb.employee_id = m.employee_id AND NOT cb.withheld
+        LEFT JOIN {M}.pemp mp ON mp.kind = 'm' AND mp.period = m.period AND mp.employee_id = m.employee_id
+        LEFT JOIN {M}.emp me ON me.employee_id = m.employee_id
         WHERE m.value IS NOT NULL GROUP BY ALL""")
     _two_partitions(db, f"{M}.metric_u", f"{M}.metric_cells", f"{M}.metric_cur_cells", "period", "metric", vv, k,
-                    in_month, f"who IN (SELECT employee_id FROM {M}.emp)")
+                    "ok_p", "ok_c")
 
     # pairs: both members released, and whole per mentee block and per mentor block
     db.execute(f"""CREATE OR REPLACE TABLE {M}.pairs AS
@@ -404,14 +410,15 @@ def _build(db: Database, home: str, k: int, v: int | None, latest: int, prefix: 
 
 def _two_partitions(db: Database, u: str, period_cells: str, cur_cells: str, c2: str, c3: str, v: int, k: int,
                     restrict_period: str, restrict_cur: str, rounds: int = 50) -> None:
-    """Cells of `u` (wb, cb, c2, c3, who, imp) allowed in both partitions: (wb, c2, c3) into
+    """Cells of `u` (wb, cb, c2, c3, who, imp, ok_p, ok_c) allowed in both partitions: (wb, c2, c3) into
     `period_cells` and (cb, c2, c3) into `cur_cells`, each counted over the rows the other allows,
     repeated until neither changes (a row is released when both its cells are)."""
     def build(target: str, mine: str, other: str, other_cells: str | None, restrict: str) -> None:
         join = (f"JOIN {other_cells} o ON o.c1 = s.{other} AND o.c2 = s.{c2} AND o.c3 = s.{c3}"
                 if other_cells else "")
         db.execute(f"""CREATE OR REPLACE TABLE {target} AS
-            WITH u AS (SELECT s.{mine} AS c1, s.{c2} AS c2, s.{c3} AS c3, s.who, s.imp FROM {u} s {join})
+            WITH u AS (SELECT s.{mine} AS c1, s.{c2} AS c2, s.{c3} AS c3, s.who, s.imp, s.ok_p, s.ok_c
+                       FROM {u} s {join})
             {_allowed_cells("u", 3, v, k, restrict=restrict)}""")
 
     # The current cells are a function of the period cells and vice versa: once a round leaves
@@ -580,27 +587,29 @@ def _build_period_blocks(db: Database, home: str, k: int, S: str) -> None:
         SELECT 'w' AS kind, survey AS period, employee_id FROM {S}.resp
         UNION SELECT 'm', period, employee_id FROM {home}.metrics WHERE value IS NOT NULL""")
     key = ", ".join(KEY)
-    small = f"""WITH b AS (SELECT kind, period, employee_id,
-                                  dense_rank() OVER (ORDER BY kind, period, {key}) AS bid
-                           FROM {S}.pemp WHERE NOT withheld),
-                size AS (SELECT bid FROM b GROUP BY bid HAVING count(*) < {k}),
-                act AS (SELECT b.bid FROM b JOIN {S}.pact a USING (kind, period, employee_id)
-                        GROUP BY b.bid HAVING count(*) < {k})
-                SELECT kind, period, employee_id FROM b
-                WHERE bid IN (SELECT bid FROM size UNION SELECT bid FROM act)"""
+    # a (block, period) cell is small with fewer than k people, or 1 to k-1 of them active
+    small = f"""SELECT kind, period, employee_id FROM (
+                    SELECT p.kind, p.period, p.employee_id, count(*) OVER w AS n, count(a.employee_id) OVER w AS n_act
+                    FROM {S}.pemp p LEFT JOIN {S}.pact a USING (kind, period, employee_id)
+                    WHERE NOT p.withheld
+                    WINDOW w AS (PARTITION BY p.kind, p.period, {', '.join('p.' + c for c in KEY)}))
+                WHERE n < {k} OR (n_act > 0 AND n_act < {k})"""
     match = (f"{S}.pemp.kind = s.kind AND {S}.pemp.period = s.period AND {S}.pemp.employee_id = s.employee_id")
+    settled = False  # nothing small left (then there is nothing to withhold either)
     for dim in MERGE_ORDER:
         db.execute(f"CREATE OR REPLACE TEMP TABLE _twoway_psmall AS {small}")
         if not db.query("SELECT count(*) FROM _twoway_psmall").scalar():
+            settled = True
             break
         db.execute(f"UPDATE {S}.pemp SET {dim} = '{OTHER}' FROM _twoway_psmall s WHERE {match}")
-    db.execute(f"CREATE OR REPLACE TEMP TABLE _twoway_psmall AS {small}")
-    db.execute(f"UPDATE {S}.pemp SET withheld = TRUE FROM _twoway_psmall s WHERE {match}")
+    if not settled:
+        db.execute(f"CREATE OR REPLACE TEMP TABLE _twoway_psmall AS {small}")
+        db.execute(f"UPDATE {S}.pemp SET withheld = TRUE FROM _twoway_psmall s WHERE {match}")
     db.execute("DROP TABLE IF EXISTS _twoway_psmall")
-    db.execute(f"""UPDATE {S}.pemp SET block_id = s.bid
-        FROM (SELECT kind, period, employee_id, dense_rank() OVER (ORDER BY kind, period, {key}) AS bid
-              FROM {S}.pemp WHERE NOT withheld) s
-        WHERE {match}""")
+    db.execute(f"""CREATE OR REPLACE TABLE {S}.pemp AS
+        SELECT p.* REPLACE (coalesce(s.bid, 0) AS block_id) FROM {S}.pemp p
+        LEFT JOIN (SELECT kind, period, employee_id, dense_rank() OVER (ORDER BY kind, period, {key}) AS bid
+                   FROM {S}.pemp WHERE NOT withheld) s USING (kind, period, employee_id)""")
 
 
 # -- figures about the release itself (docs/PRIVACY.md) -----------------------------------------------
