@@ -65,13 +65,14 @@ def _cohort_clause(cohorts: Sequence[str], alias: str = "p") -> tuple[str, list]
 
 # -- filter choices ---------------------------------------------------------------------------------
 def filter_values(db: Database) -> dict[str, list[str]]:
-    """The values each roster filter may take, sorted: every label of the roster now, of any wave
-    and of any month (so a department someone has left still appears)."""
+    """The values each roster filter may take, sorted: every released label of today's groups,
+    of any wave, any month and the data date (so a department that no longer exists appears)."""
     out: dict[str, list[str]] = {}
     for col in GROUP_COLUMNS:
         out[col] = [r[0] for r in db.query(
             f"SELECT {col} FROM employees WHERE {col} IS NOT NULL UNION SELECT {col} FROM wave_roster "
-            f"WHERE {col} IS NOT NULL UNION SELECT {col} FROM month_roster WHERE {col} IS NOT NULL ORDER BY 1").rows]
+            f"WHERE {col} IS NOT NULL UNION SELECT {col} FROM month_roster WHERE {col} IS NOT NULL "
+            f"UNION SELECT {col} FROM roster_now WHERE {col} IS NOT NULL ORDER BY 1").rows]
     out["cohort"] = [r[0] for r in db.query(
         "SELECT DISTINCT cohort FROM pairs WHERE cohort IS NOT NULL ORDER BY 1").rows]
     return out
@@ -83,14 +84,16 @@ def waves(db: Database) -> pd.DataFrame:
 
 
 def selection_size(db: Database, where: str, params: list) -> int:
-    """People a selection holds in any period (`where` over `e`): today's roster, any survey wave
-    or any metrics month, so a department that exists only in the past is not an empty view.
+    """People a selection holds in any period (`where` over `e`): today's groups, any survey wave,
+    any metrics month or the data date, so a department that exists only in the past is not an
+    empty view.
     Only compared with k (`privacy.check_selection`), never shown."""
     return int(db.query(
         f"""SELECT count(*) FROM (SELECT employee_id FROM employees e WHERE {where}
                                  UNION SELECT employee_id FROM wave_roster e WHERE {where}
-                                 UNION SELECT employee_id FROM month_roster e WHERE {where})""",
-        [*params, *params, *params]).scalar())
+                                 UNION SELECT employee_id FROM month_roster e WHERE {where}
+                                 UNION SELECT employee_id FROM roster_now e WHERE {where})""",
+        [*params, *params, *params, *params]).scalar())
 
 
 def unlinked_respondents(db: Database) -> dict[str, int]:
