@@ -382,14 +382,17 @@ def _build(db: Database, home: str, k: int, v: int | None, latest: int, prefix: 
         JOIN {M}.metric_cur_cells cc ON cc.c1 = ce.block_id AND cc.c2 = m.period AND cc.c3 = m.metric
         WHERE m.value IS NOT NULL""")
     # who counts at each wave and month, with the labels of their group then (no birth year, no e-mail)
+    # (a map of one row per person and period, kept as a table at any size: every survey and
+    # metric figure joins it, and a view would redo its three-way join each time)
     for rel, kind, col in (("wave_roster", "w", "survey"), ("month_roster", "m", "period"),
                            ("roster_now", "n", "period")):
-        db.execute(f"""CREATE OR REPLACE VIEW {R}.{rel} AS
+        db.execute(f"""CREATE OR REPLACE TABLE {M}.{rel} AS
             SELECT p.period AS {col}, p.employee_id, b.department, b.level, b.location, b.generation,
                    b.manager_id, e.hire_date, p.block_id, b.role, b.timing
             FROM {M}.pemp p JOIN {B}.pemp b USING (kind, period, employee_id)
             JOIN {base}.employees e USING (employee_id)
             WHERE p.kind = '{kind}'""")
+        db.execute(f"CREATE OR REPLACE VIEW {R}.{rel} AS SELECT * FROM {M}.{rel}")
     db.execute(f"""CREATE OR REPLACE VIEW {R}.pairs AS
         SELECT p.* FROM {base}.pairs p WHERE p.pair_id IN (SELECT pair_id FROM {M}.pairs_ok)""")
     db.execute(f"""CREATE OR REPLACE VIEW {R}.sessions AS
@@ -401,8 +404,7 @@ def _build(db: Database, home: str, k: int, v: int | None, latest: int, prefix: 
         db.execute(f"CREATE OR REPLACE VIEW {R}.{t} AS SELECT * FROM {base}.{t}")
     if db.query(f"SELECT count(*) FROM {base}.responses").scalar() <= MATERIALISE_ROWS:
         # a small store: copy the released rows once, so each figure skips the joins
-        for t in ("employees", "responses", "metrics", "pairs", "sessions", "wave_roster", "month_roster",
-                  "roster_now"):
+        for t in ("employees", "responses", "metrics", "pairs", "sessions"):
             db.execute(f"CREATE OR REPLACE TABLE {M}.rel_{t} AS SELECT * FROM {R}.{t}")
             db.execute(f"CREATE OR REPLACE VIEW {R}.{t} AS SELECT * FROM {M}.rel_{t}")
     return views
