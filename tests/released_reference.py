@@ -2,7 +2,9 @@
 
 `release(raw, k)` takes the raw tables (DataFrames read straight from the file) and returns
 what the rule says the figures may be computed from at the latest data version: employees with
-their block labels, and the responses, metrics, pairs and sessions that are released. Tests
+their block labels, who counts at each wave and month (`wave_roster`, `month_roster`, with the
+labels of their group in that period), and the responses, metrics, pairs and sessions that are
+released. Tests
 compute expected figures from these frames and compare them with `analytics.views`, so the SQL
 in `analytics.store.released` is checked against an independent implementation.
 """
@@ -41,24 +43,116 @@ def blocks(raw: dict, k: int) -> pd.DataFrame:
     self_items = it[it["construct"].notna() & (it["construct"] != "leadership")][["survey", "item"]]
     r = raw["responses"].dropna(subset=["value", "employee_id"]).merge(self_items, on=["survey", "item"])
     resp = r[["employee_id", "survey"]].drop_duplicates()
-    e["withheld"] = False
+    e0 = e.copy()
+    forced: set = set()  # people withheld because a pair partner is (they would lose that pair)
+    while True:
+        e = e0.copy()
+        e["withheld"] = e["employee_id"].isin(forced)
+
+        def small() -> pd.Series:
+            key = _key_frame(e).apply(tuple, axis=1).where(~e["withheld"], None)
+            size = key.map(key[~e["withheld"]].value_counts())
+            per_wave = resp.merge(pd.DataFrame({"employee_id": e["employee_id"], "key": key})[~e["withheld"]],
+                                  on="employee_id")
+            waves_small = per_wave.groupby(["key", "survey"]).size()
+            bad = set(waves_small[waves_small < k].index.get_level_values(0))
+            return ~e["withheld"] & ((size < k) | key.isin(bad))
+
+        for dim in MERGE_ORDER:
+            s = small()
+            if not s.any():
+                break
+            e.loc[s, dim] = "Other"
+        e.loc[small(), "withheld"] = True
+        out = set(e.loc[e["withheld"], "employee_id"])
+        partners = (set(p.loc[p["mentor_id"].isin(out), "mentee_id"]) | set(p.loc[p["mentee_id"].isin(out), "mentor_id"]))
+        if partners <= out:
+            break
+        forced = out | partners
+    e["block"] = _key_frame(e).apply(tuple, axis=1)
+    return e[["employee_id", *KEY, "withheld", "block"]]
+
+
+def _roster_on(raw: dict, day) -> pd.DataFrame:
+    """Each person's attributes on `day` (None: the open rows), only people employed then."""
+    h = raw.get("employee_history")
+    if h is None:  # a store without snapshots: everyone, as they are now
+        h = raw["employees"][["employee_id", "department", "level", "location", "manager_id"]].assign(
+            valid_from=pd.NaT, valid_to=pd.NaT)
+    vf, vt = pd.to_datetime(h["valid_from"]), pd.to_datetime(h["valid_to"])
+    if day is None or pd.isna(day):
+        ok = vt.isna()
+    else:
+        day = pd.Timestamp(day)
+        ok = (vf.isna() | (vf <= day)) & (vt.isna() | (day < vt))
+    return h[ok][["employee_id", "department", "level", "location", "manager_id"]].merge(
+        raw["employees"][["employee_id", "generation"]], on="employee_id")
+
+
+def period_blocks(raw: dict, k: int, cur: pd.DataFrame) -> pd.DataFrame:
+    """kind ('w' wave / 'm' month), period, employee_id, manager_id, the key (merged per period), withheld."""
+    frames = []
+    for w in raw["waves"].itertuples():
+        day = w.opened if pd.notna(w.opened) else w.closed
+        frames.append(_roster_on(raw, day).assign(kind="w", period=w.survey))
+    m = raw.get("metrics")
+    for period in (sorted(m["period"].unique()) if m is not None and len(m) else []):
+        frames.append(_roster_on(raw, f"{period}-01").assign(kind="m", period=period))
+    # the roster on the data date: the last session or survey close (open rows when there is neither)
+    dates = [pd.to_datetime(raw["sessions"]["date"]).max() if len(raw["sessions"]) else pd.NaT,
+             pd.to_datetime(raw["waves"]["closed"]).max() if len(raw["waves"]) else pd.NaT]
+    dates = [d for d in dates if pd.notna(d)]
+    frames.append(_roster_on(raw, max(dates) if dates else None).assign(kind="n", period="now"))
+    cols = ["kind", "period", "employee_id", "manager_id", *KEY]
+    if not frames:
+        return pd.DataFrame(columns=[*cols, "withheld"])
+    p = pd.concat(frames, ignore_index=True).merge(cur.loc[~cur["withheld"], ["employee_id", "role", "timing"]], on="employee_id")[cols]
+    # an attribute the person still has today reads as today's (merged) label
+    now = raw["employees"].set_index("employee_id")
+    merged = cur.set_index("employee_id")
+    for d in ("department", "location", "generation", "level"):
+        same = (p[d].fillna("\0") == p["employee_id"].map(now[d]).fillna("\0")).to_numpy()
+        p.loc[same, d] = p.loc[same, "employee_id"].map(merged[d])
+    it = raw["items"]
+    self_items = it[it["construct"].notna() & (it["construct"] != "leadership")][["survey", "item"]]
+    r = raw["responses"].dropna(subset=["value", "employee_id"]).merge(self_items, on=["survey", "item"])
+    act = set(zip("w" * len(r), r["survey"], r["employee_id"]))
+    if m is not None and len(m):
+        mv = m.dropna(subset=["value"])
+        act |= set(zip("m" * len(mv), mv["period"], mv["employee_id"]))
+    active = np.array([t in act for t in zip(p["kind"], p["period"], p["employee_id"])], bool)
+    p["withheld"] = False
 
     def small() -> pd.Series:
-        key = _key_frame(e).apply(tuple, axis=1)
+        key = p[["kind", "period"]].astype(object).join(_key_frame(p)).apply(tuple, axis=1)
         size = key.map(key.value_counts())
-        per_wave = resp.merge(pd.DataFrame({"employee_id": e["employee_id"], "key": key}), on="employee_id")
-        waves_small = per_wave.groupby(["key", "survey"]).size()
-        bad = set(waves_small[waves_small < k].index.get_level_values(0))
-        return (size < k) | key.isin(bad)
+        n_act = key[active].value_counts()
+        a = key.map(n_act).fillna(0)
+        return (size < k) | ((a > 0) & (a < k))
 
     for dim in MERGE_ORDER:
         s = small()
         if not s.any():
             break
-        e.loc[s, dim] = "Other"
-    e.loc[small(), "withheld"] = True
-    e["block"] = _key_frame(e).apply(tuple, axis=1)
-    return e[["employee_id", *KEY, "withheld", "block"]]
+        p.loc[s, dim] = "Other"
+    p.loc[small(), "withheld"] = True
+    p["block"] = p[["kind", "period"]].astype(object).join(_key_frame(p)).apply(tuple, axis=1)
+    return p
+
+
+def _both_cells(d: pd.DataFrame, a: str, b: str, rest: list[str], k: int) -> pd.Series:
+    """Rows whose (a, *rest) cell and (b, *rest) cell both hold >= k people among the rows kept,
+    dropping thin cells until nothing changes (a row needs both of its groups)."""
+    ok = d[a].notna() & d[b].notna()
+    cells = {c: pd.Series(list(zip(d[c], *[d[x] for x in rest])), index=d.index) for c in (a, b)}
+    while True:
+        new = ok.copy()
+        for c in (a, b):
+            n = d[new].groupby(cells[c][new])["employee_id"].nunique()
+            new &= cells[c].map(n).fillna(0) >= k
+        if new.equals(ok):
+            return ok
+        ok = new
 
 
 def release(raw: dict, k: int) -> dict[str, pd.DataFrame]:
@@ -69,22 +163,29 @@ def release(raw: dict, k: int) -> dict[str, pd.DataFrame]:
     emp = raw["employees"].drop(columns=["department", "location", "generation", "level"]).merge(
         kept[["employee_id", "department", "location", "generation", "level", "role", "timing", "block"]],
         on="employee_id")
+    pb = period_blocks(raw, k, b)
+    pk = pb[~pb["withheld"]]
+    at = {(kd, per, e): blk for kd, per, e, blk in zip(pk["kind"], pk["period"], pk["employee_id"], pk["block"])}
+    wave_manager = {(per, e): mg for kd, per, e, mg in zip(pb["kind"], pb["period"], pb["employee_id"],
+                                                           pb["manager_id"]) if kd == "w"}
     items = raw["items"]
     r = raw["responses"].dropna(subset=["value"]).merge(items[["survey", "item", "construct"]], on=["survey", "item"])
-    r = r[r["construct"].notna() & r["employee_id"].isin(block_of)]
+    r = r[r["construct"].notna() & r["employee_id"].notna()].copy()
+    # an answer about oneself: its cell of the wave's groups and its cell of today's groups both hold >= k
     own = r[r["construct"] != "leadership"].copy()
-    own["cell"] = list(zip(own["employee_id"].map(block_of), own["survey"], own["construct"]))
-    n = own.groupby("cell")["employee_id"].nunique()
-    own = own[own["cell"].map(n) >= k]
+    own["wblock"] = [at.get(("w", s, e)) for s, e in zip(own["survey"], own["employee_id"])]
+    own["cblock"] = own["employee_id"].map(block_of)
+    own = own[_both_cells(own, "wblock", "cblock", ["survey", "construct"], k)]
     answered = set(zip(own["survey"], own["employee_id"]))
-    manager = dict(zip(raw["employees"]["employee_id"], raw["employees"]["manager_id"]))
     lead = r[r["construct"] == "leadership"].copy()
-    lead["subject"] = lead["employee_id"].map(manager)
-    lead = lead[lead["subject"].isin(block_of)
+    lead["subject"] = [wave_manager.get((s, e)) for s, e in zip(lead["survey"], lead["employee_id"])]
+    lead["sblock"] = [at.get(("w", s, m)) for s, m in zip(lead["survey"], lead["subject"])]
+    lead = lead[lead["sblock"].notna()
                 & np.array([(s, e) in answered for s, e in zip(lead["survey"], lead["employee_id"])], bool)]
-    lead["cell"] = list(zip(lead["subject"].map(block_of), lead["survey"]))
-    n = lead.groupby("cell")["subject"].nunique()
-    lead = lead[lead["cell"].map(n) >= k]
+    lead["cell"] = list(zip(lead["sblock"], lead["survey"]))
+    counted = lead[lead["subject"].isin(block_of)]
+    n = counted.groupby("cell")["subject"].nunique()
+    lead = lead[lead["cell"].map(n).fillna(0) >= k]
     anon = raw["responses"].dropna(subset=["value"]).merge(items[["survey", "item", "construct"]], on=["survey", "item"])
     anon = anon[anon["employee_id"].isna() & anon["construct"].notna() & (anon["construct"] != "leadership")]
     part = raw.get("participation")
@@ -97,14 +198,17 @@ def release(raw: dict, k: int) -> dict[str, pd.DataFrame]:
     size = anon.groupby(["survey", "group"])["respondent"].nunique()
     keep = np.array([size[(s_, g_)] >= k for s_, g_ in zip(anon["survey"], anon["group"])], bool)
     anon = anon[keep].drop(columns="group")
-    responses = pd.concat([own, lead, anon]).drop(columns=["cell", "subject", "construct"])
+    responses = pd.concat([own, lead, anon]).drop(
+        columns=["cell", "subject", "construct", "wblock", "cblock", "sblock"],
+        errors="ignore")
 
     m = raw["metrics"].dropna(subset=["value"]) if "metrics" in raw else pd.DataFrame()
     if len(m):
-        m = m[m["employee_id"].isin(block_of)].copy()
-        m["cell"] = list(zip(m["employee_id"].map(block_of), m["period"], m["metric"]))
-        n = m.groupby("cell")["employee_id"].nunique()
-        m = m[m["cell"].map(n) >= k].drop(columns="cell")
+        m = m.copy()
+        m["mblock"] = [at.get(("m", p_, e)) for p_, e in zip(m["period"], m["employee_id"])]
+        m["cblock"] = m["employee_id"].map(block_of)
+        ok = _both_cells(m, "mblock", "cblock", ["period", "metric"], k)
+        m = m[ok].drop(columns=["mblock", "cblock"])
 
     p = raw["pairs"]
     p = p[p["mentor_id"].isin(block_of) & p["mentee_id"].isin(block_of)].copy()
@@ -120,7 +224,11 @@ def release(raw: dict, k: int) -> dict[str, pd.DataFrame]:
                          s["format"].fillna("")))
     n = s.groupby("cell")["pair_id"].nunique()
     s = s[s["cell"].map(n) >= (k + 1) // 2].drop(columns=["cell", "mentee_id"])
-    return {"employees": emp, "responses": responses, "metrics": m, "pairs": p, "sessions": s,
+    rosters = {}
+    for kind, name, col in (("w", "wave_roster", "survey"), ("m", "month_roster", "period"),
+                            ("n", "roster_now", "period")):
+        rosters[name] = pk[pk["kind"] == kind].rename(columns={"period": col}).drop(columns=["kind", "withheld"])
+    return {**rosters, "employees": emp, "responses": responses, "metrics": m, "pairs": p, "sessions": s,
             "waves": raw["waves"], "items": items, "blocks": b}
 
 
@@ -129,7 +237,8 @@ def person_scores(rel: dict, construct: str) -> pd.DataFrame:
     items = rel["items"][rel["items"]["construct"] == construct]
     r = rel["responses"].merge(items, on=["survey", "item"]).dropna(subset=["value", "employee_id"])
     r["v"] = np.where(r["reverse"], r["scale_min"] + r["scale_max"] - r["value"], r["value"])
-    if construct == "leadership":
-        manager = dict(zip(rel["employees"]["employee_id"], rel["employees"]["manager_id"]))
-        r["employee_id"] = r["employee_id"].map(manager)
+    if construct == "leadership":  # about the rater's manager at that wave
+        wr = rel["wave_roster"]
+        manager = dict(zip(zip(wr["survey"], wr["employee_id"]), wr["manager_id"]))
+        r["employee_id"] = [manager.get(key) for key in zip(r["survey"], r["employee_id"])]
     return r.groupby(["survey", "employee_id"], as_index=False)["v"].mean()

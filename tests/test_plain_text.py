@@ -86,10 +86,11 @@ def hostile_db(demo_path, tmp_path_factory):
     path = tmp_path_factory.mktemp("hostile") / "hostile.duckdb"
     shutil.copy(demo_path, path)
     with duckdb.connect(str(path)) as con:
-        con.execute("UPDATE employees SET department = ? WHERE department = 'Sales'", [LINK])
-        con.execute("UPDATE employees SET level = ? WHERE level = 'Associate'", [IMAGE])
-        # the largest location: smaller ones of this small demo read "Other" in the release
-        con.execute("UPDATE employees SET location = ? WHERE location = 'London'", [TAG])
+        for table in ("employees", "employee_history"):  # figures read attributes at each wave from the history
+            con.execute(f"UPDATE {table} SET department = ? WHERE department = 'Sales'", [LINK])
+            con.execute(f"UPDATE {table} SET level = ? WHERE level = 'Associate'", [IMAGE])
+            # the largest location: smaller ones of this small demo read "Other" in the release
+            con.execute(f"UPDATE {table} SET location = ? WHERE location = 'London'", [TAG])
         con.execute("UPDATE sessions SET topics = list_transform(topics, lambda t: CASE WHEN t = 'AI tools' THEN ? "
                     "ELSE t END)", [TOPIC])
         assert con.execute("SELECT count(*) FROM employees WHERE department = ?", [LINK]).fetchone()[0] > 20

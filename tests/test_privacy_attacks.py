@@ -124,9 +124,15 @@ def read_claims(db, f: Filters, k: int) -> list[Cell]:
     out: list[Cell] = []
     card = scorecard(db, f, min_group=k)
     for r in card.to_dict("records"):
+        # the headline counts are those of the headline role, which a view's subgroup factor can
+        # change (two roles' counts are not one set of people); every role's counts are shown too
         for col in ("n_treated", "n_comparison"):
             if _num(r[col]) > 0:
-                out.append(Cell("scorecard", (r["id"], col), float(r[col])))
+                out.append(Cell("scorecard", (r["id"], str(r["headline_role"]), col), float(r[col])))
+        for role in r["by_role"] or ():
+            for col in ("n_treated", "n_comparison"):
+                if _num(role.get(col)) > 0:
+                    out.append(Cell("scorecard", (r["id"], f"by role: {role['role']}", col), float(role[col])))
     detail = claim_detail(db, "engagement", f, min_group=k)
     n_t = _num(card.set_index("id").loc["engagement", "n_treated"])
     bal = detail["balance"]
@@ -418,3 +424,39 @@ def leaks_exactly(path, found: Findings) -> int:
         if abs(d) == 1 and "mean" in recovered and (key[0], key[1]) in known:
             hits += bool(np.any(np.abs(known[(key[0], key[1])] - recovered["mean"]) < 1e-6))
     return hits
+
+
+@pytest.fixture(scope="module")
+def moved_org(tmp_path_factory):
+    """The small organisation with a roster snapshot between two waves: 20 people change
+    department and 4 leave (so each person counts where they were at each wave and month)."""
+    from analytics.importing import import_file
+
+    tmp = tmp_path_factory.mktemp("attack_moved")
+    path = tmp / "moved.duckdb"
+    build_demo(path, seed=5, n_employees=200)
+    with Database(path) as db:
+        opened = sorted(r[0] for r in db.query("SELECT opened FROM waves WHERE opened IS NOT NULL").rows)
+        day = opened[len(opened) // 2] - pd.Timedelta(days=10)
+        e = db.query_df("SELECT employee_id, department, level, location, birth_year, hire_date, manager_id "
+                        "FROM employees ORDER BY employee_id")
+        managers = set(e["manager_id"].dropna())
+        depts = sorted(e["department"].unique())
+        movers = e.index[::10][:20]
+        e.loc[movers, "department"] = [depts[(depts.index(d) + 1) % len(depts)] for d in e.loc[movers, "department"]]
+        leavers = [i for i in e.index[5::10] if e.at[i, "employee_id"] not in managers][:4]
+        e = e.drop(index=leavers)
+        snap = tmp / "roster_snapshot.csv"
+        e.to_csv(snap, index=False)
+        import_file(db, snap, as_of=str(pd.Timestamp(day).date()))
+    return path
+
+
+def test_the_attacker_finds_nothing_after_a_transfer(moved_org):
+    with Database(moved_org, read_only=True) as db:
+        moved = db.query("SELECT count(DISTINCT employee_id) FROM employee_history WHERE valid_from IS NOT NULL").scalar()
+        left = db.query("SELECT count(*) FROM employees WHERE termination_date IS NOT NULL").scalar()
+        assert moved >= 15 and left == 4  # the premise: people moved and left between waves
+        found, size = run_attack(db, K, versions=(), claims_views=2)
+    assert size["views"] > 60 and size["cells"] > 10_000, size
+    assert not found, found.summary()

@@ -13,6 +13,7 @@ from analytics.filters import Filters
 from analytics.store import Database
 from analytics.store.released import active, released
 from tests.fixtures import add_employees
+from tests.released_reference import blocks as release_blocks
 from tests.released_reference import release
 
 
@@ -20,7 +21,7 @@ from tests.released_reference import release
 def raw(demo_path):
     with duckdb.connect(str(demo_path), read_only=True) as con:
         return {t: con.execute(f"SELECT * FROM {t}").df()
-                for t in ("employees", "pairs", "sessions", "waves", "items", "responses", "metrics")}
+                for t in ("employees", "employee_history", "pairs", "sessions", "waves", "items", "responses", "metrics")}
 
 
 @pytest.mark.parametrize("k", [3, 5, 12])
@@ -35,6 +36,16 @@ def test_released_tables_match_the_rule_written_in_pandas(demo_path, raw, k):
             .sort_values("employee_id").reset_index(drop=True))
     pd.testing.assert_frame_equal(got.fillna("-"), want.fillna("-"), check_dtype=False)
     assert (sizes["n"] >= k).all()
+    # who counts at each wave and month, with the labels of their group then
+    cols = ["employee_id", "department", "location", "generation", "level"]
+    for rel, col in (("wave_roster", "survey"), ("month_roster", "period"), ("roster_now", "period")):
+        with Database(demo_path, read_only=True) as db, released(db, k):
+            got = db.query_df(f"SELECT {col}, {', '.join(cols)} FROM {rel} ORDER BY 1, 2")
+            cells = db.query_df(f"SELECT block_id, count(*) AS n FROM {rel} GROUP BY 1")
+        want = expected[rel][[col, *cols]].sort_values([col, "employee_id"]).reset_index(drop=True)
+        assert len(got) > 0
+        pd.testing.assert_frame_equal(got.fillna("-"), want.fillna("-"), check_dtype=False)
+        assert (cells["n"] >= k).all()
 
 
 def test_every_released_cell_has_k_people_or_none(demo_path):
@@ -87,3 +98,30 @@ def test_released_data_on_a_read_only_store_writes_nothing_to_the_file(demo_path
         assert "block_id" not in db.query_df("SELECT * FROM employees LIMIT 1").columns  # the raw table again
     with duckdb.connect(str(demo_path), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM duckdb_views() WHERE NOT internal").fetchone()[0] == 0
+
+
+def test_a_person_whose_pair_partner_is_withheld_is_withheld_too(db):
+    """k = 2. Mentors M1, M2, P and mentees E1, E2, E3 all have pairs in cohort A (same
+    department and wave, so one mentor group and one mentee group of three). Q is P's mentee and
+    E3's mentor: alone in the role "both", withheld. Without the partner rule the pairs P–Q and
+    Q–E3 could not be released, so a "cohort A" filter (which reads released pairs) would take
+    M1 and M2 but not P from the mentors' group: a view differing from its group by one person.
+    With it, P and E3 are withheld too, and the groups left (M1 M2; E1 E2) are whole (worked by
+    hand; the pandas restatement must agree)."""
+    people = ["M1", "M2", "P", "E1", "E2", "E3", "Q", "N1", "N2"]
+    add_employees(db, [{"employee_id": e, "department": "Sales", "level": "L1", "location": "Lisbon",
+                        "generation": "Gen X"} for e in people])
+    db.insert_df("pairs", pd.DataFrame({
+        "pair_id": ["A1", "A2", "A3", "A4"], "mentor_id": ["M1", "M2", "P", "Q"],
+        "mentee_id": ["E1", "E2", "Q", "E3"], "cohort": "A",
+        "start_date": pd.to_datetime(["2025-01-10"] * 4), "end_date": [None] * 4}))
+    db.bump_data_version()
+    with released(db, 2):
+        kept = [r[0] for r in db.query("SELECT employee_id FROM employees ORDER BY 1").rows]
+        pairs = [r[0] for r in db.query("SELECT pair_id FROM pairs ORDER BY 1").rows]
+    assert kept == ["E1", "E2", "M1", "M2", "N1", "N2"]
+    assert pairs == ["A1", "A2"]
+    assert views.headline(db, Filters(cohort=("A",)), 2)["participants"] == 4  # M1 M2 E1 E2
+    raw = {t: db.query_df(f"SELECT * FROM {t}") for t in ("employees", "pairs", "waves", "items", "responses")}
+    b = release_blocks(raw, 2)
+    assert sorted(b.loc[b["withheld"], "employee_id"]) == ["E3", "P", "Q"]

@@ -34,7 +34,7 @@ def store(demo_path):
 def raw(demo_path):
     with duckdb.connect(str(demo_path), read_only=True) as con:
         return {t: con.execute(f"SELECT * FROM {t}").df()
-                for t in ("employees", "pairs", "sessions", "waves", "items", "responses", "metrics")}
+                for t in ("employees", "employee_history", "pairs", "sessions", "waves", "items", "responses", "metrics")}
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +55,8 @@ def test_construct_trend_matches_a_pandas_recomputation(store, rel):
     dept = r5["employees"]["department"].value_counts().index[0]
     f = Filters(department=(dept,))
     got = views.construct_trends(store, f, 5, constructs=("engagement",))
-    scores = released_scores(r5, "engagement").merge(r5["employees"], on="employee_id")
+    # each person counts in the department of their group at the wave (wave_roster)
+    scores = released_scores(r5, "engagement").merge(r5["wave_roster"], on=["survey", "employee_id"])
     scores = scores[scores["department"] == dept]
     assert len(got) == scores["survey"].nunique() > 0
     for survey, part in scores.groupby("survey"):
@@ -73,7 +74,7 @@ def test_heatmap_cells_are_whole_groups_of_at_least_k(store, rel):
         assert not heat["suppressed"].any()  # nothing to hide: every cell is built from groups of >= k
         assert (heat["n"] >= k).all() and heat["mean"].notna().all()
         survey = heat["survey"].iloc[0]
-        scores = released_scores(rel[k], "belonging").merge(rel[k]["employees"], on="employee_id")
+        scores = released_scores(rel[k], "belonging").merge(rel[k]["wave_roster"], on=["survey", "employee_id"])
         expected = scores[scores["survey"] == survey].groupby(scores["level"].fillna("not recorded"))["v"]
         got = heat[heat["construct"] == "belonging"].set_index("level")
         assert got["n"].to_dict() == expected.size().to_dict()
@@ -88,9 +89,12 @@ def test_response_rates_count_respondents_of_the_selection(store, rel):
     gen = "Gen Z"
     f = Filters(generation=(gen,))
     got = views.response_rates(store, f, 5)
-    people = set(r5["employees"].loc[r5["employees"]["generation"] == gen, "employee_id"])
-    assert people
+    wr = r5["wave_roster"]
+    assert len(got)
     for row in got.itertuples():
+        # the selection at that wave: people employed then whose group then is Gen Z
+        people = set(wr.loc[(wr["survey"] == row.survey) & (wr["generation"] == gen), "employee_id"])
+        assert people
         resp = r5["responses"][(r5["responses"]["survey"] == row.survey)
                                & r5["responses"]["employee_id"].isin(people)]
         assert row.respondents == resp["respondent"].nunique()
@@ -134,7 +138,7 @@ def test_a_tiny_raw_group_is_never_a_selection_of_its_own(store, raw, rel):
 
 def test_headline_participants_are_whole_groups(store, rel):
     r5 = rel[5]
-    e = r5["employees"]
+    e = r5["roster_now"]  # the head count is the roster on the data date, with the labels then
     part = set(r5["pairs"]["mentor_id"]) | set(r5["pairs"]["mentee_id"])
     for loc, people in e.groupby("location"):
         out = views.headline(store, Filters(location=(loc,)), 5)
@@ -196,7 +200,7 @@ def test_belonging_gap_is_youngest_minus_oldest_where_both_are_shown(store, rel)
     oldest = next(g for g in ("Gen X", "Millennial") if g in shown)
     fallback = views.belonging_gap(store, Filters(), 5)
     assert len(fallback) >= 2 and set(fallback["old"]) == {oldest} and set(fallback["young"]) == {"Gen Z"}
-    scores = released_scores(r5, "belonging").merge(r5["employees"], on="employee_id")
+    scores = released_scores(r5, "belonging").merge(r5["wave_roster"], on=["survey", "employee_id"])
     means = scores.groupby(["survey", "generation"])["v"].agg(["mean", "size"])
     for row in fallback.itertuples():
         assert row.gap == pytest.approx(means.loc[(row.survey, "Gen Z"), "mean"] - means.loc[(row.survey, oldest), "mean"])

@@ -122,8 +122,9 @@ def build_panel(db, filters: Filters) -> Panel:
     """Run the panel queries once and lay the results out as arrays (see `Panel`)."""
     q.quiet(db)
     roster = q.panel_roster(db, filters)
-    # reporting groups (samples are whole groups) and the roster's own department, level and
-    # generation for the covariate weights only (released labels merge small groups into "Other",
+    # reporting groups (samples are whole groups: today's block and the block at the person's
+    # baseline wave) and the roster's own department, level and generation at baseline for the
+    # covariate weights only (released labels merge small groups into "Other",
     # which would make "Other" a marker of participation); see analytics.store.released.block_ids
     roster = roster.merge(block_ids(db), on="employee_id", how="left", validate="one_to_one")
     n = len(roster)
@@ -137,15 +138,15 @@ def build_panel(db, filters: Filters) -> Panel:
     t = scores_long["survey"].map(t_of).to_numpy(int)
     scores = {c: _wide(scores_long, n, t, c, len(waves)) for c in CONSTRUCTS}
 
-    # leadership each manager receives: mean of their direct reports' ratings, per wave
+    # leadership each manager receives: mean of their direct reports' ratings, per wave, each
+    # rating going to the rater's manager at that wave
     rating = scores["leadership"]
-    mgr = roster["manager_idx"].to_numpy(float)
-    has_mgr = np.isfinite(mgr)
+    mgr_at = _wide(scores_long, n, t, "manager_idx", len(waves))
     lead_sum = np.zeros((n, len(waves)))
     lead_n = np.zeros((n, len(waves)))
     for k in range(len(waves)):
-        ok = has_mgr & np.isfinite(rating[:, k])
-        m = mgr[ok].astype(int)
+        ok = np.isfinite(mgr_at[:, k]) & np.isfinite(rating[:, k])
+        m = mgr_at[ok, k].astype(int)
         lead_sum[:, k] = np.bincount(m, weights=rating[ok, k], minlength=n)
         lead_n[:, k] = np.bincount(m, minlength=n)
     with np.errstate(invalid="ignore", divide="ignore"):

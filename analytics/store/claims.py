@@ -128,7 +128,12 @@ def unlinked_respondents(db: Database, surveys) -> int:
 def panel_roster(db: Database, filters: Filters) -> pd.DataFrame:
     """One row per employee (idx order) with covariates, manager idx and programme timing by role.
 
-    `selected` marks the employees passing the roster filters; mentor_start / mentee_start are
+    Department, level, location and generation are the person's at their *baseline*: the first
+    survey wave at which they were employed (the released `wave_roster`, so call this inside
+    `released()`), or today's for someone in no wave. `selected` marks the employees passing
+    the roster filters by those attributes: a claim follows a person from their baseline, so a
+    transfer after it (which the programme itself may have caused) neither moves them into
+    another department's sample nor cuts their follow-up. mentor_start / mentee_start are
     the earliest pair start in each role over the selected cohorts (all cohorts without a
     cohort filter); any_pair marks anyone in the programme in any cohort; pair_idx numbers the
     person's earliest pair (to cluster a mentor and mentee of one pair together).
@@ -154,6 +159,16 @@ def panel_roster(db: Database, filters: Filters) -> pd.DataFrame:
                        arg_min(pair_idx, start_date) AS pair_idx
                 FROM p GROUP BY employee_id),
             anyp AS (SELECT mentor_id AS employee_id FROM pairs UNION SELECT mentee_id FROM pairs),
+            base AS (SELECT wr.employee_id, wr.department, wr.level, wr.location, wr.generation
+                     FROM wave_roster wr JOIN waves w ON w.survey = wr.survey
+                     QUALIFY row_number() OVER (PARTITION BY wr.employee_id
+                                                ORDER BY w.opened NULLS LAST, w.survey) = 1),
+            att AS (SELECT c.employee_id, c.hire_date, c.manager_id,
+                           CASE WHEN b.employee_id IS NULL THEN c.department ELSE b.department END AS department,
+                           CASE WHEN b.employee_id IS NULL THEN c.level ELSE b.level END AS level,
+                           CASE WHEN b.employee_id IS NULL THEN c.location ELSE b.location END AS location,
+                           CASE WHEN b.employee_id IS NULL THEN c.generation ELSE b.generation END AS generation
+                    FROM employees c LEFT JOIN base b ON b.employee_id = c.employee_id),
             reports AS (
                 SELECT manager_id AS employee_id, count(*) AS n_reports
                 FROM employees WHERE manager_id IS NOT NULL GROUP BY manager_id)
@@ -162,7 +177,7 @@ def panel_roster(db: Database, filters: Filters) -> pd.DataFrame:
                    agg.mentor_start, agg.mentee_start, agg.cohort, agg.pair_idx,
                    anyp.employee_id IS NOT NULL AS any_pair,
                    coalesce({where}, FALSE) AS selected
-            FROM employees e
+            FROM att e
             JOIN sel ON sel.employee_id = e.employee_id
             LEFT JOIN sel m ON m.employee_id = e.manager_id
             LEFT JOIN agg ON agg.employee_id = e.employee_id
@@ -174,7 +189,9 @@ def panel_roster(db: Database, filters: Filters) -> pd.DataFrame:
 
 
 def panel_scores(db: Database, filters: Filters, constructs) -> pd.DataFrame:
-    """Construct scores of every linked respondent per wave, by index: idx, survey, one column per construct.
+    """Construct scores of every linked respondent per wave, by index: idx, survey, one column per
+    construct, and manager_idx, the respondent's manager *at that wave* (whom their leadership
+    rating is about; from the released `wave_roster`, so call it inside `released()`).
 
     Aggregated by employee id first (responses are the big table), then joined to the row
     numbers, so pandas receives only numbers. Scores are the mean of the person's mapped items
@@ -195,8 +212,10 @@ def panel_scores(db: Database, filters: Filters, constructs) -> pd.DataFrame:
                   FROM responses r JOIN it ON it.survey = r.survey AND it.item = r.item
                   WHERE r.value IS NOT NULL AND r.employee_id IS NOT NULL
                   GROUP BY r.employee_id, r.survey)
-            SELECT sel.idx, a.survey, {', '.join(f'a.{c}' for c in cons)}
-            FROM a JOIN sel ON sel.employee_id = a.employee_id""",
+            SELECT sel.idx, a.survey, {', '.join(f'a.{c}' for c in cons)}, m.idx AS manager_idx
+            FROM a JOIN sel ON sel.employee_id = a.employee_id
+            LEFT JOIN wave_roster wr ON wr.survey = a.survey AND wr.employee_id = a.employee_id
+            LEFT JOIN sel m ON m.employee_id = wr.manager_id""",
         dparams,
     )
 

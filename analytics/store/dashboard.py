@@ -4,6 +4,14 @@ objective metrics and data quality.
 Every function takes a `Database` and a roster WHERE fragment with its bound parameters
 (from `Filters.employee_where`), aggregates in DuckDB and returns a small DataFrame of counts,
 means and standard deviations. Grouping columns come only from `GROUP_COLUMNS`.
+
+Who counts when: survey figures read the released `wave_roster` (each person's attributes at
+each wave, only people employed then), metric figures `month_roster` (at each month), the
+headcount `roster_now` (the roster on the data date) and programme figures `employees` (pairs
+and sessions whoever is still employed; a pair belongs to its mentee's group). The WHERE fragment is
+applied to whichever of these is aliased `e`, so a filter on department selects the people who
+were in that department at that wave or month. These relations exist inside
+`analytics.store.released.released()` only, which is where `analytics.views` calls this module.
 """
 
 from __future__ import annotations
@@ -27,7 +35,7 @@ _SCORES = f"""
              avg({SCORE_SQL}) AS score
       FROM responses r
       JOIN items i ON i.survey = r.survey AND i.item = r.item
-      JOIN employees resp ON resp.employee_id = r.employee_id
+      JOIN wave_roster resp ON resp.survey = r.survey AND resp.employee_id = r.employee_id
       WHERE r.value IS NOT NULL AND i.construct IS NOT NULL
         AND r.survey IN (SELECT survey FROM wv)
       GROUP BY ALL)
@@ -57,11 +65,14 @@ def _cohort_clause(cohorts: Sequence[str], alias: str = "p") -> tuple[str, list]
 
 # -- filter choices ---------------------------------------------------------------------------------
 def filter_values(db: Database) -> dict[str, list[str]]:
-    """The values each roster filter may take (what exists in the store), sorted."""
+    """The values each roster filter may take, sorted: every released label of today's groups,
+    of any wave, any month and the data date (so a department that no longer exists appears)."""
     out: dict[str, list[str]] = {}
     for col in GROUP_COLUMNS:
         out[col] = [r[0] for r in db.query(
-            f"SELECT DISTINCT {col} FROM employees WHERE {col} IS NOT NULL ORDER BY 1").rows]
+            f"SELECT {col} FROM employees WHERE {col} IS NOT NULL UNION SELECT {col} FROM wave_roster "
+            f"WHERE {col} IS NOT NULL UNION SELECT {col} FROM month_roster WHERE {col} IS NOT NULL "
+            f"UNION SELECT {col} FROM roster_now WHERE {col} IS NOT NULL ORDER BY 1").rows]
     out["cohort"] = [r[0] for r in db.query(
         "SELECT DISTINCT cohort FROM pairs WHERE cohort IS NOT NULL ORDER BY 1").rows]
     return out
@@ -73,8 +84,16 @@ def waves(db: Database) -> pd.DataFrame:
 
 
 def selection_size(db: Database, where: str, params: list) -> int:
-    """Head count of a selection (`where` over employees `e`)."""
-    return int(db.query(f"SELECT count(*) FROM employees e WHERE {where}", params).scalar())
+    """People a selection holds in any period (`where` over `e`): today's groups, any survey wave,
+    any metrics month or the data date, so a department that exists only in the past is not an
+    empty view.
+    Only compared with k (`privacy.check_selection`), never shown."""
+    return int(db.query(
+        f"""SELECT count(*) FROM (SELECT employee_id FROM employees e WHERE {where}
+                                 UNION SELECT employee_id FROM wave_roster e WHERE {where}
+                                 UNION SELECT employee_id FROM month_roster e WHERE {where}
+                                 UNION SELECT employee_id FROM roster_now e WHERE {where})""",
+        [*params, *params, *params, *params]).scalar())
 
 
 def unlinked_respondents(db: Database) -> dict[str, int]:
@@ -89,7 +108,8 @@ def construct_stats(db: Database, where: str, params: list, date_from: dt.date |
                     constructs: Sequence[str] = (), cohorts: Sequence[str] = ()) -> pd.DataFrame:
     """n, mean and sd of construct scores per wave × construct (× `by` columns × participant flag).
 
-    Only people in the selection count (`where` over employees `e`). With `participants=True`
+    Only people in the selection at that wave count (`where` over `wave_roster` `e`: the subject's
+    attributes at the wave; people not employed then are not there). With `participants=True`
     a column `participant` tells mentors/mentees (of `cohorts`, or of any cohort) from everyone
     else — a descriptive split, not a matched comparison.
     """
@@ -108,7 +128,8 @@ def construct_stats(db: Database, where: str, params: list, date_from: dt.date |
         WITH {_WAVES}, {_SCORES}
         SELECT s.survey, wv.opened, s.construct{group_cols}{part},
                count(*) AS n, avg(s.score) AS mean, stddev_samp(s.score) AS sd
-        FROM scores s JOIN employees e ON e.employee_id = s.subject JOIN wv ON wv.survey = s.survey
+        FROM scores s JOIN wave_roster e ON e.survey = s.survey AND e.employee_id = s.subject
+        JOIN wv ON wv.survey = s.survey
         WHERE {where} {cons}
         GROUP BY ALL
         ORDER BY wv.opened, s.construct
@@ -118,17 +139,20 @@ def construct_stats(db: Database, where: str, params: list, date_from: dt.date |
 
 def response_rates(db: Database, where: str, params: list, date_from: dt.date | None = None,
                    date_to: dt.date | None = None) -> pd.DataFrame:
-    """Per wave: invited, head count of the selection, respondents (linked to the selection),
-    and respondents nobody could link to an employee (organisation-wide)."""
+    """Per wave: invited, head count of the selection at that wave, respondents (linked to the
+    selection at that wave), and respondents nobody could link to an employee (organisation-wide)."""
     return db.query_df(
         f"""
-        WITH {_WAVES}, emp AS (SELECT employee_id FROM employees e WHERE {where})
+        WITH {_WAVES}, emp AS (SELECT survey, employee_id FROM wave_roster e WHERE {where}),
+        hc AS (SELECT survey, count(*) AS headcount FROM emp GROUP BY survey)
         SELECT w.survey, w.title, w.opened, w.closed, w.invited,
-               (SELECT count(*) FROM emp) AS headcount,
-               count(DISTINCT r.respondent) FILTER (WHERE r.employee_id IN (SELECT employee_id FROM emp)) AS respondents,
+               coalesce(any_value(hc.headcount), 0) AS headcount,
+               count(DISTINCT r.respondent) FILTER (WHERE emp.employee_id IS NOT NULL) AS respondents,
                count(DISTINCT r.respondent) FILTER (WHERE r.employee_id IS NULL) AS unlinked
-        FROM wv JOIN waves w ON w.survey = wv.survey LEFT JOIN responses r ON r.survey = w.survey
-        GROUP BY ALL ORDER BY w.opened NULLS LAST, w.survey
+        FROM wv JOIN waves w ON w.survey = wv.survey LEFT JOIN hc ON hc.survey = w.survey
+        LEFT JOIN responses r ON r.survey = w.survey
+        LEFT JOIN emp ON emp.survey = r.survey AND emp.employee_id = r.employee_id
+        GROUP BY w.survey, w.title, w.opened, w.closed, w.invited ORDER BY w.opened NULLS LAST, w.survey
         """,
         [*_wave_params(date_from, date_to), *params])
 
@@ -220,7 +244,8 @@ def metric_defs(db: Database) -> pd.DataFrame:
 
 
 def metric_by_period(db: Database, where: str, params: list, cohorts: Sequence[str] = ()) -> pd.DataFrame:
-    """Per metric, month and participant flag: n people, mean, sd."""
+    """Per metric, month and participant flag: n people, mean, sd (`where` over `month_roster`
+    `e`: attributes in that month; people not employed then do not count)."""
     c_clause, c_params = _cohort_clause(cohorts)
     return db.query_df(
         f"""
@@ -228,7 +253,7 @@ def metric_by_period(db: Database, where: str, params: list, cohorts: Sequence[s
                       UNION SELECT mentee_id FROM pairs p WHERE {c_clause})
         SELECT m.metric, m.period, e.employee_id IN (SELECT employee_id FROM part) AS participant,
                count(DISTINCT m.employee_id) AS n, avg(m.value) AS mean, stddev_samp(m.value) AS sd
-        FROM metrics m JOIN employees e ON e.employee_id = m.employee_id
+        FROM metrics m JOIN month_roster e ON e.period = m.period AND e.employee_id = m.employee_id
         WHERE m.value IS NOT NULL AND {where}
         GROUP BY ALL ORDER BY m.metric, m.period""",
         [*c_params, *c_params, *params])
@@ -239,6 +264,11 @@ def metric_before_after(db: Database, where: str, params: list, cohorts: Sequenc
 
     A participant's phase is relative to the start of their first pair; everyone else is split
     at the earliest pair start among the chosen cohorts, so both groups share the calendar.
+    A month counts when the person was in the selection in that month (`month_roster`). The unit
+    is a person *in one group*: someone who moved counts once per group they were in, with the
+    mean of their months there, so a view's units are whole groups of each month and the
+    difference of two views is again whole groups (a person mean spanning two groups would let
+    two views differ by a part of one person's months).
     """
     c_clause, c_params = _cohort_clause(cohorts)
     return db.query_df(
@@ -249,12 +279,13 @@ def metric_before_after(db: Database, where: str, params: list, cohorts: Sequenc
                         GROUP BY id),
         cut AS (SELECT min(start) AS first_start FROM starts),
         person AS (
-          SELECT m.metric, m.employee_id, st.start IS NOT NULL AS participant,
+          SELECT m.metric, m.employee_id, e.department, e.level, e.location, e.generation,
+                 st.start IS NOT NULL AS participant,
                  CASE WHEN strptime(m.period || '-01', '%Y-%m-%d')::DATE
                            < date_trunc('month', coalesce(st.start, (SELECT first_start FROM cut)))
                       THEN 'before' ELSE 'after' END AS phase,
                  avg(m.value) AS value
-          FROM metrics m JOIN employees e ON e.employee_id = m.employee_id
+          FROM metrics m JOIN month_roster e ON e.period = m.period AND e.employee_id = m.employee_id
                LEFT JOIN starts st ON st.employee_id = m.employee_id
           WHERE m.value IS NOT NULL AND {where}
           GROUP BY ALL)
@@ -278,20 +309,22 @@ def unmapped_items(db: Database) -> pd.DataFrame:
 def counts(db: Database, where: str, params: list, as_of: dt.date, cohorts: Sequence[str] = ()) -> Results:
     """Head count, programme participants, active pairs and sessions in the quarter before `as_of`.
 
-    Pairs and sessions are those of `_pairs_cte`, as on the activity page (cohort filter included);
-    participants are the people of the selection in any pair of the chosen cohorts (mentors too).
+    The head count and participants are people employed on the data date, with the attributes
+    they had then (`roster_now`); participants are those of them in any pair of the chosen cohorts
+    (mentors too). Pairs and sessions are those of `_pairs_cte`, as on the activity page (cohort
+    filter included), whether or not their members are still employed.
     """
     cte, cp = _pairs_cte(where, cohorts)
     c_clause, c_params = _cohort_clause(cohorts)
     return db.query(
         f"""
-        WITH {cte}
+        WITH {cte}, now AS (SELECT employee_id FROM roster_now e WHERE {where})
         SELECT
-          (SELECT count(*) FROM sel) AS employees,
-          (SELECT count(*) FROM sel WHERE employee_id IN (SELECT mentor_id FROM pairs p WHERE {c_clause}
+          (SELECT count(*) FROM now) AS employees,
+          (SELECT count(*) FROM now WHERE employee_id IN (SELECT mentor_id FROM pairs p WHERE {c_clause}
              UNION SELECT mentee_id FROM pairs p WHERE {c_clause})) AS participants,
           (SELECT count(*) FROM prs WHERE start_date <= ? AND (end_date IS NULL OR end_date >= ?)) AS active_pairs,
           (SELECT count(*) FROM ses s WHERE s.date > ?::DATE - INTERVAL 91 DAY AND s.date <= ?) AS sessions_quarter
         """,
-        [*params, *cp, *c_params, *c_params, as_of, as_of, as_of, as_of],
+        [*params, *cp, *params, *c_params, *c_params, as_of, as_of, as_of, as_of],
     )

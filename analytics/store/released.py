@@ -14,13 +14,21 @@ mechanism as `pinning.pinned` — so the dashboard and claims SQL, unchanged, re
   timing are never merged (participants vs comparison and every cohort split must stay unions
   of whole blocks); what still cannot reach k is withheld. Department, location, generation
   and level read as the block's labels, birth_year is withheld, and `block_id`, `role` and
-  `timing` are added, so every filter selects whole blocks.
-* **responses** whose cell (subject's block, survey, construct) has ≥ k distinct subjects — the
-  subject of a leadership answer is the respondent's manager, and a leadership answer counts
-  only from a respondent whose own answers in that wave are released; answers nobody could link
-  to an employee form one group per wave and answer to the participation question (role and
-  cohort, for anonymous surveys that ask it), released when it has ≥ k respondents;
-* **metrics** whose cell (block, period, metric) has ≥ k people with a value;
+  `timing` are added, so every filter selects whole blocks. These are today's groups
+  (headcounts, programme figures, the claims engine).
+* **wave_roster** / **month_roster**: who counts at each survey wave / metrics month — people
+  employed then, keyed by role, timing and the attributes they had then, small (block, period)
+  cells merged per period the same way (`_build_period_blocks`); the dashboard's survey and
+  metric figures filter and group these.
+* **responses** whose two cells (subject's group at the wave, survey, construct) and (current
+  group, survey, construct) both have ≥ k distinct subjects among released answers (to a
+  fixpoint) — the subject of a leadership answer is the respondent's manager at the wave, and a
+  leadership answer counts only from a respondent whose own answers in that wave are released;
+  answers nobody could link to an employee form one group per wave and answer to the
+  participation question (role and cohort, for anonymous surveys that ask it), released when it
+  has ≥ k respondents;
+* **metrics** whose cells (group in the month, month, metric) and (current group, month,
+  metric) both have ≥ k people with a released value;
 * **pairs** whose mentor and mentee are released, with ≥ k mentees per mentee block and ≥ k
   mentors per mentor block; a pair belongs to its mentee's block on the activity page;
 * **sessions** whose cell (mentee's block, month, format) holds at least k people (2 per pair).
@@ -168,19 +176,35 @@ WEIGHT_COVARIATES: tuple[str, ...] = ("w_department", "w_level", "w_generation",
 
 
 def block_ids(db: Database) -> pd.DataFrame:
-    """employee_id → block_id of the released employees, with the roster's own department, level
-    and generation as w_department, w_level, w_generation (inside `released()` only).
+    """employee_id → the claims engine's reporting group of each released employee, with the
+    roster's own department, level and generation at the person's baseline as w_department,
+    w_level, w_generation (inside `released()` only).
 
-    The claims engine fits its covariate weights on the roster's values: merged labels would
-    make "Other" a marker of the small programme groups and wreck the balance. Weights only
-    shape an estimate over whole reporting groups; no table shows them (docs/PRIVACY.md, limits).
+    The engine selects and describes a person by their attributes at their baseline (their first
+    wave in `wave_roster`; see `store.claims.panel_roster`), so its group (`block_id`, text) is
+    the person's current block *and* their block at that wave: every filtered sample is then a
+    union of whole groups of one partition, whatever the filter (docs/PRIVACY.md, point 7).
+    The covariate weights are fitted on the roster's values: merged labels would make "Other" a
+    marker of the small programme groups and wreck the balance. Weights only shape an estimate
+    over whole reporting groups; no table shows them (docs/PRIVACY.md, limits).
     """
+    from analytics.store.roster import wave_roster_select
+
     if not active(db):
         raise RuntimeError("block_ids() needs released data: call it inside released()")
     home = db._local.rel_home
-    return db.query_df(f"""SELECT e.employee_id, e.block_id, r.department AS w_department, r.level AS w_level,
-                                  r.generation AS w_generation
-                           FROM employees e JOIN {home}.employees r USING (employee_id)""")
+    return db.query_df(f"""
+        WITH base AS (SELECT wr.employee_id, wr.survey, wr.block_id AS wave_block
+                      FROM wave_roster wr JOIN waves w ON w.survey = wr.survey
+                      QUALIFY row_number() OVER (PARTITION BY wr.employee_id
+                                                 ORDER BY w.opened NULLS LAST, w.survey) = 1),
+        raw AS ({wave_roster_select(home + '.')})
+        SELECT e.employee_id, e.block_id::VARCHAR || '/' || coalesce(base.wave_block::VARCHAR, '-') AS block_id,
+               coalesce(raw.department, r.department) AS w_department, coalesce(raw.level, r.level) AS w_level,
+               r.generation AS w_generation
+        FROM employees e JOIN {home}.employees r USING (employee_id)
+        LEFT JOIN base USING (employee_id)
+        LEFT JOIN raw ON raw.survey = base.survey AND raw.employee_id = e.employee_id""")
 
 
 # -- building --------------------------------------------------------------------------------------
@@ -209,21 +233,39 @@ def _build(db: Database, home: str, k: int, v: int | None, latest: int, prefix: 
         SELECT e.employee_id, b.block_id
         FROM {base}.employees e JOIN {B}.emp b USING (employee_id)
         WHERE b.block_id IN ({_allowed_cells("u", 1, vv, k)})""")
+    # people per period (survey wave 'w', metrics month 'm'): the (block, period) cells released now
+    db.execute(f"""CREATE OR REPLACE TABLE {M}.pemp AS
+        WITH u AS (SELECT block_id AS c1, employee_id AS who, imp FROM {B}.pemp WHERE NOT withheld)
+        SELECT kind, period, employee_id, block_id FROM {B}.pemp
+        WHERE NOT withheld AND imp <= {vv} AND block_id IN ({_allowed_cells("u", 1, vv, k)})""")
+    in_wave = f"EXISTS (SELECT 1 FROM {M}.pemp p WHERE p.kind = 'w' AND p.period = u.c2 AND p.employee_id = u.who)"
 
     # responses, stage 1: answers about the respondent themself
-    db.execute(f"""CREATE OR REPLACE TABLE {M}.self_cells AS
-        WITH u AS (SELECT em.block_id AS c1, r.survey AS c2, i.construct AS c3, r.employee_id AS who,
-                          coalesce(r.import_id, 0) AS imp
-                   FROM {home}.responses r JOIN {home}.items i ON i.survey = r.survey AND i.item = r.item
-                   JOIN {B}.emp em ON em.employee_id = r.employee_id AND NOT em.withheld
-                   WHERE r.value IS NOT NULL AND i.construct IS NOT NULL AND i.construct <> 'leadership'
-                   GROUP BY ALL)
-        {_allowed_cells("u", 3, vv, k, restrict=f"who IN (SELECT employee_id FROM {M}.emp)")}""")
+    # an answer about oneself has two cells: (group at the wave, survey, construct), which the
+    # dashboard reads, and (current group, survey, construct), which the claims engine reads until
+    # it reads `wave_roster`. It is released when both hold >= k released answers: repeated until
+    # stable, since dropping a thin cell of one kind can thin a cell of the other.
+    # (ok_p / ok_c: the person is released in that period / today at this version)
+    db.execute(f"""CREATE OR REPLACE TABLE {M}.self_u AS
+        SELECT wb.block_id AS wb, cb.block_id AS cb, r.survey, i.construct, r.employee_id AS who,
+               coalesce(r.import_id, 0) AS imp, mp.employee_id IS NOT NULL AS ok_p,
+               me.employee_id IS NOT NULL AS ok_c
+        FROM {home}.responses r JOIN {home}.items i ON i.survey = r.survey AND i.item = r.item
+        JOIN {B}.pemp wb ON wb.kind = 'w' AND wb.period = r.survey AND wb.employee_id = r.employee_id AND NOT wb.withheld
+        JOIN {B}.emp cb ON cb.employee_id = r.employee_id AND NOT cb.withheld
+        LEFT JOIN {M}.pemp mp ON mp.kind = 'w' AND mp.period = r.survey AND mp.employee_id = r.employee_id
+        LEFT JOIN {M}.emp me ON me.employee_id = r.employee_id
+        WHERE r.value IS NOT NULL AND i.construct IS NOT NULL AND i.construct <> 'leadership'
+        GROUP BY ALL""")
+    _two_partitions(db, f"{M}.self_u", f"{M}.self_cells", f"{M}.cur_cells", "survey", "construct", vv, k,
+                    "ok_p", "ok_c")
     db.execute(f"""CREATE OR REPLACE TABLE {M}.self_resp AS
         SELECT DISTINCT r.survey, r.employee_id
         FROM {base}.responses r JOIN {base}.items i ON i.survey = r.survey AND i.item = r.item
-        JOIN {M}.emp em ON em.employee_id = r.employee_id
+        JOIN {M}.pemp em ON em.kind = 'w' AND em.period = r.survey AND em.employee_id = r.employee_id
         JOIN {M}.self_cells c ON c.c1 = em.block_id AND c.c2 = r.survey AND c.c3 = i.construct
+        JOIN {M}.emp ce ON ce.employee_id = r.employee_id
+        JOIN {M}.cur_cells cc ON cc.c1 = ce.block_id AND cc.c2 = r.survey AND cc.c3 = i.construct
         WHERE r.value IS NOT NULL""")
     # answers nobody could link to an employee: one group per wave and answer to the participation
     # question (role and cohort; one group when the survey does not ask), released with >= k
@@ -238,22 +280,29 @@ def _build(db: Database, home: str, k: int, v: int | None, latest: int, prefix: 
         {_allowed_cells("u", 2, vv, k)}""")
     # stage 2: leadership answers, about the respondent's manager
     db.execute(f"""CREATE OR REPLACE TABLE {M}.lead_cells AS
-        WITH u AS (SELECT em.block_id AS c1, r.survey AS c2, e.manager_id AS who, coalesce(r.import_id, 0) AS imp
+        WITH u AS (SELECT em.block_id AS c1, r.survey AS c2, rr.manager_id AS who, coalesce(r.import_id, 0) AS imp
                    FROM {home}.responses r JOIN {home}.items i ON i.survey = r.survey AND i.item = r.item
-                   JOIN {home}.employees e ON e.employee_id = r.employee_id
-                   JOIN {B}.emp em ON em.employee_id = e.manager_id AND NOT em.withheld
+                   JOIN {B}.pemp rr ON rr.kind = 'w' AND rr.period = r.survey AND rr.employee_id = r.employee_id
+                   JOIN {B}.pemp em ON em.kind = 'w' AND em.period = r.survey
+                                   AND em.employee_id = rr.manager_id AND NOT em.withheld
                    JOIN {M}.self_resp sr ON sr.survey = r.survey AND sr.employee_id = r.employee_id
                    WHERE r.value IS NOT NULL AND i.construct = 'leadership'
                    GROUP BY ALL)
-        {_allowed_cells("u", 2, vv, k, restrict=f"who IN (SELECT employee_id FROM {M}.emp)")}""")
+        {_allowed_cells("u", 2, vv, k, restrict=in_wave + f" AND who IN (SELECT employee_id FROM {M}.emp)")}""")
 
     # metrics
-    db.execute(f"""CREATE OR REPLACE TABLE {M}.metric_cells AS
-        WITH u AS (SELECT em.block_id AS c1, m.period AS c2, m.metric AS c3, m.employee_id AS who,
-                          coalesce(m.import_id, 0) AS imp
-                   FROM {home}.metrics m JOIN {B}.emp em ON em.employee_id = m.employee_id AND NOT em.withheld
-                   WHERE m.value IS NOT NULL GROUP BY ALL)
-        {_allowed_cells("u", 3, vv, k, restrict=f"who IN (SELECT employee_id FROM {M}.emp)")}""")
+    db.execute(f"""CREATE OR REPLACE TABLE {M}.metric_u AS
+        SELECT mb.block_id AS wb, cb.block_id AS cb, m.period, m.metric, m.employee_id AS who,
+               coalesce(m.import_id, 0) AS imp, mp.employee_id IS NOT NULL AS ok_p,
+               me.employee_id IS NOT NULL AS ok_c
+        FROM {home}.metrics m
+        JOIN {B}.pemp mb ON mb.kind = 'm' AND mb.period = m.period AND mb.employee_id = m.employee_id AND NOT mb.withheld
+        JOIN {B}.emp cb ON cb.employee_id = m.employee_id AND NOT cb.withheld
+        LEFT JOIN {M}.pemp mp ON mp.kind = 'm' AND mp.period = m.period AND mp.employee_id = m.employee_id
+        LEFT JOIN {M}.emp me ON me.employee_id = m.employee_id
+        WHERE m.value IS NOT NULL GROUP BY ALL""")
+    _two_partitions(db, f"{M}.metric_u", f"{M}.metric_cells", f"{M}.metric_cur_cells", "period", "metric", vv, k,
+                    "ok_p", "ok_c")
 
     # pairs: both members released, and whole per mentee block and per mentor block
     db.execute(f"""CREATE OR REPLACE TABLE {M}.pairs AS
@@ -309,12 +358,13 @@ def _build(db: Database, home: str, k: int, v: int | None, latest: int, prefix: 
         FROM {base}.employee_history h JOIN {M}.emp m USING (employee_id) JOIN {B}.emp b USING (employee_id)""")
     # one row per (wave, released respondent): their group and whether their leadership answers count
     db.execute(f"""CREATE OR REPLACE TABLE {M}.resp_map AS
-        SELECT x.survey, x.employee_id, em.block_id,
+        SELECT x.survey, x.employee_id, em.block_id, ce.block_id AS cur_block,
                (sr.employee_id IS NOT NULL AND lc.c1 IS NOT NULL) AS lead_ok
         FROM (SELECT DISTINCT survey, employee_id FROM {base}.responses WHERE employee_id IS NOT NULL) x
-        JOIN {M}.emp em ON em.employee_id = x.employee_id
-        LEFT JOIN {base}.employees e ON e.employee_id = x.employee_id
-        LEFT JOIN {M}.emp mg ON mg.employee_id = e.manager_id
+        JOIN {M}.pemp em ON em.kind = 'w' AND em.period = x.survey AND em.employee_id = x.employee_id
+        LEFT JOIN {M}.emp ce ON ce.employee_id = x.employee_id
+        LEFT JOIN {B}.pemp rr ON rr.kind = 'w' AND rr.period = x.survey AND rr.employee_id = x.employee_id
+        LEFT JOIN {M}.pemp mg ON mg.kind = 'w' AND mg.period = x.survey AND mg.employee_id = rr.manager_id
         LEFT JOIN {M}.lead_cells lc ON lc.c1 = mg.block_id AND lc.c2 = x.survey
         LEFT JOIN {M}.self_resp sr ON sr.survey = x.survey AND sr.employee_id = x.employee_id""")
     db.execute(f"""CREATE OR REPLACE VIEW {R}.responses AS
@@ -322,18 +372,35 @@ def _build(db: Database, home: str, k: int, v: int | None, latest: int, prefix: 
         JOIN {base}.items i ON i.survey = r.survey AND i.item = r.item
         LEFT JOIN {M}.resp_map m ON m.survey = r.survey AND m.employee_id = r.employee_id
         LEFT JOIN {M}.self_cells sc ON sc.c1 = m.block_id AND sc.c2 = r.survey AND sc.c3 = i.construct
+        LEFT JOIN {M}.cur_cells cc ON cc.c1 = m.cur_block AND cc.c2 = r.survey AND cc.c3 = i.construct
         LEFT JOIN {base}.participation pp ON pp.survey = r.survey AND pp.respondent = r.respondent
                                           AND r.employee_id IS NULL
         LEFT JOIN {M}.anon_cells ac ON ac.c1 = r.survey AND ac.c2 = {_PART_GROUP.format(p="pp")}
                                    AND r.employee_id IS NULL
         WHERE r.value IS NOT NULL AND i.construct IS NOT NULL
-          AND ((m.employee_id IS NOT NULL AND i.construct <> 'leadership' AND sc.c1 IS NOT NULL)
+          AND ((m.employee_id IS NOT NULL AND i.construct <> 'leadership' AND sc.c1 IS NOT NULL
+                   AND cc.c1 IS NOT NULL)
                OR (m.employee_id IS NOT NULL AND i.construct = 'leadership' AND m.lead_ok)
                OR (r.employee_id IS NULL AND i.construct <> 'leadership' AND ac.c1 IS NOT NULL))""")
     db.execute(f"""CREATE OR REPLACE VIEW {R}.metrics AS
-        SELECT m.* FROM {base}.metrics m JOIN {M}.emp em ON em.employee_id = m.employee_id
+        SELECT m.* FROM {base}.metrics m
+        JOIN {M}.pemp em ON em.kind = 'm' AND em.period = m.period AND em.employee_id = m.employee_id
         JOIN {M}.metric_cells c ON c.c1 = em.block_id AND c.c2 = m.period AND c.c3 = m.metric
+        JOIN {M}.emp ce ON ce.employee_id = m.employee_id
+        JOIN {M}.metric_cur_cells cc ON cc.c1 = ce.block_id AND cc.c2 = m.period AND cc.c3 = m.metric
         WHERE m.value IS NOT NULL""")
+    # who counts at each wave and month, with the labels of their group then (no birth year, no e-mail)
+    # (a map of one row per person and period, kept as a table at any size: every survey and
+    # metric figure joins it, and a view would redo its three-way join each time)
+    for rel, kind, col in (("wave_roster", "w", "survey"), ("month_roster", "m", "period"),
+                           ("roster_now", "n", "period")):
+        db.execute(f"""CREATE OR REPLACE TABLE {M}.{rel} AS
+            SELECT p.period AS {col}, p.employee_id, b.department, b.level, b.location, b.generation,
+                   b.manager_id, e.hire_date, p.block_id, b.role, b.timing
+            FROM {M}.pemp p JOIN {B}.pemp b USING (kind, period, employee_id)
+            JOIN {base}.employees e USING (employee_id)
+            WHERE p.kind = '{kind}'""")
+        db.execute(f"CREATE OR REPLACE VIEW {R}.{rel} AS SELECT * FROM {M}.{rel}")
     db.execute(f"""CREATE OR REPLACE VIEW {R}.pairs AS
         SELECT p.* FROM {base}.pairs p WHERE p.pair_id IN (SELECT pair_id FROM {M}.pairs_ok)""")
     db.execute(f"""CREATE OR REPLACE VIEW {R}.sessions AS
@@ -353,6 +420,37 @@ def _build(db: Database, home: str, k: int, v: int | None, latest: int, prefix: 
 
 #: An unlinked answer's group: its answer to the participation question (role | cohort), '' if none.
 _PART_GROUP = "coalesce({p}.role || '|' || coalesce({p}.cohort, ''), '')"
+
+
+def _two_partitions(db: Database, u: str, period_cells: str, cur_cells: str, c2: str, c3: str, v: int, k: int,
+                    restrict_period: str, restrict_cur: str, rounds: int = 50) -> None:
+    """Cells of `u` (wb, cb, c2, c3, who, imp, ok_p, ok_c) allowed in both partitions: (wb, c2, c3) into
+    `period_cells` and (cb, c2, c3) into `cur_cells`, each counted over the rows the other allows,
+    repeated until neither changes (a row is released when both its cells are)."""
+    def build(target: str, mine: str, other: str, other_cells: str | None, restrict: str) -> None:
+        join = (f"JOIN {other_cells} o ON o.c1 = s.{other} AND o.c2 = s.{c2} AND o.c3 = s.{c3}"
+                if other_cells else "")
+        db.execute(f"""CREATE OR REPLACE TABLE {target} AS
+            WITH u AS (SELECT s.{mine} AS c1, s.{c2} AS c2, s.{c3} AS c3, s.who, s.imp, s.ok_p, s.ok_c
+                       FROM {u} s {join})
+            {_allowed_cells("u", 3, v, k, restrict=restrict)}""")
+
+    # The current cells are a function of the period cells and vice versa: once a round leaves
+    # the period cells as they were, the current cells built from them are unchanged too and
+    # both are stable. Where the two partitions coincide (nobody moved or left) that is after
+    # one round. (The set is compared by its size and a hash sum.)
+    def state() -> tuple:
+        return db.query(f"SELECT count(*), sum(hash(c1, c2, c3)) FROM {period_cells}").first()
+
+    build(period_cells, "wb", "cb", None, restrict_period)
+    before = state()
+    for _ in range(rounds):
+        build(cur_cells, "cb", "wb", period_cells, restrict_cur)
+        build(period_cells, "wb", "cb", cur_cells, restrict_period)
+        now = state()
+        if now == before:
+            break
+        before = now
 
 
 def _allowed_cells(u: str, n_cols: int, v: int, k: int, restrict: str = "TRUE") -> str:
@@ -418,18 +516,114 @@ def _build_blocks(db: Database, home: str, k: int, schema: str) -> None:
                 wave AS (SELECT b.bid FROM {S}.resp r JOIN b USING (employee_id)
                          GROUP BY b.bid, r.survey HAVING count(*) < {k})
                 SELECT employee_id FROM b WHERE bid IN (SELECT bid FROM size UNION SELECT bid FROM wave)"""
-    for dim in MERGE_ORDER:
+    # A person whose pair partner is withheld would lose that pair, and a cohort filter or a
+    # participant flag (both read the released pairs) would then split their block: people
+    # keyed "cohort A" without a released pair in A. So such a person is withheld too, and the
+    # merging starts again without them, until every released person has all of their pairs.
+    db.execute(f"CREATE OR REPLACE TABLE {S}.emp0 AS SELECT * FROM {S}.emp")
+    db.execute(f"CREATE OR REPLACE TABLE {S}.forced (employee_id VARCHAR)")
+    for _ in range(20):
+        db.execute(f"CREATE OR REPLACE TABLE {S}.emp AS SELECT * REPLACE "
+                   f"(employee_id IN (SELECT employee_id FROM {S}.forced) AS withheld) FROM {S}.emp0")
+        for dim in MERGE_ORDER:
+            db.execute(f"CREATE OR REPLACE TEMP TABLE _twoway_small AS {small}")
+            if not db.query("SELECT count(*) FROM _twoway_small").scalar():
+                break
+            db.execute(f"UPDATE {S}.emp SET {dim} = '{OTHER}' "
+                       f"WHERE employee_id IN (SELECT employee_id FROM _twoway_small)")
         db.execute(f"CREATE OR REPLACE TEMP TABLE _twoway_small AS {small}")
-        if not db.query("SELECT count(*) FROM _twoway_small").scalar():
+        db.execute(f"UPDATE {S}.emp SET withheld = TRUE WHERE employee_id IN (SELECT employee_id FROM _twoway_small)")
+        more = db.query(f"""SELECT count(*) FROM (
+            SELECT p.mentee_id AS id FROM {home}.pairs p JOIN {S}.emp w ON w.employee_id = p.mentor_id AND w.withheld
+            UNION SELECT p.mentor_id FROM {home}.pairs p JOIN {S}.emp w ON w.employee_id = p.mentee_id AND w.withheld)
+            WHERE id NOT IN (SELECT employee_id FROM {S}.emp WHERE withheld)""").scalar()
+        if not more:
             break
-        db.execute(f"UPDATE {S}.emp SET {dim} = '{OTHER}' "
-                   f"WHERE employee_id IN (SELECT employee_id FROM _twoway_small)")
-    db.execute(f"CREATE OR REPLACE TEMP TABLE _twoway_small AS {small}")
-    db.execute(f"UPDATE {S}.emp SET withheld = TRUE WHERE employee_id IN (SELECT employee_id FROM _twoway_small)")
+        db.execute(f"""INSERT INTO {S}.forced
+            SELECT p.mentee_id FROM {home}.pairs p JOIN {S}.emp w ON w.employee_id = p.mentor_id AND w.withheld
+            UNION SELECT p.mentor_id FROM {home}.pairs p JOIN {S}.emp w ON w.employee_id = p.mentee_id AND w.withheld
+            UNION SELECT employee_id FROM {S}.emp WHERE withheld""")
     db.execute("DROP TABLE IF EXISTS _twoway_small")
     db.execute(f"""UPDATE {S}.emp SET block_id = b.bid
         FROM (SELECT employee_id, dense_rank() OVER (ORDER BY {key}) AS bid FROM {S}.emp WHERE NOT withheld) b
         WHERE b.employee_id = {S}.emp.employee_id""")
+    _build_period_blocks(db, home, k, S)
+
+
+def _build_period_blocks(db: Database, home: str, k: int, S: str) -> None:
+    """Blocks per period: every (person, survey wave), (person, metrics month) and (person, data
+    date) of someone employed then, keyed by role, timing and the attributes they had then; small
+    (block, period) cells are merged to "Other" per period as `_build_blocks` does, what stays
+    small is withheld.
+
+    An attribute the person has today too starts from today's block label (merged or not), so
+    where nobody moved or left a period's blocks are today's blocks and an answer's two cells
+    (point 3 of docs/PRIVACY.md) coincide: per-period groups cost nothing where the roster did
+    not change. Only movers' old values and the groups that leavers thinned are merged anew.
+
+    `{S}.pemp(kind, period, employee_id, manager_id, key…, imp, withheld, block_id)`: kind 'w'
+    (period = survey) or 'm' (period = 'YYYY-MM'); block_id is unique per (kind, period, key),
+    so a cell keyed by block_id is a cell of one period.
+    """
+    from analytics.store.roster import EMPLOYED_ON_SQL, month_roster_select, wave_roster_select
+
+    db.execute(f"""CREATE OR REPLACE TABLE {S}.pemp AS
+        WITH per AS (SELECT 'w' AS kind, survey AS period, * EXCLUDE (survey) FROM ({wave_roster_select(home + '.')})
+                     UNION ALL BY NAME
+                     SELECT 'm' AS kind, period, * EXCLUDE (period) FROM ({month_roster_select(home + '.')})
+                     -- the roster on the data date (last session or survey close; open rows if none)
+                     UNION ALL BY NAME
+                     SELECT 'n' AS kind, 'now' AS period, h.employee_id, h.department, h.level, h.location,
+                            h.manager_id, e.generation, coalesce(h.import_id, 0) AS history_import
+                     FROM {home}.employee_history h JOIN {home}.employees e USING (employee_id)
+                     CROSS JOIN (SELECT greatest((SELECT max(date) FROM {home}.sessions),
+                                                 (SELECT max(closed) FROM {home}.waves)) AS day) d
+                     WHERE CASE WHEN d.day IS NULL THEN h.valid_to IS NULL
+                                ELSE {EMPLOYED_ON_SQL.format(h="h", day="d.day")} END
+                     -- people written straight into `employees` with no history row: as they are, always
+                     UNION ALL BY NAME
+                     SELECT x.kind, x.period, e.employee_id, e.department, e.level, e.location, e.manager_id,
+                            e.generation, 0 AS history_import
+                     FROM {home}.employees e
+                     CROSS JOIN (SELECT 'w' AS kind, survey AS period FROM {home}.waves
+                                 UNION ALL SELECT DISTINCT 'm', period FROM {home}.metrics
+                                 UNION ALL SELECT 'n', 'now') x
+                     WHERE e.employee_id NOT IN (SELECT employee_id FROM {home}.employee_history))
+        SELECT per.kind, per.period, per.employee_id, per.manager_id, cur.role, cur.timing,
+               {', '.join(f"CASE WHEN per.{d} IS NOT DISTINCT FROM e.{d} THEN cur.{d} ELSE per.{d} END AS {d}"
+                          for d in ("department", "location", "generation", "level"))},
+               greatest(per.history_import, coalesce(e.import_id, 0)) AS imp,
+               FALSE AS withheld, 0 AS block_id
+        FROM per JOIN {S}.emp cur USING (employee_id) JOIN {home}.employees e USING (employee_id)
+        WHERE NOT cur.withheld""")
+    # who is active in a period: answered a self-report item in the wave / has a metric value in the month
+    db.execute(f"""CREATE OR REPLACE TABLE {S}.pact AS
+        SELECT 'w' AS kind, survey AS period, employee_id FROM {S}.resp
+        UNION SELECT 'm', period, employee_id FROM {home}.metrics WHERE value IS NOT NULL""")
+    key = ", ".join(KEY)
+    # a (block, period) cell is small with fewer than k people, or 1 to k-1 of them active
+    small = f"""SELECT kind, period, employee_id FROM (
+                    SELECT p.kind, p.period, p.employee_id, count(*) OVER w AS n, count(a.employee_id) OVER w AS n_act
+                    FROM {S}.pemp p LEFT JOIN {S}.pact a USING (kind, period, employee_id)
+                    WHERE NOT p.withheld
+                    WINDOW w AS (PARTITION BY p.kind, p.period, {', '.join('p.' + c for c in KEY)}))
+                WHERE n < {k} OR (n_act > 0 AND n_act < {k})"""
+    match = (f"{S}.pemp.kind = s.kind AND {S}.pemp.period = s.period AND {S}.pemp.employee_id = s.employee_id")
+    settled = False  # nothing small left (then there is nothing to withhold either)
+    for dim in MERGE_ORDER:
+        db.execute(f"CREATE OR REPLACE TEMP TABLE _twoway_psmall AS {small}")
+        if not db.query("SELECT count(*) FROM _twoway_psmall").scalar():
+            settled = True
+            break
+        db.execute(f"UPDATE {S}.pemp SET {dim} = '{OTHER}' FROM _twoway_psmall s WHERE {match}")
+    if not settled:
+        db.execute(f"CREATE OR REPLACE TEMP TABLE _twoway_psmall AS {small}")
+        db.execute(f"UPDATE {S}.pemp SET withheld = TRUE FROM _twoway_psmall s WHERE {match}")
+    db.execute("DROP TABLE IF EXISTS _twoway_psmall")
+    db.execute(f"""CREATE OR REPLACE TABLE {S}.pemp AS
+        SELECT p.* REPLACE (coalesce(s.bid, 0) AS block_id) FROM {S}.pemp p
+        LEFT JOIN (SELECT kind, period, employee_id, dense_rank() OVER (ORDER BY kind, period, {key}) AS bid
+                   FROM {S}.pemp WHERE NOT withheld) s USING (kind, period, employee_id)""")
 
 
 # -- figures about the release itself (docs/PRIVACY.md) -----------------------------------------------

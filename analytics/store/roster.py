@@ -30,27 +30,42 @@ ROSTER_AT_SQL = "SELECT * FROM employees_at(?::DATE)"
 #: placeholders only with fixed SQL text (an alias, a column expression), never with input.
 EMPLOYED_ON_SQL = "(({h}.valid_from IS NULL OR {h}.valid_from <= {day}) AND ({h}.valid_to IS NULL OR {day} < {h}.valid_to))"
 
+def wave_roster_select(schema: str = "") -> str:
+    """SELECT of `wave_roster` rows over the tables of `schema` (``""`` = the search path).
+
+    `schema` is fixed SQL text (a qualified schema name ending in "."), never input. The extra
+    column `history_import` is the import that wrote the history row (released data uses it
+    to tell pinned versions apart).
+    """
+    day = "coalesce(w.opened, w.closed)"
+    return f"""SELECT w.survey, h.employee_id, h.department, h.level, h.location, h.manager_id,
+           e.birth_year, e.generation, e.hire_date, coalesce(h.import_id, 0) AS history_import
+    FROM {schema}waves w
+    JOIN {schema}employee_history h
+      ON CASE WHEN {day} IS NULL THEN h.valid_to IS NULL
+              ELSE (h.valid_from IS NULL OR h.valid_from <= {day})
+                   AND (h.valid_to IS NULL OR {day} < h.valid_to) END
+    JOIN {schema}employees e ON e.employee_id = h.employee_id"""
+
+
+def month_roster_select(schema: str = "") -> str:
+    """SELECT of `month_roster` rows (each metrics month at its first day) over `schema`'s tables."""
+    day = "CAST(m.period || '-01' AS DATE)"
+    return f"""SELECT m.period, h.employee_id, h.department, h.level, h.location, h.manager_id,
+           e.birth_year, e.generation, e.hire_date, coalesce(h.import_id, 0) AS history_import
+    FROM (SELECT DISTINCT period FROM {schema}metrics) m
+    JOIN {schema}employee_history h
+      ON (h.valid_from IS NULL OR h.valid_from <= {day}) AND (h.valid_to IS NULL OR {day} < h.valid_to)
+    JOIN {schema}employees e ON e.employee_id = h.employee_id"""
+
+
 #: `wave_roster(survey, employee_id, department, level, location, manager_id, birth_year, generation,
-#: hire_date)`: who counts at each survey wave, for ``WITH {WAVE_ROSTER_CTE} SELECT …``.
-WAVE_ROSTER_CTE = """wave_roster AS (
-    SELECT w.survey, h.employee_id, h.department, h.level, h.location, h.manager_id,
-           e.birth_year, e.generation, e.hire_date
-    FROM waves w
-    JOIN employee_history h
-      ON CASE WHEN coalesce(w.opened, w.closed) IS NULL THEN h.valid_to IS NULL
-              ELSE (h.valid_from IS NULL OR h.valid_from <= coalesce(w.opened, w.closed))
-                   AND (h.valid_to IS NULL OR coalesce(w.opened, w.closed) < h.valid_to) END
-    JOIN employees e ON e.employee_id = h.employee_id)"""
+#: hire_date, history_import)`: who counts at each survey wave, for ``WITH {WAVE_ROSTER_CTE} SELECT …``.
+#: Inside `released()` a relation `wave_roster` of released rows exists already: read that instead.
+WAVE_ROSTER_CTE = f"wave_roster AS ({wave_roster_select()})"
 
 #: `month_roster(period, employee_id, …)`: who counts in each metrics month (its first day).
-MONTH_ROSTER_CTE = """month_roster AS (
-    SELECT m.period, h.employee_id, h.department, h.level, h.location, h.manager_id,
-           e.birth_year, e.generation, e.hire_date
-    FROM (SELECT DISTINCT period FROM metrics) m
-    JOIN employee_history h
-      ON (h.valid_from IS NULL OR h.valid_from <= CAST(m.period || '-01' AS DATE))
-     AND (h.valid_to IS NULL OR CAST(m.period || '-01' AS DATE) < h.valid_to)
-    JOIN employees e ON e.employee_id = h.employee_id)"""
+MONTH_ROSTER_CTE = f"month_roster AS ({month_roster_select()})"
 
 #: The attributes a snapshot compares and keeps with dates.
 TRACKED = ("department", "level", "location", "manager_id", "email")

@@ -1,0 +1,181 @@
+"""Who counts at each wave and month (issue #10, "Who counts"): the dashboard's survey and metric
+figures use each person's attributes at that wave or month, and only people employed then.
+
+A small roster is imported as two snapshots with a transfer and a leaver between two waves.
+Every expected figure below is worked out by hand from the files and answers in this module,
+never read back from the code.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from analytics import views
+from analytics.filters import Filters
+from analytics.importing import import_file
+from analytics.store import roster
+from analytics.store.released import released
+
+K = 2
+HEAD = "employee_id,department,level,location,birth_year,hire_date,manager_id"
+# January: Sales S1 S2 S3 X; IT I1 I2 L; Ops O1 O2 (one level, location and generation throughout,
+# nobody in the programme, so each department at each wave is one reporting group).
+PEOPLE = {"S1": "Sales", "S2": "Sales", "S3": "Sales", "X": "Sales", "I1": "IT", "I2": "IT", "L": "IT",
+          "O1": "Ops", "O2": "Ops"}
+JAN = HEAD + "\n" + "".join(f"{e},{d},L1,Lisbon,1990,2015-01-01,\n" for e, d in PEOPLE.items())
+# 1 April: X moves Sales -> IT, O1 and O2 move Ops -> Sales, L is missing (leaves on 1 April).
+APR_PEOPLE = {**PEOPLE, "X": "IT", "O1": "Sales", "O2": "Sales"}
+del APR_PEOPLE["L"]
+APR = HEAD + "\n" + "".join(f"{e},{d},L1,Lisbon,1990,2015-01-01,\n" for e, d in APR_PEOPLE.items())
+
+# One engagement item (1-5). March wave (before the snapshot) and May wave (after it).
+MAR = {"S1": 1, "S2": 2, "S3": 3, "X": 5, "I1": 4, "I2": 4, "L": 1, "O1": 2, "O2": 4}
+MAY = {"S1": 2, "S2": 2, "S3": 2, "X": 5, "I1": 3, "I2": 3, "L": 5, "O1": 4, "O2": 4}  # L has left: not counted
+# One metric in March and May (the month's first day decides where a person counts).
+TASKS_MAR = {"S1": 2, "S2": 4, "S3": 6, "X": 10, "I1": 1, "I2": 3, "L": 5, "O1": 7, "O2": 9}
+TASKS_MAY = {"S1": 2, "S2": 4, "S3": 6, "X": 20, "I1": 1, "I2": 3, "L": 100, "O1": 7, "O2": 9}
+
+
+@pytest.fixture
+def org(db, tmp_path):
+    (tmp_path / "jan.csv").write_text(JAN)
+    (tmp_path / "apr.csv").write_text(APR)
+    import_file(db, tmp_path / "jan.csv")
+    import_file(db, tmp_path / "apr.csv", as_of="2025-04-01")
+    db.execute("INSERT INTO waves (survey, title, opened, closed, invited) VALUES "
+               "('mar', 'March', DATE '2025-03-02', DATE '2025-03-20', 9), "
+               "('may', 'May', DATE '2025-05-02', DATE '2025-05-20', 8)")
+    db.execute("INSERT INTO items (survey, item, construct, scale_min, scale_max) VALUES "
+               "('mar', 'q1', 'engagement', 1, 5), ('may', 'q1', 'engagement', 1, 5)")
+    rows = [(w, e, e, "q1", float(v)) for w, ans in (("mar", MAR), ("may", MAY)) for e, v in ans.items()]
+    db.insert_df("responses", pd.DataFrame(rows, columns=["survey", "respondent", "employee_id", "item", "value"]))
+    rows = [(e, p, "tasks", float(v)) for p, vals in (("2025-03", TASKS_MAR), ("2025-05", TASKS_MAY))
+            for e, v in vals.items()]
+    db.insert_df("metrics", pd.DataFrame(rows, columns=["employee_id", "period", "metric", "value"]))
+    db.bump_data_version()
+    return db
+
+
+def _means(df: pd.DataFrame, by: str) -> dict:
+    return {(r["survey"], r[by]): (int(r["n"]), pytest.approx(r["mean"])) for _, r in df.iterrows()}
+
+
+def test_the_snapshots_say_who_was_where(org):
+    # the premise, from the files: X in Sales in March and in IT in May; L gone by May
+    mar = dict(roster.roster_at(org, "2025-03-02")[["employee_id", "department"]].itertuples(index=False))
+    may = dict(roster.roster_at(org, "2025-05-02")[["employee_id", "department"]].itertuples(index=False))
+    assert mar == PEOPLE and may == APR_PEOPLE
+
+
+def test_construct_means_count_each_person_in_their_department_at_each_wave(org):
+    heat = pd.concat([views.construct_heatmap(org, Filters(), K, "department", survey=w) for w in ("mar", "may")])
+    # March: Sales S1 S2 S3 X = (1+2+3+5)/4 = 2.75; IT I1 I2 L = (4+4+1)/3 = 3; Ops O1 O2 = (2+4)/2 = 3.
+    # May: Sales S1 S2 S3 O1 O2 = (2+2+2+4+4)/5 = 2.8; IT I1 I2 X = (3+3+5)/3 = 11/3; L has left.
+    assert _means(heat, "department") == {
+        ("mar", "Sales"): (4, 2.75), ("mar", "IT"): (3, 3.0), ("mar", "Ops"): (2, 3.0),
+        ("may", "Sales"): (5, 2.8), ("may", "IT"): (3, 11 / 3)}
+
+
+def test_a_department_filter_selects_who_was_there_at_each_wave(org):
+    it = views.construct_trends(org, Filters(department=("IT",)), K, constructs=("engagement",))
+    assert _means(it.assign(department="IT"), "department") == {("mar", "IT"): (3, 3.0), ("may", "IT"): (3, 11 / 3)}
+    # Ops no longer exists in May, yet its March figure stays reachable: the filter lists past labels
+    assert "Ops" in views.filter_options(org, K).values["department"]
+    ops = views.construct_trends(org, Filters(department=("Ops",)), K, constructs=("engagement",))
+    assert ops[["survey", "n", "mean"]].values.tolist() == [["mar", 2, 3.0]]
+
+
+def test_response_rates_use_the_headcount_at_each_wave(org):
+    rates = views.response_rates(org, Filters(department=("Sales",)), K).set_index("survey")
+    # March: 4 of the 4 people then in Sales answered; May: 5 of 5 (S1 S2 S3 O1 O2)
+    assert rates.loc["mar", ["headcount", "respondents"]].tolist() == [4, 4]
+    assert rates.loc["may", ["headcount", "respondents"]].tolist() == [5, 5]
+    everyone = views.response_rates(org, Filters(), K).set_index("survey")
+    # L's May answer does not count: L left on 1 April (8 employed then, 8 respondents)
+    assert everyone.loc["may", ["headcount", "respondents"]].tolist() == [8, 8]
+    assert everyone.loc["mar", ["headcount", "respondents"]].tolist() == [9, 9]
+
+
+def test_metric_figures_use_the_department_in_each_month(org):
+    sales = views.productivity(org, Filters(department=("Sales",)), K)["by_period"].set_index("period")
+    # 2025-03: S1 S2 S3 X = (2+4+6+10)/4 = 5.5; 2025-05: S1 S2 S3 O1 O2 = (2+4+6+7+9)/5 = 5.6
+    assert sales.loc["2025-03", ["n", "mean"]].tolist() == [4, pytest.approx(5.5)]
+    assert sales.loc["2025-05", ["n", "mean"]].tolist() == [5, pytest.approx(5.6)]
+    it = views.productivity(org, Filters(department=("IT",)), K)["by_period"].set_index("period")
+    # 2025-05: I1 I2 X = (1+3+20)/3 = 8; L's 100 does not count (left on 1 April)
+    assert it.loc["2025-05", ["n", "mean"]].tolist() == [3, pytest.approx(8.0)]
+    assert it.loc["2025-03", ["n", "mean"]].tolist() == [3, pytest.approx(3.0)]  # I1 I2 L = (1+3+5)/3
+
+
+def test_the_released_wave_roster_is_whole_groups_of_each_wave(org):
+    with released(org, K):
+        got = org.query("SELECT survey, department, count(*) FROM wave_roster GROUP BY ALL ORDER BY ALL").rows
+        cols = set(org.query_df("SELECT * FROM wave_roster LIMIT 0").columns)
+    assert got == [("mar", "IT", 3), ("mar", "Ops", 2), ("mar", "Sales", 4), ("may", "IT", 3), ("may", "Sales", 5)]
+    assert not cols & {"birth_year", "email"}
+
+
+def test_a_group_too_small_at_one_wave_is_merged_at_that_wave_only(org):
+    # k = 3: Ops (2 people) is too small in March, so its people read as "Other" then (merged with
+    # nobody, hence withheld: their answers are not released); in May O1 and O2 are in Sales.
+    heat = pd.concat([views.construct_heatmap(org, Filters(), 3, "department", survey=w) for w in ("mar", "may")])
+    assert _means(heat, "department") == {
+        ("mar", "Sales"): (4, 2.75), ("mar", "IT"): (3, 3.0),
+        ("may", "Sales"): (5, 2.8), ("may", "IT"): (3, 11 / 3)}
+
+
+def test_before_after_counts_a_person_once_per_group_they_were_in(org):
+    # No pairs, so every month is "after" and everyone is "everyone else". Units are a person in
+    # one group, with the mean of their months there. Sales: S1 2, S2 4, S3 6 (both months),
+    # X 10 (March), O1 7 and O2 9 (May): n 6, mean 38/6.
+    sales = views.productivity(org, Filters(department=("Sales",)), K)["before_after"]
+    assert sales[["phase", "n"]].values.tolist() == [["after", 6]]
+    assert sales["mean"].iloc[0] == pytest.approx(38 / 6)
+    # everyone: S1 S2 S3 (2, 4, 6), X in Sales 10 and in IT 20, I1 1, I2 3, L 5 (March only),
+    # O1 in Ops 7 and in Sales 7, O2 in Ops 9 and in Sales 9: n 12, sum 83
+    total = views.productivity(org, Filters(), K)["before_after"]
+    assert total["n"].tolist() == [12] and total["mean"].iloc[0] == pytest.approx(83 / 12)
+
+
+def test_the_claims_panel_follows_each_person_from_the_department_they_were_in_at_baseline(org):
+    """The engine's person × wave panel for `claims --where department=…`: a person is selected
+    by their attributes at their first wave (a transfer after it, perhaps caused by the
+    programme, neither moves them into another sample nor cuts their follow-up), and only
+    answers given while employed count."""
+    import numpy as np
+
+    from analytics.claims.panel import build_panel
+
+    def panel_for(dept):
+        with released(org, K):
+            p = build_panel(org, Filters(department=(dept,)))
+        return p, p.roster["employee_id"].tolist(), {s: j for j, s in enumerate(p.waves["survey"])}
+
+    it, ids, t = panel_for("IT")
+    # in March (everyone's first wave) IT was I1 I2 L; X was in Sales
+    assert sorted(it.roster.loc[it.roster["selected"], "employee_id"]) == ["I1", "I2", "L"]
+    assert set(it.roster.loc[it.roster["selected"], "department"]) == {"IT"}
+    eng = it.scores["engagement"]
+    answered = {s: sorted(ids[i] for i in np.flatnonzero(np.isfinite(eng[:, j]))) for s, j in t.items()}
+    # L answered in May too, but had left on 1 April: that answer is not there
+    assert answered["may"] == ["I1", "I2", "O1", "O2", "S1", "S2", "S3", "X"]
+    assert [eng[ids.index(e), t["mar"]] for e in ("I1", "I2", "L")] == [4.0, 4.0, 1.0]  # MAR
+    assert [eng[ids.index(e), t["may"]] for e in ("I1", "I2")] == [3.0, 3.0]  # MAY
+    sales, ids, t = panel_for("Sales")
+    # S1 S2 S3 X were in Sales in March; O1 O2 joined Sales in April (their baseline is Ops)
+    assert sorted(sales.roster.loc[sales.roster["selected"], "employee_id"]) == ["S1", "S2", "S3", "X"]
+    x = ids.index("X")
+    assert sales.scores["engagement"][x, t["may"]] == 5.0  # X's May answer is X's follow-up
+    ops, _, _ = panel_for("Ops")
+    assert sorted(ops.roster.loc[ops.roster["selected"], "employee_id"]) == ["O1", "O2"]
+
+
+def test_the_headcount_is_the_roster_on_the_data_date(org):
+    # the data date is the May wave's close (20 May): L has left, X is in IT, O1 and O2 in Sales
+    assert views.headline(org, Filters(), K)["employees"] == 8
+    assert views.headline(org, Filters(department=("Sales",)), K)["employees"] == 5  # S1 S2 S3 O1 O2
+    assert views.headline(org, Filters(department=("IT",)), K)["employees"] == 3  # I1 I2 X
+    # Ops exists only in March: nobody is there now, yet the view is not refused as empty
+    assert views.headline(org, Filters(department=("Ops",)), K)["employees"] == 0
+    assert views.check_selection(org, Filters(department=("Ops",)), K).ok
