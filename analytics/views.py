@@ -314,7 +314,10 @@ def productivity(db: Database, filters: Filters, k: int) -> dict[str, pd.DataFra
                                  complementary=False)
     before_after = sql.metric_before_after(db, where, params, filters.cohort)
     before_after["group"] = before_after.pop("participant").map(label)
-    before_after = privacy.suppress(_t_interval(before_after), k, value_cols=["mean", "sd", "ci_low", "ci_high"],
+    # no interval: the months of one person are not independent draws (the productivity claim
+    # gives the effect with its 95% CI); the columns stay so tables and charts keep their shape
+    before_after = before_after.assign(ci_low=np.nan, ci_high=np.nan)
+    before_after = privacy.suppress(before_after, k, value_cols=["mean", "sd", "ci_low", "ci_high"],
                                     complementary=False)
     return {"defs": defs, "by_period": by_period, "before_after": before_after}
 

@@ -29,6 +29,8 @@ for metric in data["defs"].itertuples(index=False):
     phases = data["before_after"][data["before_after"]["metric"] == metric.metric]
     report.chart(f"{charts.pretty(metric.metric)}: before and after", charts.points_with_ci(
         phases, x="phase", colour="group", y_label=unit), phases,
-        text="Participants: months before vs from the start of their first pair. Everyone else: split at the "
-             "first pair start of the selection.", key=f"phase-{metric.metric}")
+        text="Mean of the monthly values (n = person-months). Participants: months before vs from the start of "
+             "their first pair. Everyone else: split at the first pair start of the selection. Descriptive levels, "
+             "without an interval (one person's months are not independent): the effect with its 95% CI is the "
+             "productivity claim's, on the Claims page.", key=f"phase-{metric.metric}")
 report.report_button()

@@ -241,8 +241,9 @@ def late_import(db: Database, tmp_path) -> tuple[int, int]:
     last = db.query("SELECT max(period) FROM metrics").scalar()
     metric = db.query("SELECT metric FROM metrics GROUP BY metric ORDER BY count(*) LIMIT 1").scalar()
     missing = [r[0] for r in db.query(
-        # people still employed (a metric for a month after someone left is not a plausible late value)
-        "SELECT employee_id FROM employees WHERE termination_date IS NULL AND employee_id NOT IN "
+        # anyone without a value in the last month — leavers too: for them a late value was once the
+        # only "after" month, which let a mean of person means differ by one person between versions
+        "SELECT employee_id FROM employees WHERE employee_id NOT IN "
         "(SELECT employee_id FROM metrics WHERE period = ? AND metric = ?) ORDER BY employee_id LIMIT 3",
         [last, metric]).rows]
     path = tmp_path / "late_metrics.csv"
@@ -428,35 +429,61 @@ def leaks_exactly(path, found: Findings) -> int:
 
 @pytest.fixture(scope="module")
 def moved_org(tmp_path_factory):
-    """The small organisation with a roster snapshot between two waves: 20 people change
-    department and 4 leave (so each person counts where they were at each wave and month)."""
-    from analytics.importing import import_file
-
+    """The small organisation with 20 more transfers and 4 more leavers between two waves, written
+    into its roster history (the demo's own history already runs past the waves, so a dated
+    snapshot there could not be imported in date order): each person counts where they were at
+    each wave and month."""
     tmp = tmp_path_factory.mktemp("attack_moved")
     path = tmp / "moved.duckdb"
     build_demo(path, seed=5, n_employees=200)
     with Database(path) as db:
         opened = sorted(r[0] for r in db.query("SELECT opened FROM waves WHERE opened IS NOT NULL").rows)
-        day = opened[len(opened) // 2] - pd.Timedelta(days=10)
-        e = db.query_df("SELECT employee_id, department, level, location, birth_year, hire_date, manager_id "
-                        "FROM employees ORDER BY employee_id")
-        managers = set(e["manager_id"].dropna())
-        depts = sorted(e["department"].unique())
-        movers = e.index[::10][:20]
-        e.loc[movers, "department"] = [depts[(depts.index(d) + 1) % len(depts)] for d in e.loc[movers, "department"]]
-        leavers = [i for i in e.index[5::10] if e.at[i, "employee_id"] not in managers][:4]
-        e = e.drop(index=leavers)
-        snap = tmp / "roster_snapshot.csv"
-        e.to_csv(snap, index=False)
-        import_file(db, snap, as_of=str(pd.Timestamp(day).date()))
-    return path
+        day = (pd.Timestamp(opened[len(opened) // 2]) - pd.Timedelta(days=10)).date()
+        at = db.query_df("SELECT employee_id, department FROM employees_at(?::DATE) ORDER BY employee_id", [day])
+        managers = {r[0] for r in db.query("SELECT DISTINCT manager_id FROM employee_history "
+                                           "WHERE manager_id IS NOT NULL").rows}
+        depts = sorted(at["department"].unique())
+        movers = at.iloc[::10].head(20)
+        leavers = [e for e in at["employee_id"].iloc[5::10] if e not in managers][:4]
+        with db.transaction():
+            for emp, dept in zip(movers["employee_id"], movers["department"]):
+                new = depts[(depts.index(dept) + 1) % len(depts)]
+                # split the spell in force on `day`: the old department until then, the next one from then
+                db.execute("""INSERT INTO employee_history (employee_id, valid_from, valid_to, department, level,
+                                  location, manager_id, email, import_id, closed_by)
+                              SELECT employee_id, ?::DATE, valid_to, ?, level, location, manager_id, email, import_id,
+                                     closed_by
+                              FROM employee_history WHERE employee_id = ? AND closed_by IS NULL
+                                AND (valid_from IS NULL OR valid_from <= ?::DATE)
+                                AND (valid_to IS NULL OR ?::DATE < valid_to)""", [day, new, emp, day, day])
+                db.execute("""UPDATE employee_history SET valid_to = ?::DATE WHERE employee_id = ? AND closed_by IS NULL
+                                AND (valid_from IS NULL OR valid_from < ?::DATE)
+                                AND (valid_to IS NULL OR ?::DATE < valid_to)""", [day, emp, day, day])
+            db.execute("""UPDATE employees SET department = h.department FROM employee_history h
+                          WHERE h.employee_id = employees.employee_id AND h.valid_to IS NULL AND h.closed_by IS NULL
+                            AND h.valid_from = ?::DATE""", [day])  # the current row of those still in the new one
+            for emp in leavers:  # they leave on `day`: no later spells, answers or values
+                db.execute("DELETE FROM employee_history WHERE employee_id = ? AND valid_from >= ?::DATE", [emp, day])
+                db.execute("UPDATE employee_history SET valid_to = ?::DATE WHERE employee_id = ? "
+                           "AND (valid_to IS NULL OR valid_to > ?::DATE)", [day, emp, day])
+                db.execute("UPDATE employees SET termination_date = ?::DATE WHERE employee_id = ?", [day, emp])
+                db.execute("DELETE FROM responses WHERE employee_id = ? AND survey IN "
+                           "(SELECT survey FROM waves WHERE opened >= ?::DATE)", [emp, day])
+                db.execute("DELETE FROM metrics WHERE employee_id = ? AND strptime(period || '-01', '%Y-%m-%d') "
+                           ">= ?::DATE", [emp, day])
+            db.bump_data_version()
+    return path, day, list(movers["employee_id"]), leavers
 
 
 def test_the_attacker_finds_nothing_after_a_transfer(moved_org):
-    with Database(moved_org, read_only=True) as db:
-        moved = db.query("SELECT count(DISTINCT employee_id) FROM employee_history WHERE valid_from IS NOT NULL").scalar()
-        left = db.query("SELECT count(*) FROM employees WHERE termination_date IS NOT NULL").scalar()
-        assert moved >= 15 and left == 4  # the premise: people moved and left between waves
+    path, day, movers, leavers = moved_org
+    with Database(path, read_only=True) as db:
+        before = {r[0]: r[1] for r in db.query(
+            "SELECT employee_id, department FROM employees_at(?::DATE - 1)", [day]).rows}
+        after = {r[0]: r[1] for r in db.query("SELECT employee_id, department FROM employees_at(?::DATE)", [day]).rows}
+        # the premise: people changed department on `day` (20 moved, a few may have moved anyway) and 4 left
+        assert sum(before[e] != after.get(e) for e in movers) >= 15
+        assert all(e in before and e not in after for e in leavers) and len(leavers) == 4
         found, size = run_attack(db, K, versions=(), claims_views=2)
     assert size["views"] > 60 and size["cells"] > 10_000, size
     assert not found, found.summary()

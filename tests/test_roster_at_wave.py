@@ -125,17 +125,17 @@ def test_a_group_too_small_at_one_wave_is_merged_at_that_wave_only(org):
         ("may", "Sales"): (5, 2.8), ("may", "IT"): (3, 11 / 3)}
 
 
-def test_before_after_counts_a_person_once_per_group_they_were_in(org):
-    # No pairs, so every month is "after" and everyone is "everyone else". Units are a person in
-    # one group, with the mean of their months there. Sales: S1 2, S2 4, S3 6 (both months),
-    # X 10 (March), O1 7 and O2 9 (May): n 6, mean 38/6.
+def test_before_after_counts_each_month_in_the_group_it_was_in(org):
+    # No pairs, so every month is "after" and everyone is "everyone else". The unit is a value (a
+    # person-month) in the group the person was in that month. Sales: March S1 2, S2 4, S3 6, X 10;
+    # May S1 2, S2 4, S3 6, O1 7, O2 9: n 9, sum 50.
     sales = views.productivity(org, Filters(department=("Sales",)), K)["before_after"]
-    assert sales[["phase", "n"]].values.tolist() == [["after", 6]]
-    assert sales["mean"].iloc[0] == pytest.approx(38 / 6)
-    # everyone: S1 S2 S3 (2, 4, 6), X in Sales 10 and in IT 20, I1 1, I2 3, L 5 (March only),
-    # O1 in Ops 7 and in Sales 7, O2 in Ops 9 and in Sales 9: n 12, sum 83
+    assert sales[["phase", "n"]].values.tolist() == [["after", 9]]
+    assert sales["mean"].iloc[0] == pytest.approx(50 / 9)
+    # everyone: March 2+4+6+10+1+3+5+7+9 = 47 (9 values); May without L (left in April):
+    # 2+4+6+20+1+3+7+9 = 52 (8 values): n 17, sum 99
     total = views.productivity(org, Filters(), K)["before_after"]
-    assert total["n"].tolist() == [12] and total["mean"].iloc[0] == pytest.approx(83 / 12)
+    assert total["n"].tolist() == [17] and total["mean"].iloc[0] == pytest.approx(99 / 17)
 
 
 def test_the_claims_panel_follows_each_person_from_the_department_they_were_in_at_baseline(org):

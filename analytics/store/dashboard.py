@@ -260,15 +260,15 @@ def metric_by_period(db: Database, where: str, params: list, cohorts: Sequence[s
 
 
 def metric_before_after(db: Database, where: str, params: list, cohorts: Sequence[str] = ()) -> pd.DataFrame:
-    """Per metric, participant flag and phase (before/after): n people, mean of person means, sd.
+    """Per metric, participant flag and phase (before/after): n values (person-months), their mean, sd.
 
     A participant's phase is relative to the start of their first pair; everyone else is split
     at the earliest pair start among the chosen cohorts, so both groups share the calendar.
     A month counts when the person was in the selection in that month (`month_roster`). The unit
-    is a person *in one group*: someone who moved counts once per group they were in, with the
-    mean of their months there, so a view's units are whole groups of each month and the
-    difference of two views is again whole groups (a person mean spanning two groups would let
-    two views differ by a part of one person's months).
+    is a released value, one person-month: every figure is then a sum over released (group,
+    month, metric) cells, so two views — or two pinned versions of one view — differ by whole
+    cells, never by part of a person. (A mean of person means did not: a late value for someone
+    with no other month in the phase added one whole person to the figure between versions.)
     """
     c_clause, c_params = _cohort_clause(cohorts)
     return db.query_df(
@@ -278,19 +278,17 @@ def metric_before_after(db: Database, where: str, params: list, cohorts: Sequenc
                               UNION ALL SELECT mentee_id, start_date FROM pairs p WHERE {c_clause})
                         GROUP BY id),
         cut AS (SELECT min(start) AS first_start FROM starts),
-        person AS (
-          SELECT m.metric, m.employee_id, e.department, e.level, e.location, e.generation,
-                 st.start IS NOT NULL AS participant,
+        val AS (
+          SELECT m.metric, st.start IS NOT NULL AS participant,
                  CASE WHEN strptime(m.period || '-01', '%Y-%m-%d')::DATE
                            < date_trunc('month', coalesce(st.start, (SELECT first_start FROM cut)))
                       THEN 'before' ELSE 'after' END AS phase,
-                 avg(m.value) AS value
+                 m.value
           FROM metrics m JOIN month_roster e ON e.period = m.period AND e.employee_id = m.employee_id
                LEFT JOIN starts st ON st.employee_id = m.employee_id
-          WHERE m.value IS NOT NULL AND {where}
-          GROUP BY ALL)
+          WHERE m.value IS NOT NULL AND {where})
         SELECT metric, participant, phase, count(*) AS n, avg(value) AS mean, stddev_samp(value) AS sd
-        FROM person GROUP BY ALL ORDER BY metric, participant DESC, phase DESC""",
+        FROM val GROUP BY ALL ORDER BY metric, participant DESC, phase DESC""",
         [*c_params, *c_params, *params])
 
 
