@@ -179,3 +179,25 @@ def test_the_headcount_is_the_roster_on_the_data_date(org):
     # Ops exists only in March: nobody is there now, yet the view is not refused as empty
     assert views.headline(org, Filters(department=("Ops",)), K)["employees"] == 0
     assert views.check_selection(org, Filters(department=("Ops",)), K).ok
+
+
+def test_a_late_value_for_a_new_hire_moves_a_pinned_figure_by_whole_cells(org, tmp_path):
+    """Pinned links around a late import: N joins Sales in June; June's values of S1 and S2 come in
+    one import (A), N's in a later one (B). At version A the June Sales cell is withheld (a later
+    change of 1 contributor, under K = 2); at the latest it holds S1, S2 and N. The figure must
+    differ by that whole cell: with people as units it would differ by one person, N, whose value
+    the mean difference then gives away."""
+    (tmp_path / "jun.csv").write_text(APR + "N,Sales,L1,Lisbon,1990,2025-06-01,\n")
+    import_file(org, tmp_path / "jun.csv", as_of="2025-06-01")
+    (tmp_path / "a.csv").write_text("employee_id,period,metric,value\nS1,2025-06,tasks,3\nS2,2025-06,tasks,5\n")
+    (tmp_path / "b.csv").write_text("employee_id,period,metric,value\nN,2025-06,tasks,40\n")
+    a = import_file(org, tmp_path / "a.csv", kind="metrics")["import_id"]
+    import_file(org, tmp_path / "b.csv", kind="metrics")
+    sales = Filters(department=("Sales",))
+    old = views.productivity(org, Filters(department=("Sales",), as_of=a), K)["before_after"]
+    new = views.productivity(org, sales, K)["before_after"]
+    # by hand: at A the Sales values are March 2, 4, 6, 10 and May 2, 4, 6, 7, 9 (n 9, sum 50); at the
+    # latest June adds 3, 5, 40 (n 12, sum 98): the difference is the whole June cell of three people
+    assert old[["n"]].values.tolist() == [[9]] and old["mean"].iloc[0] == pytest.approx(50 / 9)
+    assert new[["n"]].values.tolist() == [[12]] and new["mean"].iloc[0] == pytest.approx(98 / 12)
+    assert new["n"].iloc[0] - old["n"].iloc[0] >= K
