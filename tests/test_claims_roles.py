@@ -453,3 +453,6 @@ def test_gain_regression_with_one_cluster_is_nan_not_an_error():
     assert math.isnan(r["estimate"]) and r["n"] == 30
     d["department"] = np.where(np.arange(30) < 15, "Sales", "Ops")
     assert math.isfinite(within.gain_regression(d, "x", cluster="department")["estimate"])
+    # as many start groups as people: no residual degrees of freedom (statsmodels would divide by n − k)
+    tiny = d.head(6).assign(g=[0, 1, 2, 3, 3, 3], pair=range(6))  # 3 + 3 columns for 6 rows
+    assert math.isnan(within.gain_regression(tiny, "x", cluster="pair")["estimate"])

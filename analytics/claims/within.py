@@ -208,6 +208,8 @@ def gain_regression(df: pd.DataFrame, predictor: str = "x", cluster: str | None 
         return nan
     d = d.rename(columns={predictor: "x_"})
     X, _ = _design(d)  # gain ~ x_ + baseline + start-group dummies
+    if len(d) <= X.shape[1]:  # no residual degrees of freedom (statsmodels divides by n − k)
+        return nan
     y = d["gain"].to_numpy(float)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # HC3 divides by 1 − leverage (0 in tiny samples)
