@@ -176,27 +176,17 @@ def panel_roster(db: Database, filters: Filters) -> pd.DataFrame:
 def panel_scores(db: Database, filters: Filters, constructs) -> pd.DataFrame:
     """Construct scores of every linked respondent per wave, by index: idx, survey, one column per construct.
 
-    Aggregated by employee id first (responses are the big table), then joined to the row
-    numbers, so pandas receives only numbers. Scores are the mean of the person's mapped items
-    after reverse coding; NULL = not answered. Column names come from the fixed vocabulary.
+    Scores are the mean of the person's mapped items after reverse coding; NULL = not answered.
+    They are aggregated once per data version from the released answers (`compact.c_panel`),
+    so pandas receives only numbers. Column names come from the fixed vocabulary.
     """
     cons = _constructs(constructs)
     dsql, dparams = _date_clause(filters)
-    code = " ".join(f"WHEN '{c}' THEN {k}" for k, c in enumerate(cons))  # names from the vocabulary
-    cols = ", ".join(f"avg(CASE WHEN it.reverse THEN it.flip - r.value ELSE r.value END) "
-                     f"FILTER (WHERE it.c = {k})::DOUBLE AS {c}" for k, c in enumerate(cons))
     return db.query_df(
-        f"""WITH {_roster_cte()},
-            it AS (SELECT i.survey, i.item, CASE i.construct {code} END AS c, i.reverse,
-                          i.scale_min + i.scale_max AS flip
-                   FROM items i JOIN waves w ON w.survey = i.survey
-                   WHERE i.construct IS NOT NULL AND {dsql}),
-            a AS (SELECT r.employee_id, r.survey, {cols}
-                  FROM responses r JOIN it ON it.survey = r.survey AND it.item = r.item
-                  WHERE r.value IS NOT NULL AND r.employee_id IS NOT NULL
-                  GROUP BY r.employee_id, r.survey)
+        f"""WITH {_roster_cte()}
             SELECT sel.idx, a.survey, {', '.join(f'a.{c}' for c in cons)}
-            FROM a JOIN sel ON sel.employee_id = a.employee_id""",
+            FROM c_panel a JOIN sel ON sel.employee_id = a.employee_id
+            WHERE a.survey IN (SELECT w.survey FROM waves w WHERE {dsql})""",
         dparams,
     )
 

@@ -28,40 +28,64 @@ _KEEP = 8  # (store, data version, k, as_of) entries kept per process
 _COLS = ["survey", "construct", "k", "n", "sum_item_var", "total_var"]
 
 
-def _answers(emp_join: str = "") -> str:
-    """One value per (survey, respondent, construct, item), with the respondent's block."""
+def _answers(emp_join: str = "", src: str = "") -> str:
+    """One value per (survey, respondent, construct, item), with the respondent's block
+    (tables of schema `src`, qualified with its catalog; the search path's when empty)."""
+    p = f"{src}." if src else ""
     return f"""SELECT r.survey, r.respondent, i.construct, r.item, avg({SCORE_SQL}) AS value,
                       any_value(e.block_id) AS block_id
-               FROM responses r
-               JOIN items i ON i.survey = r.survey AND i.item = r.item
-               LEFT JOIN employees e ON e.employee_id = r.employee_id
+               FROM {p}responses r
+               JOIN {p}items i ON i.survey = r.survey AND i.item = r.item
+               LEFT JOIN {p}employees e ON e.employee_id = r.employee_id
                {emp_join}
                WHERE r.value IS NOT NULL AND i.construct IS NOT NULL
                GROUP BY r.survey, r.respondent, i.construct, r.item"""
 
 
-def _sums(db: Database, answers: str, params: list) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per (survey, construct, block): complete respondents n, Σ total, Σ total²; and per item Σx, Σx²."""
+def _sums(db: Database, answers: str, params: list, src: str = "",
+          into: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """Per (survey, construct, block): complete respondents n, Σ total, Σ total²; and per item Σx, Σx².
+
+    With `into` (a qualified schema) the two tables are stored there as alpha_totals and
+    alpha_items instead of returned.
+    """
+    p = f"{src}." if src else ""
     db.execute("CREATE OR REPLACE TEMP TABLE _twoway_rel_v AS " + answers, params)
     try:
-        db.execute("""CREATE OR REPLACE TEMP TABLE _twoway_rel_c AS
-            WITH k AS (SELECT survey, construct, count(*) AS k FROM items
+        db.execute(f"""CREATE OR REPLACE TEMP TABLE _twoway_rel_c AS
+            WITH k AS (SELECT survey, construct, count(*) AS k FROM {p}items
                        WHERE construct IS NOT NULL GROUP BY survey, construct)
             SELECT v.survey, v.respondent, v.construct, any_value(v.block_id) AS block_id, sum(v.value) AS total
             FROM _twoway_rel_v v JOIN k ON k.survey = v.survey AND k.construct = v.construct
             GROUP BY v.survey, v.respondent, v.construct, k.k HAVING count(*) = k.k""")
-        totals = db.query_df("""SELECT survey, construct, block_id, count(*) AS n, sum(total) AS st,
-                                       sum(total * total) AS stt
-                                FROM _twoway_rel_c GROUP BY ALL""")
-        items = db.query_df("""SELECT v.survey, v.construct, c.block_id, v.item, sum(v.value) AS sx,
-                                      sum(v.value * v.value) AS sxx
-                               FROM _twoway_rel_v v JOIN _twoway_rel_c c
-                                 ON c.survey = v.survey AND c.respondent = v.respondent AND c.construct = v.construct
-                               GROUP BY ALL""")
+        totals = """SELECT survey, construct, block_id, count(*) AS n, sum(total) AS st,
+                           sum(total * total) AS stt
+                    FROM _twoway_rel_c GROUP BY ALL"""
+        items = """SELECT v.survey, v.construct, c.block_id, v.item, sum(v.value) AS sx,
+                          sum(v.value * v.value) AS sxx
+                   FROM _twoway_rel_v v JOIN _twoway_rel_c c
+                     ON c.survey = v.survey AND c.respondent = v.respondent AND c.construct = v.construct
+                   GROUP BY ALL"""
+        if into is not None:
+            db.execute(f"CREATE OR REPLACE TABLE {into}.alpha_totals AS {totals}")
+            db.execute(f"CREATE OR REPLACE TABLE {into}.alpha_items AS {items}")
+            return None
+        totals, items = db.query_df(totals), db.query_df(items)
     finally:
         db.execute("DROP TABLE IF EXISTS _twoway_rel_v")
         db.execute("DROP TABLE IF EXISTS _twoway_rel_c")
     return totals, items
+
+
+def build(db: Database, M: str, R: str) -> None:
+    """Store the per-block sums of the released answers of schema `R` in schema `M` (both
+    qualified), with the other compact tables (`analytics.store.compact`)."""
+    _sums(db, _answers(src=R), [], src=R, into=M)
+
+
+def _stored_sums(db: Database) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The sums `build` stored for the released data in use (whole tables: blocks × items)."""
+    return (db.query_df("SELECT * FROM alpha_totals"), db.query_df("SELECT * FROM alpha_items"))
 
 
 def _block_sums(db: Database) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -71,13 +95,13 @@ def _block_sums(db: Database) -> tuple[pd.DataFrame, pd.DataFrame]:
     if not stack:
         raise RuntimeError("item_variances() needs released data: call it inside released()")
     if db.snapshot is None:  # a store open read-write may change under the same version number
-        return _sums(db, _answers(), [])
+        return _stored_sums(db)
     key = (id(db), str(db.path), db.data_token(), stack[-1])
     with _LOCK:
         if key in _CACHE:
             _CACHE.move_to_end(key)
             return _CACHE[key]
-    sums = _sums(db, _answers(), [])
+    sums = _stored_sums(db)
     with _LOCK:
         _CACHE[key] = sums
         while len(_CACHE) > _KEEP:

@@ -43,6 +43,7 @@ from typing import Iterator
 import duckdb
 import pandas as pd
 
+from analytics.store import compact
 from analytics.store.database import Database
 from analytics.store.pinning import as_of_select
 from analytics.store.schema import DATA_TABLES
@@ -361,14 +362,20 @@ def _build_views(db: Database, base: str, M: str, B: str, R: str) -> None:
     if _exists_q(db, M, "rel_responses"):  # a small store: its released rows were copied once
         for t in ("employees", "responses", "metrics", "pairs", "sessions"):
             db.execute(f"CREATE OR REPLACE VIEW {R}.{t} AS SELECT * FROM {M}.rel_{t}")
+    if _exists_q(db, M, "done"):
+        for t in compact.TABLES:
+            db.execute(f"CREATE OR REPLACE VIEW {R}.{t} AS SELECT * FROM {M}.{t}")
 
 
 def _build_derived(db: Database, base: str, M: str, R: str) -> None:
-    """Tables computed once from the released views: a small store's released rows, then `done`."""
+    """Tables computed once from the released views: a small store's released rows, the compact
+    tables figures read (`analytics.store.compact`), then `done`."""
     if db.query(f"SELECT count(*) FROM {base}.responses").scalar() <= MATERIALISE_ROWS:
         # a small store: copy the released rows once, so each figure skips the joins
         for t in ("employees", "responses", "metrics", "pairs", "sessions"):
             db.execute(f"CREATE OR REPLACE TABLE {M}.rel_{t} AS SELECT * FROM {R}.{t}")
+            db.execute(f"CREATE OR REPLACE VIEW {R}.{t} AS SELECT * FROM {M}.rel_{t}")
+    compact.build(db, M, R)
     db.execute(f"CREATE OR REPLACE TABLE {M}.done AS SELECT TRUE AS done")
 
 
@@ -396,15 +403,16 @@ STORED_MAPS, STORED_BLOCKS = "twoway_rel_m", "twoway_rel_b"
 
 
 def _fingerprint() -> str:
-    """Names the release rules the stored maps were built by: the source of this module and of
-    the as-of SELECT, so maps stored by other rules (an older or newer Twoway) are never used."""
+    """Names the rules the stored tables were built by: the source of this module, of the as-of
+    SELECT and of the modules whose tables are stored with the maps, so tables stored by other
+    rules (an older or newer Twoway) are never used."""
     import hashlib
     from pathlib import Path
 
-    from analytics.store import pinning
-
+    here = Path(__file__).parent
     h = hashlib.sha256()
-    for mod in (__file__, pinning.__file__):
+    for mod in (here / "released.py", here / "pinning.py", here / "compact.py", here / "quality.py",
+                here / "programme.py", here / "schema.py"):
         h.update(Path(mod).read_bytes())
     return h.hexdigest()[:16]
 
@@ -428,6 +436,26 @@ def _stored(db: Database, home: str, k: int) -> tuple[str, str] | None:
     if row is None or tuple(row) != (int(k), _latest_import(db, home), _meta_version(db, home), FINGERPRINT):
         return None
     return M, B
+
+
+def stored_raw(db: Database, table: str) -> str | None:
+    """The qualified name of a figure about the imported (not released) data that `precompute`
+    stored in this file, when it matches the file's data; None otherwise."""
+    if table not in RAW_TABLES:
+        raise ValueError(f"unknown stored table {table!r}")
+    home = _home(db)
+    cat = home.rsplit(".", 1)[0]
+    try:
+        row = db.query(f"SELECT latest, data_version, fingerprint FROM {cat}.{STORED_MAPS}.info").first()
+    except duckdb.CatalogException:
+        return None
+    if row is None or tuple(row) != (_latest_import(db, home), _meta_version(db, home), FINGERPRINT):
+        return None
+    return f"{cat}.{STORED_MAPS}.{table}"
+
+
+#: Figures about the imported data stored at publish time (read outside `released()`).
+RAW_TABLES: tuple[str, ...] = ("raw_waves",)
 
 
 def precompute(db: Database, k: int) -> None:
@@ -454,6 +482,9 @@ def precompute(db: Database, k: int) -> None:
         db.execute(f"CREATE SCHEMA {R}")
         _build_views(db, home, M, B, R)
         _build_derived(db, home, M, R)
+        from analytics.store.programme import links_sql
+
+        db.execute(f"CREATE TABLE {M}.raw_waves AS {links_sql(home)}")
         db.execute(f"CREATE TABLE {M}.info AS SELECT ?::INTEGER AS k, ?::INTEGER AS latest, "
                    f"?::VARCHAR AS data_version, ?::VARCHAR AS fingerprint",
                    [k, latest, _meta_version(db, home), FINGERPRINT])
