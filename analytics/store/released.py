@@ -359,20 +359,23 @@ def _build_views(db: Database, base: str, M: str, B: str, R: str) -> None:
         WHERE s.pair_id IN (SELECT pair_id FROM {M}.pairs_ok)""")
     for t in ("waves", "items", "metric_defs", "participation"):
         db.execute(f"CREATE OR REPLACE VIEW {R}.{t} AS SELECT * FROM {base}.{t}")
-    if _exists_q(db, M, "rel_responses"):  # a small store: its released rows were copied once
-        for t in ("employees", "responses", "metrics", "pairs", "sessions"):
+    for t in ("employees", "responses", "metrics", "pairs", "sessions"):
+        if _exists_q(db, M, f"rel_{t}"):  # released rows copied once (`_build_derived`)
             db.execute(f"CREATE OR REPLACE VIEW {R}.{t} AS SELECT * FROM {M}.rel_{t}")
     if _exists_q(db, M, "done"):
         for t in compact.TABLES:
             db.execute(f"CREATE OR REPLACE VIEW {R}.{t} AS SELECT * FROM {M}.{t}")
 
 
-def _build_derived(db: Database, base: str, M: str, R: str) -> None:
+def _build_derived(db: Database, base: str, M: str, R: str, on_disk: bool = False) -> None:
     """Tables computed once from the released views: a small store's released rows, the compact
     tables figures read (`analytics.store.compact`), then `done`."""
-    if db.query(f"SELECT count(*) FROM {base}.responses").scalar() <= MATERIALISE_ROWS:
-        # a small store: copy the released rows once, so each figure skips the joins
-        for t in ("employees", "responses", "metrics", "pairs", "sessions"):
+    small = db.query(f"SELECT count(*) FROM {base}.responses").scalar() <= MATERIALISE_ROWS
+    # a small store: copy the released rows once, so each figure skips the joins; a snapshot being
+    # published (stored on disk, not in memory) copies every table but the answers, which the
+    # figures read through the compact tables
+    for t in ("employees", "responses", "metrics", "pairs", "sessions"):
+        if small or (on_disk and t != "responses"):
             db.execute(f"CREATE OR REPLACE TABLE {M}.rel_{t} AS SELECT * FROM {R}.{t}")
             db.execute(f"CREATE OR REPLACE VIEW {R}.{t} AS SELECT * FROM {M}.rel_{t}")
     compact.build(db, M, R)
@@ -481,7 +484,7 @@ def precompute(db: Database, k: int) -> None:
         R = f"{CATALOG}.r_publish"
         db.execute(f"CREATE SCHEMA {R}")
         _build_views(db, home, M, B, R)
-        _build_derived(db, home, M, R)
+        _build_derived(db, home, M, R, on_disk=True)
         from analytics.store.programme import links_sql
 
         db.execute(f"CREATE TABLE {M}.raw_waves AS {links_sql(home)}")
