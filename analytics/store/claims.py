@@ -220,6 +220,16 @@ def panel_metrics(db: Database, periods) -> pd.DataFrame:
     """Every metric as a person × month table, one scan: idx, metric, then m0 … m{P−1} for the
     given months (monthly mean; NULL = none)."""
     periods = list(periods)
+    # the person × month table built once per data version (`compact.c_metrics`), when it has every month
+    col_of = dict(db.query("SELECT period, j FROM c_metric_months").rows) if periods else {}
+    if periods and all(p in col_of for p in periods):
+        cols = ", ".join(f"m.p{int(col_of[p])} AS m{k}" for k, p in enumerate(periods))
+        any_value = " OR ".join(f"m.p{int(col_of[p])} IS NOT NULL" for p in periods)
+        return db.query_df(
+            f"""WITH {_roster_cte()}
+                SELECT sel.idx, m.metric, {cols}
+                FROM c_metrics m JOIN sel ON sel.employee_id = m.employee_id
+                WHERE {any_value}""")
     cols = ", ".join(f"avg(m.value) FILTER (WHERE m.period = ?)::DOUBLE AS m{k}" for k in range(len(periods)))
     marks = ", ".join("?" * len(periods))
     return db.query_df(

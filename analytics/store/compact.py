@@ -18,6 +18,9 @@ figures need, so a chart reads thousands of rows instead:
 * ``c_panel`` — the claims engine's person × wave construct scores (`claims.panel_scores`),
   one row per released respondent and wave;
 * ``alpha_totals``, ``alpha_items`` — the reliability sums per block (`analytics.store.quality`);
+* ``c_metrics`` — the engine's person × month metric table (`claims.panel_metrics`): per
+  (employee, metric) the monthly mean of every month, as columns p0 … p{P−1} in the month order
+  of ``c_metric_months`` (period → j; column names are numbers, never data);
 * ``c_waves`` — per wave: respondents, linked people, unlinked respondents (`programme.links_sql`).
 
 They are built from the released views themselves (whatever those release), inside
@@ -45,7 +48,7 @@ SCORES = f"""
 
 #: The compact tables (each readable by its name inside `released()`).
 TABLES: tuple[str, ...] = ("c_cell", "c_scores", "c_respondents", "c_unlinked", "c_panel",
-                           "alpha_totals", "alpha_items", "c_waves")
+                           "alpha_totals", "alpha_items", "c_waves", "c_metrics", "c_metric_months")
 
 
 def build(db: Database, M: str, R: str) -> None:
@@ -79,6 +82,15 @@ def build(db: Database, M: str, R: str) -> None:
         FROM {R}.responses r JOIN it ON it.survey = r.survey AND it.item = r.item
         WHERE r.value IS NOT NULL AND r.employee_id IS NOT NULL
         GROUP BY r.employee_id, r.survey""")
+    months = [r[0] for r in db.query(f"SELECT DISTINCT period FROM {R}.metrics WHERE value IS NOT NULL "
+                                     "ORDER BY period").rows]
+    db.execute(f"CREATE OR REPLACE TABLE {M}.c_metric_months (period VARCHAR, j INTEGER)")
+    if months:
+        db.executemany(f"INSERT INTO {M}.c_metric_months VALUES (?, ?)", [(p, j) for j, p in enumerate(months)])
+    mcols = "".join(f", avg(value) FILTER (WHERE period = ?)::DOUBLE AS p{j}" for j in range(len(months)))
+    db.execute(f"""CREATE OR REPLACE TABLE {M}.c_metrics AS
+        SELECT employee_id, metric{mcols} FROM {R}.metrics WHERE value IS NOT NULL
+        GROUP BY employee_id, metric""", months)
     from analytics.store import programme, quality
 
     db.execute(f"CREATE OR REPLACE TABLE {M}.c_waves AS {programme.links_sql(R)}")
