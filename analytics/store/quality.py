@@ -4,26 +4,20 @@ Reading every answer for each filtered view made the Data page's reliability tab
 of its time on big stores (27 s of 31 s at 200,000 people). Item and sum-score variances are
 built from sums, so one pass over the released answers per (data version, k, as_of) keeps, per
 survey × construct × reporting group (block), the complete respondents' count and the sums and
-sums of squares of each item and of the sum score. A filtered view then adds up the rows of the
-blocks it selects: every roster filter selects whole blocks inside `released()` (their labels
+sums of squares of each item and of the sum score (`build`, stored with the released maps, in
+the published snapshot too). A filtered view then adds up, in DuckDB, the rows of the blocks it
+selects: every roster filter selects whole blocks inside `released()` (their labels
 are the block's labels), so this is exact. A cohort filter does not (a person's block records
 the cohort of their first pair only): it reads the answers directly, as before.
 """
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-
 import pandas as pd
 
 from analytics.filters import LIST_KEYS, Filters
 from analytics.store.database import Database
 from analytics.store.schema import SCORE_SQL
-
-_CACHE: OrderedDict = OrderedDict()
-_LOCK = threading.Lock()
-_KEEP = 8  # (store, data version, k, as_of) entries kept per process
 
 _COLS = ["survey", "construct", "k", "n", "sum_item_var", "total_var"]
 
@@ -83,30 +77,20 @@ def build(db: Database, M: str, R: str) -> None:
     _sums(db, _answers(src=R), [], src=R, into=M)
 
 
-def _stored_sums(db: Database) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The sums `build` stored for the released data in use (whole tables: blocks × items)."""
-    return (db.query_df("SELECT * FROM alpha_totals"), db.query_df("SELECT * FROM alpha_items"))
-
-
-def _block_sums(db: Database) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The per-block sums of the released data in use, once per (published snapshot, k, as_of)."""
-    loc = db._local
-    stack = getattr(loc, "rel_stack", None)
-    if not stack:
+def _selected_sums(db: Database, filters: Filters | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The stored per-block sums added up in DuckDB over the blocks `filters` selects (every
+    block, and the unlinked answers, when None): one row per survey × construct (× item)."""
+    if not getattr(db._local, "rel_stack", None):
         raise RuntimeError("item_variances() needs released data: call it inside released()")
-    if db.snapshot is None:  # a store open read-write may change under the same version number
-        return _stored_sums(db)
-    key = (id(db), str(db.path), db.data_token(), stack[-1])
-    with _LOCK:
-        if key in _CACHE:
-            _CACHE.move_to_end(key)
-            return _CACHE[key]
-    sums = _stored_sums(db)
-    with _LOCK:
-        _CACHE[key] = sums
-        while len(_CACHE) > _KEEP:
-            _CACHE.popitem(last=False)
-    return sums
+    where, params = "TRUE", []
+    if filters is not None:
+        w, params = filters.employee_where("e", include_cohort=False)
+        where = f"block_id IN (SELECT DISTINCT block_id FROM employees e WHERE {w})"
+    totals = db.query_df(f"""SELECT survey, construct, sum(n) AS n, sum(st) AS st, sum(stt) AS stt
+                             FROM alpha_totals WHERE {where} GROUP BY survey, construct""", params)
+    items = db.query_df(f"""SELECT survey, construct, item, sum(sx) AS sx, sum(sxx) AS sxx
+                            FROM alpha_items WHERE {where} GROUP BY survey, construct, item""", params)
+    return totals, items
 
 
 def _variances(totals: pd.DataFrame, items: pd.DataFrame, k: pd.DataFrame) -> pd.DataFrame:
@@ -145,12 +129,7 @@ def item_variances(db: Database, filters: Filters = Filters()) -> pd.DataFrame:
         where, params = filters.employee_where("f", include_cohort=True)
         totals, items = _sums(db, _answers(f"JOIN employees f ON f.employee_id = r.employee_id AND {where}"), params)
     else:
-        totals, items = _block_sums(db)
-        if roster:
-            where, params = filters.employee_where("e", include_cohort=False)
-            blocks = set(db.query_df(f"SELECT DISTINCT block_id FROM employees e WHERE {where}", params)["block_id"])
-            totals = totals[totals["block_id"].isin(blocks)]
-            items = items[items["block_id"].isin(blocks)]
+        totals, items = _selected_sums(db, filters if roster else None)
     totals = totals[totals["survey"].isin(waves)]
     items = items[items["survey"].isin(waves)]
     return _variances(totals, items, k)
