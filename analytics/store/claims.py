@@ -193,29 +193,19 @@ def panel_scores(db: Database, filters: Filters, constructs) -> pd.DataFrame:
     construct, and manager_idx, the respondent's manager *at that wave* (whom their leadership
     rating is about; from the released `wave_roster`, so call it inside `released()`).
 
-    Aggregated by employee id first (responses are the big table), then joined to the row
-    numbers, so pandas receives only numbers. Scores are the mean of the person's mapped items
-    after reverse coding; NULL = not answered. Column names come from the fixed vocabulary.
+    Scores are the mean of the person's mapped items after reverse coding; NULL = not answered.
+    They are aggregated once per data version from the released answers (`compact.c_panel`),
+    so pandas receives only numbers. Column names come from the fixed vocabulary.
     """
     cons = _constructs(constructs)
     dsql, dparams = _date_clause(filters)
-    code = " ".join(f"WHEN '{c}' THEN {k}" for k, c in enumerate(cons))  # names from the vocabulary
-    cols = ", ".join(f"avg(CASE WHEN it.reverse THEN it.flip - r.value ELSE r.value END) "
-                     f"FILTER (WHERE it.c = {k})::DOUBLE AS {c}" for k, c in enumerate(cons))
     return db.query_df(
-        f"""WITH {_roster_cte()},
-            it AS (SELECT i.survey, i.item, CASE i.construct {code} END AS c, i.reverse,
-                          i.scale_min + i.scale_max AS flip
-                   FROM items i JOIN waves w ON w.survey = i.survey
-                   WHERE i.construct IS NOT NULL AND {dsql}),
-            a AS (SELECT r.employee_id, r.survey, {cols}
-                  FROM responses r JOIN it ON it.survey = r.survey AND it.item = r.item
-                  WHERE r.value IS NOT NULL AND r.employee_id IS NOT NULL
-                  GROUP BY r.employee_id, r.survey)
+        f"""WITH {_roster_cte()}
             SELECT sel.idx, a.survey, {', '.join(f'a.{c}' for c in cons)}, m.idx AS manager_idx
-            FROM a JOIN sel ON sel.employee_id = a.employee_id
+            FROM c_panel a JOIN sel ON sel.employee_id = a.employee_id
             LEFT JOIN wave_roster wr ON wr.survey = a.survey AND wr.employee_id = a.employee_id
-            LEFT JOIN sel m ON m.employee_id = wr.manager_id""",
+            LEFT JOIN sel m ON m.employee_id = wr.manager_id
+            WHERE a.survey IN (SELECT w.survey FROM waves w WHERE {dsql})""",
         dparams,
     )
 
@@ -249,6 +239,16 @@ def panel_metrics(db: Database, periods) -> pd.DataFrame:
     """Every metric as a person × month table, one scan: idx, metric, then m0 … m{P−1} for the
     given months (monthly mean; NULL = none)."""
     periods = list(periods)
+    # the person × month table built once per data version (`compact.c_metrics`), when it has every month
+    col_of = dict(db.query("SELECT period, j FROM c_metric_months").rows) if periods else {}
+    if periods and all(p in col_of for p in periods):
+        cols = ", ".join(f"m.p{int(col_of[p])} AS m{k}" for k, p in enumerate(periods))
+        any_value = " OR ".join(f"m.p{int(col_of[p])} IS NOT NULL" for p in periods)
+        return db.query_df(
+            f"""WITH {_roster_cte()}
+                SELECT sel.idx, m.metric, {cols}
+                FROM c_metrics m JOIN sel ON sel.employee_id = m.employee_id
+                WHERE {any_value}""")
     cols = ", ".join(f"avg(m.value) FILTER (WHERE m.period = ?)::DOUBLE AS m{k}" for k in range(len(periods)))
     marks = ", ".join("?" * len(periods))
     return db.query_df(

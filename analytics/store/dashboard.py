@@ -21,26 +21,11 @@ from typing import Sequence
 
 import pandas as pd
 
+from analytics.store import compact
 from analytics.store.database import Database, Results
-from analytics.store.schema import SCORE_SQL
 
 #: Roster columns a page may group by (identifiers never come from user input).
 GROUP_COLUMNS: tuple[str, ...] = ("department", "level", "location", "generation")
-# A person's construct score in a wave: the mean of their mapped items after reverse coding.
-# Leadership items describe the respondent's manager, so they count for the manager.
-_SCORES = f"""
-    scores AS (
-      SELECT r.survey, i.construct,
-             CASE WHEN i.construct = 'leadership' THEN resp.manager_id ELSE r.employee_id END AS subject,
-             avg({SCORE_SQL}) AS score
-      FROM responses r
-      JOIN items i ON i.survey = r.survey AND i.item = r.item
-      JOIN wave_roster resp ON resp.survey = r.survey AND resp.employee_id = r.employee_id
-      WHERE r.value IS NOT NULL AND i.construct IS NOT NULL
-        AND r.survey IN (SELECT survey FROM wv)
-      GROUP BY ALL)
-"""
-
 _WAVES = """
     wv AS (SELECT survey, opened, closed FROM waves
            WHERE (CAST(? AS DATE) IS NULL OR opened >= ?) AND (CAST(? AS DATE) IS NULL OR opened <= ?))
@@ -97,12 +82,26 @@ def selection_size(db: Database, where: str, params: list) -> int:
 
 
 def unlinked_respondents(db: Database) -> dict[str, int]:
-    """Per wave: respondents nobody could link to an employee (organisation-wide)."""
-    return dict(db.query("SELECT survey, count(DISTINCT respondent) FROM responses "
-                         "WHERE employee_id IS NULL GROUP BY survey").rows)
+    """Per wave: respondents nobody could link to an employee (organisation-wide; waves with none left out)."""
+    from analytics.store.programme import unlinked
+
+    return {s: n for s, n in unlinked(db).items() if n}
 
 
 # -- survey constructs ------------------------------------------------------------------------------
+def _cells(where: str, extra: str = "") -> str:
+    """CTE `sel`: the cells (`analytics.store.compact`) of the selection's people at each wave, with
+    their labels then.
+
+    `where` (over `wave_roster` `e`: attributes at the wave) and `extra` columns are the same for
+    everyone in a cell, so a cell's labels are any member's.
+    """
+    return f"""sel AS (SELECT c.cell_id, any_value(e.department) AS department, any_value(e.level) AS level,
+                       any_value(e.location) AS location, any_value(e.generation) AS generation{extra}
+                FROM wave_roster e JOIN c_cell c ON c.survey = e.survey AND c.employee_id = e.employee_id
+                WHERE {where} GROUP BY c.cell_id)"""
+
+
 def construct_stats(db: Database, where: str, params: list, date_from: dt.date | None = None,
                     date_to: dt.date | None = None, by: Sequence[str] = (), participants: bool = False,
                     constructs: Sequence[str] = (), cohorts: Sequence[str] = ()) -> pd.DataFrame:
@@ -111,28 +110,28 @@ def construct_stats(db: Database, where: str, params: list, date_from: dt.date |
     Only people in the selection at that wave count (`where` over `wave_roster` `e`: the subject's
     attributes at the wave; people not employed then are not there). With `participants=True`
     a column `participant` tells mentors/mentees (of `cohorts`, or of any cohort) from everyone
-    else — a descriptive split, not a matched comparison.
+    else — a descriptive split, not a matched comparison. Scores are the person-level scores of
+    `compact.SCORES`, read as per-cell sums (`compact.c_scores`) and combined exactly.
     """
     by = [_group(c) for c in by]
-    group_cols = "".join(f", e.{c} AS {c}" for c in by)
     c_clause, c_params = _cohort_clause(cohorts)
-    part = (f", e.employee_id IN (SELECT mentor_id FROM pairs p WHERE {c_clause} "
-            f"UNION SELECT mentee_id FROM pairs p WHERE {c_clause}) AS participant") if participants else ""
+    part = (f", bool_or(e.employee_id IN (SELECT mentor_id FROM pairs p WHERE {c_clause} "
+            f"UNION SELECT mentee_id FROM pairs p WHERE {c_clause})) AS participant") if participants else ""
     part_params = [*c_params, *c_params] if participants else []
     cons = ""
     cons_params: list = []
     if constructs:
         cons = f"AND s.construct IN ({', '.join('?' * len(constructs))})"
         cons_params = list(constructs)
+    keys = ["survey", "opened", "construct", *by, *(["participant"] if participants else [])]
+    rows = f"""(SELECT s.survey, wv.opened, s.construct{''.join(f', sel.{c}' for c in by)}
+                       {', sel.participant' if participants else ''}, s.n, s.mean, s.m2
+                FROM c_scores s JOIN sel ON sel.cell_id = s.cell_id JOIN wv ON wv.survey = s.survey
+                WHERE TRUE {cons})"""
     sql = f"""
-        WITH {_WAVES}, {_SCORES}
-        SELECT s.survey, wv.opened, s.construct{group_cols}{part},
-               count(*) AS n, avg(s.score) AS mean, stddev_samp(s.score) AS sd
-        FROM scores s JOIN wave_roster e ON e.survey = s.survey AND e.employee_id = s.subject
-        JOIN wv ON wv.survey = s.survey
-        WHERE {where} {cons}
-        GROUP BY ALL
-        ORDER BY wv.opened, s.construct
+        WITH {_WAVES}, {_cells(where, part)}
+        SELECT * FROM ({compact.combine(rows, keys)})
+        ORDER BY opened, construct{''.join(f', {c}' for c in keys[3:])}
     """
     return db.query_df(sql, [*_wave_params(date_from, date_to), *part_params, *params, *cons_params])
 
@@ -140,19 +139,23 @@ def construct_stats(db: Database, where: str, params: list, date_from: dt.date |
 def response_rates(db: Database, where: str, params: list, date_from: dt.date | None = None,
                    date_to: dt.date | None = None) -> pd.DataFrame:
     """Per wave: invited, head count of the selection at that wave, respondents (linked to the
-    selection at that wave), and respondents nobody could link to an employee (organisation-wide)."""
+    selection at that wave), and respondents nobody could link to an employee (organisation-wide).
+
+    Respondents are counted per cell once per data version (`compact.c_respondents`).
+    """
     return db.query_df(
         f"""
         WITH {_WAVES}, emp AS (SELECT survey, employee_id FROM wave_roster e WHERE {where}),
-        hc AS (SELECT survey, count(*) AS headcount FROM emp GROUP BY survey)
+        hc AS (SELECT survey, count(*) AS headcount FROM emp GROUP BY survey),
+        cells AS (SELECT DISTINCT c.cell_id FROM c_cell c JOIN emp ON emp.survey = c.survey
+                                                         AND emp.employee_id = c.employee_id)
         SELECT w.survey, w.title, w.opened, w.closed, w.invited,
-               coalesce(any_value(hc.headcount), 0) AS headcount,
-               count(DISTINCT r.respondent) FILTER (WHERE emp.employee_id IS NOT NULL) AS respondents,
-               count(DISTINCT r.respondent) FILTER (WHERE r.employee_id IS NULL) AS unlinked
-        FROM wv JOIN waves w ON w.survey = wv.survey LEFT JOIN hc ON hc.survey = w.survey
-        LEFT JOIN responses r ON r.survey = w.survey
-        LEFT JOIN emp ON emp.survey = r.survey AND emp.employee_id = r.employee_id
-        GROUP BY w.survey, w.title, w.opened, w.closed, w.invited ORDER BY w.opened NULLS LAST, w.survey
+               coalesce((SELECT hc.headcount FROM hc WHERE hc.survey = w.survey), 0)::BIGINT AS headcount,
+               coalesce((SELECT sum(rc.respondents) FROM c_respondents rc
+                         WHERE rc.survey = w.survey AND rc.cell_id IN (SELECT cell_id FROM cells)), 0)::BIGINT AS respondents,
+               coalesce((SELECT u.unlinked FROM c_unlinked u WHERE u.survey = w.survey), 0)::BIGINT AS unlinked
+        FROM wv JOIN waves w ON w.survey = wv.survey
+        ORDER BY w.opened NULLS LAST, w.survey
         """,
         [*_wave_params(date_from, date_to), *params])
 

@@ -4,16 +4,14 @@ Reading every answer for each filtered view made the Data page's reliability tab
 of its time on big stores (27 s of 31 s at 200,000 people). Item and sum-score variances are
 built from sums, so one pass over the released answers per (data version, k, as_of) keeps, per
 survey × construct × reporting group (block), the complete respondents' count and the sums and
-sums of squares of each item and of the sum score. A filtered view then adds up the rows of the
-blocks it selects: every roster filter selects whole blocks inside `released()` (their labels
+sums of squares of each item and of the sum score (`build`, stored with the released maps, in
+the published snapshot too). A filtered view then adds up, in DuckDB, the rows of the blocks it
+selects: every roster filter selects whole blocks inside `released()` (their labels
 are the block's labels), so this is exact. A cohort filter does not (a person's block records
 the cohort of their first pair only): it reads the answers directly, as before.
 """
 
 from __future__ import annotations
-
-import threading
-from collections import OrderedDict
 
 import pandas as pd
 
@@ -21,68 +19,78 @@ from analytics.filters import LIST_KEYS, Filters
 from analytics.store.database import Database
 from analytics.store.schema import SCORE_SQL
 
-_CACHE: OrderedDict = OrderedDict()
-_LOCK = threading.Lock()
-_KEEP = 8  # (store, data version, k, as_of) entries kept per process
-
 _COLS = ["survey", "construct", "k", "n", "sum_item_var", "total_var"]
 
 
-def _answers(emp_join: str = "") -> str:
-    """One value per (survey, respondent, construct, item), with the respondent's block."""
+def _answers(emp_join: str = "", src: str = "") -> str:
+    """One value per (survey, respondent, construct, item), with the respondent's block
+    (tables of schema `src`, qualified with its catalog; the search path's when empty)."""
+    p = f"{src}." if src else ""
     return f"""SELECT r.survey, r.respondent, i.construct, r.item, avg({SCORE_SQL}) AS value,
                       any_value(e.block_id) AS block_id
-               FROM responses r
-               JOIN items i ON i.survey = r.survey AND i.item = r.item
-               LEFT JOIN employees e ON e.employee_id = r.employee_id
+               FROM {p}responses r
+               JOIN {p}items i ON i.survey = r.survey AND i.item = r.item
+               LEFT JOIN {p}employees e ON e.employee_id = r.employee_id
                {emp_join}
                WHERE r.value IS NOT NULL AND i.construct IS NOT NULL
                GROUP BY r.survey, r.respondent, i.construct, r.item"""
 
 
-def _sums(db: Database, answers: str, params: list) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per (survey, construct, block): complete respondents n, Σ total, Σ total²; and per item Σx, Σx²."""
+def _sums(db: Database, answers: str, params: list, src: str = "",
+          into: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """Per (survey, construct, block): complete respondents n, Σ total, Σ total²; and per item Σx, Σx².
+
+    With `into` (a qualified schema) the two tables are stored there as alpha_totals and
+    alpha_items instead of returned.
+    """
+    p = f"{src}." if src else ""
     db.execute("CREATE OR REPLACE TEMP TABLE _twoway_rel_v AS " + answers, params)
     try:
-        db.execute("""CREATE OR REPLACE TEMP TABLE _twoway_rel_c AS
-            WITH k AS (SELECT survey, construct, count(*) AS k FROM items
+        db.execute(f"""CREATE OR REPLACE TEMP TABLE _twoway_rel_c AS
+            WITH k AS (SELECT survey, construct, count(*) AS k FROM {p}items
                        WHERE construct IS NOT NULL GROUP BY survey, construct)
             SELECT v.survey, v.respondent, v.construct, any_value(v.block_id) AS block_id, sum(v.value) AS total
             FROM _twoway_rel_v v JOIN k ON k.survey = v.survey AND k.construct = v.construct
             GROUP BY v.survey, v.respondent, v.construct, k.k HAVING count(*) = k.k""")
-        totals = db.query_df("""SELECT survey, construct, block_id, count(*) AS n, sum(total) AS st,
-                                       sum(total * total) AS stt
-                                FROM _twoway_rel_c GROUP BY ALL""")
-        items = db.query_df("""SELECT v.survey, v.construct, c.block_id, v.item, sum(v.value) AS sx,
-                                      sum(v.value * v.value) AS sxx
-                               FROM _twoway_rel_v v JOIN _twoway_rel_c c
-                                 ON c.survey = v.survey AND c.respondent = v.respondent AND c.construct = v.construct
-                               GROUP BY ALL""")
+        totals = """SELECT survey, construct, block_id, count(*) AS n, sum(total) AS st,
+                           sum(total * total) AS stt
+                    FROM _twoway_rel_c GROUP BY ALL"""
+        items = """SELECT v.survey, v.construct, c.block_id, v.item, sum(v.value) AS sx,
+                          sum(v.value * v.value) AS sxx
+                   FROM _twoway_rel_v v JOIN _twoway_rel_c c
+                     ON c.survey = v.survey AND c.respondent = v.respondent AND c.construct = v.construct
+                   GROUP BY ALL"""
+        if into is not None:
+            db.execute(f"CREATE OR REPLACE TABLE {into}.alpha_totals AS {totals}")
+            db.execute(f"CREATE OR REPLACE TABLE {into}.alpha_items AS {items}")
+            return None
+        totals, items = db.query_df(totals), db.query_df(items)
     finally:
         db.execute("DROP TABLE IF EXISTS _twoway_rel_v")
         db.execute("DROP TABLE IF EXISTS _twoway_rel_c")
     return totals, items
 
 
-def _block_sums(db: Database) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The per-block sums of the released data in use, once per (published snapshot, k, as_of)."""
-    loc = db._local
-    stack = getattr(loc, "rel_stack", None)
-    if not stack:
+def build(db: Database, M: str, R: str) -> None:
+    """Store the per-block sums of the released answers of schema `R` in schema `M` (both
+    qualified), with the other compact tables (`analytics.store.compact`)."""
+    _sums(db, _answers(src=R), [], src=R, into=M)
+
+
+def _selected_sums(db: Database, filters: Filters | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The stored per-block sums added up in DuckDB over the blocks `filters` selects (every
+    block, and the unlinked answers, when None): one row per survey × construct (× item)."""
+    if not getattr(db._local, "rel_stack", None):
         raise RuntimeError("item_variances() needs released data: call it inside released()")
-    if db.snapshot is None:  # a store open read-write may change under the same version number
-        return _sums(db, _answers(), [])
-    key = (id(db), str(db.path), db.data_token(), stack[-1])
-    with _LOCK:
-        if key in _CACHE:
-            _CACHE.move_to_end(key)
-            return _CACHE[key]
-    sums = _sums(db, _answers(), [])
-    with _LOCK:
-        _CACHE[key] = sums
-        while len(_CACHE) > _KEEP:
-            _CACHE.popitem(last=False)
-    return sums
+    where, params = "TRUE", []
+    if filters is not None:
+        w, params = filters.employee_where("e", include_cohort=False)
+        where = f"block_id IN (SELECT DISTINCT block_id FROM employees e WHERE {w})"
+    totals = db.query_df(f"""SELECT survey, construct, sum(n) AS n, sum(st) AS st, sum(stt) AS stt
+                             FROM alpha_totals WHERE {where} GROUP BY survey, construct""", params)
+    items = db.query_df(f"""SELECT survey, construct, item, sum(sx) AS sx, sum(sxx) AS sxx
+                            FROM alpha_items WHERE {where} GROUP BY survey, construct, item""", params)
+    return totals, items
 
 
 def _variances(totals: pd.DataFrame, items: pd.DataFrame, k: pd.DataFrame) -> pd.DataFrame:
@@ -121,12 +129,7 @@ def item_variances(db: Database, filters: Filters = Filters()) -> pd.DataFrame:
         where, params = filters.employee_where("f", include_cohort=True)
         totals, items = _sums(db, _answers(f"JOIN employees f ON f.employee_id = r.employee_id AND {where}"), params)
     else:
-        totals, items = _block_sums(db)
-        if roster:
-            where, params = filters.employee_where("e", include_cohort=False)
-            blocks = set(db.query_df(f"SELECT DISTINCT block_id FROM employees e WHERE {where}", params)["block_id"])
-            totals = totals[totals["block_id"].isin(blocks)]
-            items = items[items["block_id"].isin(blocks)]
+        totals, items = _selected_sums(db, filters if roster else None)
     totals = totals[totals["survey"].isin(waves)]
     items = items[items["survey"].isin(waves)]
     return _variances(totals, items, k)

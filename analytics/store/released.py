@@ -49,8 +49,10 @@ import contextlib
 import threading
 from typing import Iterator
 
+import duckdb
 import pandas as pd
 
+from analytics.store import compact
 from analytics.store.database import Database
 from analytics.store.pinning import as_of_select
 from analytics.store.schema import DATA_TABLES
@@ -140,7 +142,7 @@ def released(db: Database, k: int, as_of: int | None = None) -> Iterator[Databas
             key = (root["version"], k, v)
             if key not in root["built"]:
                 root["built"][key] = _build(db, home, k, v, latest, f"d{root['version']}_")
-            schema = root["built"][key]
+            schema = root["built"][key][0]
         except BaseException:
             if not outer:
                 root["active"] -= 1
@@ -208,21 +210,40 @@ def block_ids(db: Database) -> pd.DataFrame:
 
 
 # -- building --------------------------------------------------------------------------------------
-def _build(db: Database, home: str, k: int, v: int | None, latest: int, prefix: str = "") -> str:
-    """Create the maps and views for (k, as_of=v); return the schema of the views.
+def _build(db: Database, home: str, k: int, v: int | None, latest: int, prefix: str = "") -> tuple[str, str]:
+    """Create (or find) the maps for (k, as_of=v) and the views over them.
+
+    Returns the views' schema (in the in-memory catalog) and the qualified schema of the blocks.
 
     `prefix` (the data version) keeps the schemas of two data versions apart, so a thread still
-    reading an older version is never disturbed by the build of a newer one.
+    reading an older version is never disturbed by the build of a newer one. When the snapshot
+    file carries maps precomputed at publish time for this k (`precompute`), the latest data's
+    views read those and nothing is built; the blocks stored there also serve pinned versions.
     """
-    blocks = f"{prefix}blocks_{k}"
-    if not _exists(db, blocks, "emp"):
-        _build_blocks(db, home, k, blocks)
+    stored = _stored(db, home, k)
     tag = f"{prefix}{k}_{'latest' if v is None else v}"
+    views = f"r_{tag}"
+    R = f"{CATALOG}.{views}"
+    db.execute(f"CREATE SCHEMA IF NOT EXISTS {R}")
     base = _base_schema(db, home, v, prefix)
-    maps, views = f"m_{tag}", f"r_{tag}"
-    db.execute(f"CREATE SCHEMA IF NOT EXISTS {CATALOG}.{maps}")
-    db.execute(f"CREATE SCHEMA IF NOT EXISTS {CATALOG}.{views}")
-    M, B, R = f"{CATALOG}.{maps}", f"{CATALOG}.{blocks}", f"{CATALOG}.{views}"
+    if stored is not None and v is None:
+        M, B = stored
+    else:
+        B = stored[1] if stored is not None else f"{CATALOG}.{prefix}blocks_{k}"
+        if stored is None and not _exists_q(db, B, "emp"):
+            _build_blocks(db, home, k, B)
+        M = f"{CATALOG}.m_{tag}"
+        db.execute(f"CREATE SCHEMA IF NOT EXISTS {M}")
+        _build_maps(db, home, base, k, v, latest, M, B)
+    _build_views(db, base, M, B, R)
+    if not _exists_q(db, M, "done"):
+        _build_derived(db, base, M, R)
+        _build_views(db, base, M, B, R)
+    return views, B
+
+
+def _build_maps(db: Database, home: str, base: str, k: int, v: int | None, latest: int, M: str, B: str) -> None:
+    """The allowed-cell maps of (k, as_of=v) into schema `M` (qualified), from the blocks in `B`."""
     vv = latest if v is None else v
     pair_k = (k + 1) // 2  # a pair is two people
 
@@ -333,7 +354,36 @@ def _build(db: Database, home: str, k: int, v: int | None, latest: int, prefix: 
                    FROM {home}.sessions s JOIN {M}.pairs p USING (pair_id) GROUP BY ALL)
         {_allowed_cells("u", 3, vv, pair_k, restrict=f"who IN (SELECT pair_id FROM {M}.pairs_ok)")}""")
 
-    # the views every figure reads
+    # one row per (wave, released respondent): their group and whether their leadership answers count
+    db.execute(f"""CREATE OR REPLACE TABLE {M}.resp_map AS
+        SELECT x.survey, x.employee_id, em.block_id, ce.block_id AS cur_block,
+               (sr.employee_id IS NOT NULL AND lc.c1 IS NOT NULL) AS lead_ok
+        FROM (SELECT DISTINCT survey, employee_id FROM {base}.responses WHERE employee_id IS NOT NULL) x
+        JOIN {M}.pemp em ON em.kind = 'w' AND em.period = x.survey AND em.employee_id = x.employee_id
+        LEFT JOIN {M}.emp ce ON ce.employee_id = x.employee_id
+        LEFT JOIN {B}.pemp rr ON rr.kind = 'w' AND rr.period = x.survey AND rr.employee_id = x.employee_id
+        LEFT JOIN {M}.pemp mg ON mg.kind = 'w' AND mg.period = x.survey AND mg.employee_id = rr.manager_id
+        LEFT JOIN {M}.lead_cells lc ON lc.c1 = mg.block_id AND lc.c2 = x.survey
+        LEFT JOIN {M}.self_resp sr ON sr.survey = x.survey AND sr.employee_id = x.employee_id""")
+    # who counts at each wave and month, with the labels of their group then (no birth year, no e-mail)
+    # (a map of one row per person and period, kept as a table at any size: every survey and
+    # metric figure joins it, and a view would redo its three-way join each time)
+    for rel, kind, col in (("wave_roster", "w", "survey"), ("month_roster", "m", "period"),
+                           ("roster_now", "n", "period")):
+        db.execute(f"""CREATE OR REPLACE TABLE {M}.{rel} AS
+            SELECT p.period AS {col}, p.employee_id, b.department, b.level, b.location, b.generation,
+                   b.manager_id, e.hire_date, p.block_id, b.role, b.timing
+            FROM {M}.pemp p JOIN {B}.pemp b USING (kind, period, employee_id)
+            JOIN {base}.employees e USING (employee_id)
+            WHERE p.kind = '{kind}'""")
+
+
+#: The released per-period rosters (tables of the maps, views of every release).
+ROSTERS: tuple[str, ...] = ("wave_roster", "month_roster", "roster_now")
+
+
+def _build_views(db: Database, base: str, M: str, B: str, R: str) -> None:
+    """The views every figure reads (schema `R`), over the raw tables `base` and the maps in `M`."""
     emp_cols = [r[0] for r in db.query(
         "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() "
         "AND schema_name = 'main' AND table_name = 'employees' ORDER BY column_index").rows]
@@ -356,17 +406,6 @@ def _build(db: Database, home: str, k: int, v: int | None, latest: int, prefix: 
         SELECT h.* REPLACE (b.department AS department, b.level AS level, b.location AS location,
                             CAST(NULL AS VARCHAR) AS email)
         FROM {base}.employee_history h JOIN {M}.emp m USING (employee_id) JOIN {B}.emp b USING (employee_id)""")
-    # one row per (wave, released respondent): their group and whether their leadership answers count
-    db.execute(f"""CREATE OR REPLACE TABLE {M}.resp_map AS
-        SELECT x.survey, x.employee_id, em.block_id, ce.block_id AS cur_block,
-               (sr.employee_id IS NOT NULL AND lc.c1 IS NOT NULL) AS lead_ok
-        FROM (SELECT DISTINCT survey, employee_id FROM {base}.responses WHERE employee_id IS NOT NULL) x
-        JOIN {M}.pemp em ON em.kind = 'w' AND em.period = x.survey AND em.employee_id = x.employee_id
-        LEFT JOIN {M}.emp ce ON ce.employee_id = x.employee_id
-        LEFT JOIN {B}.pemp rr ON rr.kind = 'w' AND rr.period = x.survey AND rr.employee_id = x.employee_id
-        LEFT JOIN {M}.pemp mg ON mg.kind = 'w' AND mg.period = x.survey AND mg.employee_id = rr.manager_id
-        LEFT JOIN {M}.lead_cells lc ON lc.c1 = mg.block_id AND lc.c2 = x.survey
-        LEFT JOIN {M}.self_resp sr ON sr.survey = x.survey AND sr.employee_id = x.employee_id""")
     db.execute(f"""CREATE OR REPLACE VIEW {R}.responses AS
         SELECT r.* FROM {base}.responses r
         JOIN {base}.items i ON i.survey = r.survey AND i.item = r.item
@@ -392,14 +431,7 @@ def _build(db: Database, home: str, k: int, v: int | None, latest: int, prefix: 
     # who counts at each wave and month, with the labels of their group then (no birth year, no e-mail)
     # (a map of one row per person and period, kept as a table at any size: every survey and
     # metric figure joins it, and a view would redo its three-way join each time)
-    for rel, kind, col in (("wave_roster", "w", "survey"), ("month_roster", "m", "period"),
-                           ("roster_now", "n", "period")):
-        db.execute(f"""CREATE OR REPLACE TABLE {M}.{rel} AS
-            SELECT p.period AS {col}, p.employee_id, b.department, b.level, b.location, b.generation,
-                   b.manager_id, e.hire_date, p.block_id, b.role, b.timing
-            FROM {M}.pemp p JOIN {B}.pemp b USING (kind, period, employee_id)
-            JOIN {base}.employees e USING (employee_id)
-            WHERE p.kind = '{kind}'""")
+    for rel in ROSTERS:  # tables built with the maps (`_build_maps`), so a stored snapshot has them
         db.execute(f"CREATE OR REPLACE VIEW {R}.{rel} AS SELECT * FROM {M}.{rel}")
     db.execute(f"""CREATE OR REPLACE VIEW {R}.pairs AS
         SELECT p.* FROM {base}.pairs p WHERE p.pair_id IN (SELECT pair_id FROM {M}.pairs_ok)""")
@@ -410,12 +442,27 @@ def _build(db: Database, home: str, k: int, v: int | None, latest: int, prefix: 
         WHERE s.pair_id IN (SELECT pair_id FROM {M}.pairs_ok)""")
     for t in ("waves", "items", "metric_defs", "participation"):
         db.execute(f"CREATE OR REPLACE VIEW {R}.{t} AS SELECT * FROM {base}.{t}")
-    if db.query(f"SELECT count(*) FROM {base}.responses").scalar() <= MATERIALISE_ROWS:
-        # a small store: copy the released rows once, so each figure skips the joins
-        for t in ("employees", "responses", "metrics", "pairs", "sessions"):
+    for t in ("employees", "responses", "metrics", "pairs", "sessions"):
+        if _exists_q(db, M, f"rel_{t}"):  # released rows copied once (`_build_derived`)
+            db.execute(f"CREATE OR REPLACE VIEW {R}.{t} AS SELECT * FROM {M}.rel_{t}")
+    if _exists_q(db, M, "done"):
+        for t in compact.TABLES:
+            db.execute(f"CREATE OR REPLACE VIEW {R}.{t} AS SELECT * FROM {M}.{t}")
+
+
+def _build_derived(db: Database, base: str, M: str, R: str, on_disk: bool = False) -> None:
+    """Tables computed once from the released views: a small store's released rows, the compact
+    tables figures read (`analytics.store.compact`), then `done`."""
+    small = db.query(f"SELECT count(*) FROM {base}.responses").scalar() <= MATERIALISE_ROWS
+    # a small store: copy the released rows once, so each figure skips the joins; a snapshot being
+    # published (stored on disk, not in memory) copies every table but the answers, which the
+    # figures read through the compact tables
+    for t in ("employees", "responses", "metrics", "pairs", "sessions"):
+        if small or (on_disk and t != "responses"):
             db.execute(f"CREATE OR REPLACE TABLE {M}.rel_{t} AS SELECT * FROM {R}.{t}")
             db.execute(f"CREATE OR REPLACE VIEW {R}.{t} AS SELECT * FROM {M}.rel_{t}")
-    return views
+    compact.build(db, M, R)
+    db.execute(f"CREATE OR REPLACE TABLE {M}.done AS SELECT TRUE AS done")
 
 
 #: An unlinked answer's group: its answer to the participation question (role | cohort), '' if none.
@@ -471,6 +518,110 @@ def _allowed_cells(u: str, n_cols: int, v: int, k: int, restrict: str = "TRUE") 
                 GROUP BY ALL) WHERE d > 0 AND d < {k})"""
 
 
+# -- precomputed at publish time ---------------------------------------------------------------------
+#: Schemas of a published snapshot holding its released maps and blocks (`precompute`).
+STORED_MAPS, STORED_BLOCKS = "twoway_rel_m", "twoway_rel_b"
+
+
+def _fingerprint() -> str:
+    """Names the rules the stored tables were built by: the source of this module, of the as-of
+    SELECT and of the modules whose tables are stored with the maps, so tables stored by other
+    rules (an older or newer Twoway) are never used."""
+    import hashlib
+    from pathlib import Path
+
+    here = Path(__file__).parent
+    h = hashlib.sha256()
+    for mod in (here / "released.py", here / "pinning.py", here / "compact.py", here / "quality.py",
+                here / "programme.py", here / "schema.py"):
+        h.update(Path(mod).read_bytes())
+    return h.hexdigest()[:16]
+
+
+FINGERPRINT = _fingerprint()
+
+
+def _meta_version(db: Database, home: str) -> str:
+    row = db.query(f"SELECT value FROM {home}.meta WHERE key = 'data_version'").first()
+    return str(row[0]) if row else "0"
+
+
+def _stored(db: Database, home: str, k: int) -> tuple[str, str] | None:
+    """The (maps, blocks) schemas precomputed in this file for `k`, if they match its data and rules."""
+    cat = home.rsplit(".", 1)[0]
+    M, B = f"{cat}.{STORED_MAPS}", f"{cat}.{STORED_BLOCKS}"
+    try:
+        row = db.query(f"SELECT k, latest, data_version, fingerprint FROM {M}.info").first()
+    except duckdb.CatalogException:
+        return None
+    if row is None or tuple(row) != (int(k), _latest_import(db, home), _meta_version(db, home), FINGERPRINT):
+        return None
+    return M, B
+
+
+def stored_raw(db: Database, table: str) -> str | None:
+    """The qualified name of a figure about the imported (not released) data that `precompute`
+    stored in this file, when it matches the file's data; None otherwise."""
+    if table not in RAW_TABLES:
+        raise ValueError(f"unknown stored table {table!r}")
+    home = _home(db)
+    cat = home.rsplit(".", 1)[0]
+    try:
+        row = db.query(f"SELECT latest, data_version, fingerprint FROM {cat}.{STORED_MAPS}.info").first()
+    except duckdb.CatalogException:
+        return None
+    if row is None or tuple(row) != (_latest_import(db, home), _meta_version(db, home), FINGERPRINT):
+        return None
+    return f"{cat}.{STORED_MAPS}.{table}"
+
+
+#: Figures about the imported data stored at publish time (read outside `released()`).
+RAW_TABLES: tuple[str, ...] = ("raw_waves",)
+
+
+def precompute(db: Database, k: int) -> None:
+    """Build the released maps of the latest data for `k` into `db`'s own file (a snapshot being
+    published, open read-write), so readers of the snapshot skip the build (`_build` finds them).
+
+    Only tables are stored (maps, blocks, derived tables), each reader makes its views over them
+    in memory: a stored view would name the file's catalog, which differs between the file being
+    written and the published snapshot. Other k or pinned versions are still built by readers.
+    """
+    k = int(k)
+    home = _home(db)
+    cat = home.rsplit(".", 1)[0]
+    M, B = f"{cat}.{STORED_MAPS}", f"{cat}.{STORED_BLOCKS}"
+    for schema in (M, B):
+        db.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        db.execute(f"CREATE SCHEMA {schema}")
+    _reset_catalog(db)
+    try:
+        latest = _latest_import(db, home)
+        _build_blocks(db, home, k, B)
+        _build_maps(db, home, home, k, None, latest, M, B)
+        R = f"{CATALOG}.r_publish"
+        db.execute(f"CREATE SCHEMA {R}")
+        _build_views(db, home, M, B, R)
+        _build_derived(db, home, M, R, on_disk=True)
+        from analytics.store.programme import links_sql
+
+        db.execute(f"CREATE TABLE {M}.raw_waves AS {links_sql(home)}")
+        db.execute(f"CREATE TABLE {M}.info AS SELECT ?::INTEGER AS k, ?::INTEGER AS latest, "
+                   f"?::VARCHAR AS data_version, ?::VARCHAR AS fingerprint",
+                   [k, latest, _meta_version(db, home), FINGERPRINT])
+    finally:
+        db.execute(f"DETACH {CATALOG}")
+
+
+def _exists_q(db: Database, schema: str, table: str) -> bool:
+    """Whether table `schema.table` exists (`schema` qualified with its catalog, as built here)."""
+    try:
+        db.query(f"SELECT 1 FROM {schema}.{table} LIMIT 0")
+        return True
+    except duckdb.CatalogException:
+        return False
+
+
 def _exists(db: Database, schema: str, table: str) -> bool:
     return bool(db.query("SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND schema_name = ? "
                          "AND table_name = ?", [CATALOG, schema, table]).scalar())
@@ -487,9 +638,9 @@ def _base_schema(db: Database, home: str, v: int | None, prefix: str = "") -> st
     return f"{CATALOG}.{schema}"
 
 
-def _build_blocks(db: Database, home: str, k: int, schema: str) -> None:
-    """Give every employee (latest data) a block key; merge small blocks; mark what stays small."""
-    S = f"{CATALOG}.{schema}"
+def _build_blocks(db: Database, home: str, k: int, S: str) -> None:
+    """Give every employee (latest data) a block key; merge small blocks; mark what stays small
+    (into schema `S`, qualified with its catalog)."""
     db.execute(f"CREATE SCHEMA IF NOT EXISTS {S}")
     db.execute(f"""CREATE OR REPLACE TABLE {S}.emp AS
         WITH p AS (SELECT mentor_id AS id, 'mentor' AS role, cohort, start_date FROM {home}.pairs
@@ -631,7 +782,8 @@ def accuracy_cost(db: Database, k: int) -> dict:
     """How much the release hides: shares of people merged per dimension, withheld people and answers."""
     with released(db, k):
         loc = db._local
-        B = f"{CATALOG}.d{loc.rel_root['version']}_blocks_{int(k)}"
+        B = next(b for (version, kk, v), (_, b) in loc.rel_root["built"].items()
+                 if version == loc.rel_root["version"] and kk == int(k) and v is None)
         home = loc.rel_home
         row = db.query(f"""SELECT count(*) AS people, count(*) FILTER (WHERE b.withheld) AS withheld,
                 {', '.join(f"count(*) FILTER (WHERE b.{d} = '{OTHER}' AND e.{d} IS DISTINCT FROM '{OTHER}') AS {d}"

@@ -17,7 +17,9 @@ command out, and a dashboard that opened it read-only would lock every import ou
   queue ("waiting for another import…") instead of failing. When the data changed they
   CHECKPOINT, copy the file to `<db>.snapshots/.v<N>…tmp`, read every column of the copy
   back (a truncated or corrupted file is refused here, before anyone sees it), rename it to
-  `v<N>.duckdb`, and replace the `LATEST` pointer (JSON) with an atomic rename.
+  `v<N>.duckdb`, and replace the `LATEST` pointer (JSON) with an atomic rename. Before the
+  check, the released data's maps for the default anonymity threshold are built into the copy
+  (`released.precompute`), once per data version instead of once per reader process.
 * **Readers** — the dashboard, `imports`, `claims` — never open the live file. They open the
   snapshot `LATEST` names, read-only, which any number of processes and app instances can do
   at once, even while an import runs. `Database.refresh()` reads `LATEST` (a few hundred
@@ -50,6 +52,7 @@ import secrets
 import shutil
 import threading
 import time
+import warnings
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -170,14 +173,33 @@ def verify(file: Path) -> None:
     data blocks, so each column is aggregated. Raises `DatabaseDamaged`.
     """
     with Database(file, read_only=True) as copy:
-        tables = [r[0] for r in copy.query(
-            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()").rows]
-        for table in tables:  # names from the file's own catalog, quoted
-            quoted = '"' + table.replace('"', '""') + '"'
+        tables = copy.query(
+            "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = current_database()").rows
+        for schema, table in tables:  # names from the file's own catalog, quoted
+            quoted = ".".join('"' + name.replace('"', '""') + '"' for name in (schema, table))
             try:
                 copy.query(f"SELECT bit_xor(hash(COLUMNS(*))) FROM {quoted}")
             except duckdb.Error as exc:  # any failure to read a stored column is damage here
                 raise DatabaseDamaged(damaged_message(file, exc)) from None
+
+
+def _precompute(live: Path, tmp: Path) -> None:
+    """Store the released maps of the default k in the copy (`released.precompute`), so no reader
+    process builds them. Should that fail, the copy is taken again without them: readers then
+    build the maps themselves, as they do for another k, and the import still publishes."""
+    from analytics import privacy
+    from analytics.store import released
+
+    try:
+        with Database(tmp) as copy:
+            released.precompute(copy, privacy.min_group_size())
+            copy.checkpoint()
+    except DatabaseDamaged:
+        raise
+    except Exception as exc:  # noqa: BLE001 — an optimisation must never stop an import
+        warnings.warn(f"released data not precomputed for {live.name} ({type(exc).__name__}: {exc}); "
+                      "readers will build it", RuntimeWarning, stacklevel=2)
+        shutil.copyfile(live, tmp)
 
 
 def publish(db: Database) -> dict:
@@ -193,6 +215,7 @@ def publish(db: Database) -> dict:
     tmp = folder / f".{name}.{os.getpid()}.tmp"
     try:
         shutil.copyfile(live, tmp)
+        _precompute(live, tmp)
         verify(tmp)
         with open(tmp, "rb") as f:
             os.fsync(f.fileno())

@@ -1,0 +1,113 @@
+"""Released maps precomputed into the published snapshot (issue #11, item 1).
+
+A published snapshot carries the released maps of the default k (`released.precompute`), so a
+reader process does not rebuild them. The figures must be exactly those of the in-memory build
+(the same rules, run at another time), and any request the stored maps do not answer — another
+k, a pinned version, a file whose data changed after the maps were stored — must fall back to
+the in-memory build.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pandas as pd
+import pytest
+
+from analytics import claims, views
+from analytics.filters import Filters
+from analytics.store import Database
+from analytics.store import released
+from analytics.waves import wave_flags
+
+K = 5
+
+
+@pytest.fixture(scope="module")
+def published(demo_path, tmp_path_factory):
+    """A copy of the demo and a reader on its published snapshot (maps stored for k = 5)."""
+    path = tmp_path_factory.mktemp("pre") / "org.duckdb"
+    shutil.copyfile(demo_path, path)
+    reader = Database.reader(path)
+    yield path, reader
+    reader.close()
+
+
+def _figures(db: Database, filters: Filters, k: int) -> dict:
+    out = {"options": views.filter_options(db, k, filters.as_of).values,
+           "selection": views.check_selection(db, filters, k),
+           "headline": views.headline(db, filters, k),
+           "trends": views.construct_trends(db, filters, k, participants=True),
+           "heatmap": views.construct_heatmap(db, filters, k, group="department"),
+           "gap": views.belonging_gap(db, filters, k),
+           "rates": views.response_rates(db, filters, k),
+           "productivity": views.productivity(db, filters, k),
+           "reliability": views.reliability(db, filters, k),
+           "flags": wave_flags(db, k),
+           "scorecard": claims.scorecard(db, filters, min_group=k)}
+    for name, frame in views.activity(db, filters, k).items():
+        out[f"activity {name}"] = frame
+    return out
+
+
+def _rows_sorted(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows in a fixed order: several figures order by some columns only (ties in any order)."""
+    if frame.empty:
+        return frame.reset_index(drop=True)
+    key = ["|".join(f"{v:.9g}" if isinstance(v, float) else repr(v) for v in row)
+           for row in frame.itertuples(index=False)]
+    return frame.iloc[sorted(range(len(key)), key=key.__getitem__)].reset_index(drop=True)
+
+
+def _same(a, b, where: str) -> None:
+    if isinstance(a, pd.DataFrame):
+        pd.testing.assert_frame_equal(_rows_sorted(a), _rows_sorted(b), obj=where)
+    elif isinstance(a, dict):
+        assert a.keys() == b.keys(), where
+        for key in a:
+            _same(a[key], b[key], f"{where}/{key}")
+    else:
+        assert a == b, where
+
+
+def _stored_in_use(db: Database) -> bool:
+    with released.released(db, K):
+        root = db._local.rel_root
+        return any(b.endswith(released.STORED_BLOCKS) for _, b in root["built"].values())
+
+
+@pytest.mark.parametrize("filters", [Filters(), Filters(department=("Engineering",)), Filters(cohort=("2025-A",))],
+                         ids=["all", "department", "cohort"])
+def test_a_reader_on_the_stored_maps_shows_exactly_the_in_memory_figures(published, demo_path, filters):
+    path, reader = published
+    assert released._stored(reader, released._home(reader), K) is not None  # the snapshot carries them
+    stored = _figures(reader, filters, K)
+    assert _stored_in_use(reader)
+    with Database(demo_path, read_only=True) as plain:  # the live file: no stored maps, built in memory
+        assert released._stored(plain, released._home(plain), K) is None
+        built = _figures(plain, filters, K)
+    _same(stored, built, str(filters))
+
+
+def test_another_k_and_a_pinned_version_fall_back_to_the_in_memory_build(published, demo_path):
+    path, reader = published
+    assert released._stored(reader, released._home(reader), 7) is None
+    with Database(demo_path, read_only=True) as plain:
+        for k, as_of in ((7, None), (K, 1)):
+            f = Filters(as_of=as_of)
+            _same(_figures(reader, f, k), _figures(plain, f, k), f"k={k} as_of={as_of}")
+
+
+def test_stored_maps_of_other_data_or_rules_are_never_used(published, tmp_path):
+    path, reader = published
+    copy = tmp_path / "snap.duckdb"
+    shutil.copyfile(reader.file, copy)
+    with Database(copy) as db:  # a writer changes the data of a file that carries stored maps
+        home = released._home(db)
+        assert released._stored(db, home, K) is not None
+        db.bump_data_version()
+        assert released._stored(db, home, K) is None
+        db.execute(f"UPDATE {home}.meta SET value = value WHERE key = 'data_version'")
+        db.execute(f"UPDATE {home.rsplit('.', 1)[0]}.{released.STORED_MAPS}.info SET data_version = "
+                   f"(SELECT value FROM {home}.meta WHERE key = 'data_version'), fingerprint = 'other'")
+        assert released._stored(db, home, K) is None  # built by other release rules
