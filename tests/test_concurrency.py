@@ -74,14 +74,15 @@ def count_employees(live: Path) -> int:
 
 
 def shown_employees(live: Path) -> int:
-    """The head count the Overview shows: employees of the released data (docs/PRIVACY.md), worked
+    """The head count the Overview shows: people employed on the data date in the released data (docs/PRIVACY.md), worked
     out with the independent pandas restatement of the rule (tests/released_reference.py)."""
     from tests.released_reference import release
 
     with duckdb.connect(str(live), read_only=True) as con:
         raw = {t: con.execute(f"SELECT * FROM {t}").df()
-               for t in ("employees", "pairs", "sessions", "waves", "items", "responses", "metrics")}
-    return len(release(raw, 5)["employees"])
+               for t in ("employees", "employee_history", "pairs", "sessions", "waves", "items", "responses",
+                         "metrics")}
+    return len(release(raw, 5)["roster_now"])  # people employed on the data date
 
 
 @pytest.fixture

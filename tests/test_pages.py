@@ -16,7 +16,8 @@ def raw_tables(path) -> dict:
 
     with duckdb.connect(str(path), read_only=True) as con:
         return {t: con.execute(f"SELECT * FROM {t}").df()
-                for t in ("employees", "pairs", "sessions", "waves", "items", "responses", "metrics")}
+                for t in ("employees", "employee_history", "pairs", "sessions", "waves", "items", "responses",
+                          "metrics")}
 
 FILTERED = {"department": ["Engineering", "Sales"], "generation": "Millennial"}
 
@@ -37,7 +38,7 @@ def test_every_page_renders_with_and_without_filters(app_env, page, params):
 def test_overview_figures_come_from_the_data_for_the_filtered_people(app_env):
     at = open_app(FILTERED)
     rel = release(raw_tables(app_env), 5)  # the released data (docs/PRIVACY.md), recomputed in pandas
-    e = rel["employees"]
+    e = rel["roster_now"]  # the head count: people employed on the data date, with their groups then
     sel = e[e["department"].isin(["Engineering", "Sales"]) & (e["generation"] == "Millennial")]
     employees = len(sel)
     participants = int(sel["employee_id"].isin(set(rel["pairs"]["mentor_id"]) | set(rel["pairs"]["mentee_id"])).sum())
@@ -312,7 +313,7 @@ def grown_org(demo_path, tmp_path_factory):
 def test_a_pinned_link_keeps_the_numbers_its_sender_saw(grown_org, demo_path, monkeypatch):
     monkeypatch.setenv("TWOWAY_DB", str(grown_org))
     before = raw_scalar(demo_path, "SELECT count(*) FROM employees")
-    released_now = len(release(raw_tables(grown_org), 5)["employees"])  # before the app holds the file
+    released_now = len(release(raw_tables(grown_org), 5)["roster_now"])  # before the app holds the file
     pinned = open_app({"as_of": "1"}, "pages/overview.py")
     assert not pinned.exception, pinned.exception
     assert any("pinned to the data as of import #1" in i.value for i in pinned.info)

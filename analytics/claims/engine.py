@@ -145,9 +145,13 @@ def _judge_test(t: Estimate, claim: Claim, p_adj: float, sesoi: float, min_group
         brk = checks.breakdown(t.estimate, t.se, z_crit, what, sesoi * t.sd, d.pre_step, d.bias_slope, t.sd)
         kind = "relative_magnitude" if math.isfinite(d.pre_step) else (
             "linear_trend_sd_per_month" if t.metric else "linear_trend_sd_per_wave")
-        if checks.sensitivity_overturns(v, kind, brk, d.pretrend_testable, d.pretrend_p):
+        overturned = checks.sensitivity_overturns(v, kind, brk, d.pretrend_testable, d.pretrend_p)
+        if overturned:
             v = "inconclusive"
-    diag = Diagnostics(**{**d.__dict__, "sensitivity_breakdown": brk, "sensitivity_kind": kind})
+    else:
+        overturned = False
+    diag = Diagnostics(**{**d.__dict__, "sensitivity_breakdown": brk, "sensitivity_kind": kind,
+                          "sensitivity_overturned": overturned})
     return t.with_(p_adjusted=p_adj, p_equivalence=p_eq, verdict=v, magnitude=mag, diagnostics=diag,
                    mde=mde(t.es_se, alpha=ALPHA / max(m_family, 1)))
 

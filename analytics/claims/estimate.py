@@ -35,6 +35,7 @@ class Diagnostics:
     bounds_high: float = NAN
     sensitivity_breakdown: float = NAN
     sensitivity_kind: str = ""
+    sensitivity_overturned: bool = False
     ess_comparison: float = NAN
     ess_required: int = 0
     pre_step: float = NAN
@@ -42,7 +43,7 @@ class Diagnostics:
 
     def as_json(self) -> dict:
         keys = ("pretrend_testable", "pretrend_p", "dropped_no_baseline", "response_gap", "bounds_low",
-                "bounds_high", "sensitivity_breakdown", "ess_comparison", "sensitivity_kind")
+                "bounds_high", "sensitivity_breakdown", "ess_comparison", "sensitivity_kind", "sensitivity_overturned")
         return {k: getattr(self, k) for k in keys}
 
 

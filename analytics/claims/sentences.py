@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from statistics import NormalDist
 
-from analytics.claims import checks
 from analytics.claims.definitions import CONSTRUCT_LABEL, ROLE_LABEL, Claim, Design, Outcome, Role
 
 Z90 = NormalDist().inv_cdf(0.95)
@@ -221,8 +220,7 @@ def claim_notes(result, panel, min_group: int, sesoi: float, factor: int) -> lis
                              f"before its start, so parallel trends are assumed, not checked.")
         if math.isfinite(d.sensitivity_breakdown) or d.sensitivity_breakdown == math.inf:
             b = d.sensitivity_breakdown
-            if d.sensitivity_kind == "relative_magnitude" and checks.sensitivity_overturns(
-                    "supported", d.sensitivity_kind, b, d.pretrend_testable, d.pretrend_p):
+            if d.sensitivity_overturned:
                 notes.append(f"Sensitivity ({label}): the scores already moved apart before the start, and a "
                              f"post-start violation of parallel trends only {_f(b)} times the largest pre-start "
                              f"wave-to-wave difference would explain the result (relative magnitudes, Rambachan & "
