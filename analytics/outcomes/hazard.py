@@ -213,18 +213,7 @@ def _horizon_design(pm: pd.DataFrame, names: list[str], covariates: tuple[str, .
     first = pm.loc[pm["treated"] == 1].groupby("unit")["month"].min().rename("first")
     prof = pm.drop_duplicates("unit").set_index("unit").loc[first.index, list(covariates)].join(first)
     prof = prof.astype(str).value_counts().reset_index(name="people")
-    index = {n: i for i, n in enumerate(names)}
-    rows = np.zeros((len(prof) * horizon, len(names)))
-    rows[:, index["const"]] = 1.0
-    for r, profile in enumerate(prof.itertuples(index=False)):
-        values = dict(zip(prof.columns, profile))
-        for h in range(horizon):
-            target = int(values["first"]) + h
-            month = max((m for m in months if m <= target), default=months[0])
-            for name in [f"month_{month}", *(f"{c}_{values[c]}" for c in covariates)]:
-                if name in index:
-                    rows[r * horizon + h, index[name]] = 1.0
-    return rows, prof["people"].to_numpy(dtype=float)
+    return _profile_design(prof, names, covariates, months, horizon)
 
 
 def _probabilities(beta: np.ndarray, names: list[str], design0: np.ndarray, people: np.ndarray,
