@@ -76,6 +76,18 @@ class HazardEstimate:
     horizon: int = HORIZON_MONTHS
 
 
+def _follow_up(people: pd.DataFrame, first_month: int, last_month: int) -> tuple[np.ndarray, np.ndarray]:
+    """(first, last) month each person is followed: from entry (not before the window) to the
+    window's end, their exit or their censoring month, whichever comes first."""
+    lo = np.maximum(people["entry"].astype(float).to_numpy(), first_month)
+    end = np.full(len(people), float(last_month))
+    for col in ("exit", "censor"):
+        if col in people:
+            v = people[col].astype(float).to_numpy()
+            end = np.where(np.isfinite(v), np.minimum(end, v), end)
+    return lo, end
+
+
 def person_months(people: pd.DataFrame, first_month: int, last_month: int) -> pd.DataFrame:
     """Expand one row per person into one row per month at risk.
 
@@ -109,13 +121,8 @@ def person_months(people: pd.DataFrame, first_month: int, last_month: int) -> pd
     if missing:
         raise ValueError(f"people needs columns {sorted(missing)}")
     p = people.copy()
-    lo = np.maximum(p["entry"].astype(float).to_numpy(), first_month)
-    end = np.full(len(p), float(last_month))
+    lo, end = _follow_up(p, first_month, last_month)
     ex = p["exit"].astype(float).to_numpy()
-    end = np.where(np.isfinite(ex), np.minimum(end, ex), end)
-    if "censor" in p:
-        ce = p["censor"].astype(float).to_numpy()
-        end = np.where(np.isfinite(ce), np.minimum(end, ce), end)
     length = np.maximum(end - lo + 1, 0).astype(int)
     rows = np.repeat(np.arange(len(p)), length)
     offset = np.arange(length.sum()) - np.repeat(np.cumsum(length) - length, length)
@@ -269,13 +276,8 @@ def risk_cells(people: pd.DataFrame, first_month: int, last_month: int,
     >>> (rc.n_treated, rc.n_comparison, rc.events_treated, rc.events_comparison)
     (1, 2, 0, 1)
     """
-    lo = np.maximum(people["entry"].astype(float).to_numpy(), first_month)
-    end = np.full(len(people), float(last_month))
+    lo, end = _follow_up(people, first_month, last_month)
     ex = people["exit"].astype(float).to_numpy()
-    end = np.where(np.isfinite(ex), np.minimum(end, ex), end)
-    if "censor" in people:
-        ce = people["censor"].astype(float).to_numpy()
-        end = np.where(np.isfinite(ce), np.minimum(end, ce), end)
     st = people["start"].astype(float).to_numpy()
     if np.any(np.isfinite(st) & (st >= lo)):
         raise ValueError("risk_cells needs participants to enter after their start month")

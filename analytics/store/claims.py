@@ -139,11 +139,7 @@ def panel_roster(db: Database, filters: Filters) -> pd.DataFrame:
     person's earliest pair (to cluster a mentor and mentee of one pair together).
     """
     where, wparams = filters.employee_where("e", include_cohort=False)
-    if filters.cohort:
-        cohort_sql = f"WHERE cohort IN ({', '.join('?' * len(filters.cohort))})"
-        cparams = list(filters.cohort)
-    else:
-        cohort_sql, cparams = "", []
+    cohort_sql, cparams = _pairs_cohort_where(filters)
     return db.query_df(
         f"""WITH {_roster_cte()},
             pr AS (SELECT *, (row_number() OVER (ORDER BY pair_id) - 1)::INTEGER AS pair_idx FROM pairs {cohort_sql}),
@@ -186,6 +182,13 @@ def panel_roster(db: Database, filters: Filters) -> pd.DataFrame:
             ORDER BY sel.idx""",
         cparams + wparams,
     )
+
+
+def _pairs_cohort_where(filters: Filters) -> tuple[str, list]:
+    """"WHERE cohort IN (?, …)" over pairs for the cohort filter ("" without one), with its params."""
+    if not filters.cohort:
+        return "", []
+    return f"WHERE cohort IN ({', '.join('?' * len(filters.cohort))})", list(filters.cohort)
 
 
 def panel_scores(db: Database, filters: Filters, constructs) -> pd.DataFrame:
@@ -324,11 +327,7 @@ def units(db: Database, filters: Filters) -> pd.DataFrame:
     any_pair (in the programme at all, any cohort).
     """
     where, wparams = filters.employee_where("e", include_cohort=False)
-    if filters.cohort:
-        cohort_sql = f"WHERE cohort IN ({', '.join('?' * len(filters.cohort))})"
-        cparams = list(filters.cohort)
-    else:
-        cohort_sql, cparams = "", []
+    cohort_sql, cparams = _pairs_cohort_where(filters)
     return db.query_df(
         f"""WITH p AS (
                 SELECT mentor_id AS employee_id, 'mentor' AS role, cohort, start_date FROM pairs {cohort_sql}
