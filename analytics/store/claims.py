@@ -408,13 +408,16 @@ def item_variances(db: Database, filters: Filters = Filters()) -> pd.DataFrame:
     Returns survey, construct, k (items), n (complete respondents), sum_item_var (sum of the
     items' sample variances) and total_var (sample variance of the sum score), so alpha is
     k/(k−1)·(1 − sum_item_var/total_var) without bringing item rows into pandas.
-    Unlinked (anonymous) answers count only when no roster filter is set.
+    A roster filter selects each wave's respondents by their attributes at that wave (the released
+    `wave_roster`, so call this inside `released()`). Unlinked (anonymous) answers count only
+    when no roster filter is set.
     """
     where, wparams = filters.employee_where("e", include_cohort=True)
     dsql, dparams = _date_clause(filters)
     roster = [getattr(filters, k) for k in LIST_KEYS]
     if any(roster):
-        emp_sql = f"JOIN employees e ON e.employee_id = r.employee_id AND {where}"
+        # each wave's respondents with the attributes they had then (issue #10, "Who counts")
+        emp_sql = f"JOIN wave_roster e ON e.survey = r.survey AND e.employee_id = r.employee_id AND {where}"
         eparams = wparams
     else:
         emp_sql, eparams = "", []
