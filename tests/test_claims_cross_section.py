@@ -246,3 +246,50 @@ def test_small_participation_groups_are_never_released(db, tmp_path):
         cells, _ = store.participation_cells(db, "agility", 5)
     assert n == 30                                   # only the non-participants' group is released
     assert set(cells["role"]) == {"none"}
+
+
+# -- a mixed organisation: waves linked to the roster and an anonymous survey (issue #10) ------------
+def test_a_mixed_organisation_uses_its_anonymous_survey_where_the_linked_waves_say_nothing(demo_path, tmp_path):
+    """The 600-person demo (four waves linked to the roster) plus four anonymous 2024 waves that
+    ask agility and the participation question (mentors +0.8). Where the linked waves measure
+    agility, the panel's test stands (it follows people) and the notes name the anonymous waves
+    that were not used; where they do not, the agility claim rests on the anonymous waves, with
+    the cross-section estimator's numbers; a filtered view says it cannot use them."""
+    import shutil
+
+    from analytics.claims import scorecard
+    from analytics.claims.anonymous import NOTE_MIXED, unused_note
+    from analytics.filters import Filters
+    from analytics.store import Database
+
+    path = tmp_path / "mixed.duckdb"
+    shutil.copyfile(demo_path, path)
+    with Database(path) as db:
+        before = scorecard(db, min_group=5).set_index("id").loc["agility"]
+        raw = _import_anonymous(db, tmp_path, {"mentor": 0.8, "mentee": 0.0}, seed=8, n_none=60, n_group=20)
+        anon = ("w0", "w1", "w2", "w3")
+        row = scorecard(db, min_group=5).set_index("id").loc["agility"]
+        # the panel's tests are unchanged (same people, same Holm family), and the note says why
+        assert [(e["role"], e["estimate"], e["p_adjusted"]) for e in row["by_role"]] == \
+            [(e["role"], e["estimate"], e["p_adjusted"]) for e in before["by_role"]]
+        assert unused_note(anon, filtered=False) in row["notes"] and "'w0', 'w1', 'w2', 'w3'" in row["notes"][-1]
+        assert "repeated cross-section" not in row["sentence"]
+        dept = db.query("SELECT min(department) FROM employees").scalar()
+        part = scorecard(db, Filters(department=(dept,)), min_group=5).set_index("id").loc["agility"]
+        assert unused_note(anon, filtered=True) in part["notes"]
+        # the linked waves stop asking agility: the claim now rests on the anonymous waves
+        db.execute("UPDATE items SET construct = NULL WHERE construct = 'agility' AND survey NOT IN ('w0', 'w1', "
+                   "'w2', 'w3')")
+        db.bump_data_version()
+        card = scorecard(db, min_group=5).set_index("id")
+    row = card.loc["agility"]
+    roles = {e["role"]: e for e in row["by_role"]}
+    assert set(roles) == {"mentors", "mentees"} and NOTE_MIXED in row["notes"]
+    assert "repeated cross-section" in row["sentence"] and "take part" in row["method"]
+    # hand route: the cross-section estimator on the anonymous answers' own cells
+    want = cross_section_did(cells_of(raw.assign(y=raw["value"].astype(float))), "agility").set_index("role")
+    assert roles["mentors"]["estimate"] == pytest.approx(want.loc["mentor", "estimate"], abs=1e-9)
+    assert roles["mentors"]["n_treated"] == want.loc["mentor", "n_treated"]
+    assert roles["mentors"]["verdict"] == "supported"
+    # the other claims still come from the linked panel (their notes never mention the anonymous waves)
+    assert "repeated cross-section" not in card.loc["innovation", "sentence"]

@@ -55,6 +55,59 @@ def test_alpha_from_sums_matches_numpy(tmp_path):
     db.close()
 
 
+# -- each wave's groups (issue #10, "Who counts"): a transfer between two waves ------------------------
+HEAD = "employee_id,department,level,location,birth_year,hire_date,manager_id"
+# January: E0…E5 in A, F0…F3 in B; on 1 April E5 moves to B (one level, location, generation).
+JAN = {**{f"E{i}": "A" for i in range(6)}, **{f"F{i}": "B" for i in range(4)}}
+APR = {**JAN, "E5": "B"}
+# items a, b, c (c reverse-coded, 1–5); March wave before the transfer, May wave after it
+MAR = {"E0": [1, 2, 5], "E1": [2, 2, 4], "E2": [3, 4, 3], "E3": [4, 4, 1], "E4": [5, 5, 2], "E5": [3, 3, 3],
+       "F0": [2, 3, 3], "F1": [4, 4, 2], "F2": [1, 2, 4], "F3": [5, 4, 1]}
+MAY = {"E0": [2, 2, 4], "E1": [2, 3, 4], "E2": [3, 3, 3], "E3": [4, 5, 2], "E4": [5, 4, 1], "E5": [1, 2, 5],
+       "F0": [3, 3, 3], "F1": [4, 5, 1], "F2": [2, 1, 5], "F3": [4, 4, 2]}
+
+
+@pytest.fixture
+def moved(db, tmp_path):
+    from analytics.importing import import_file
+
+    for name, people, as_of in (("jan", JAN, None), ("apr", APR, "2025-04-01")):
+        (tmp_path / f"{name}.csv").write_text(HEAD + "\n" + "".join(
+            f"{e},{d},L1,Lisbon,1990,2015-01-01,\n" for e, d in people.items()))
+        import_file(db, tmp_path / f"{name}.csv", **({"as_of": as_of} if as_of else {}))
+    db.execute("INSERT INTO waves (survey, title, opened, closed, invited) VALUES "
+               "('mar', 'March', DATE '2025-03-02', DATE '2025-03-20', 10), "
+               "('may', 'May', DATE '2025-05-02', DATE '2025-05-20', 10)")
+    for s in ("mar", "may"):
+        db.execute("INSERT INTO items (survey, item, construct, scale_min, scale_max, reverse) VALUES "
+                   "(?, 'a', 'engagement', 1, 5, FALSE), (?, 'b', 'engagement', 1, 5, FALSE), "
+                   "(?, 'c', 'engagement', 1, 5, TRUE)", [s, s, s])
+    rows = [(s, f"{e}-{s}", e, item, float(v)) for s, answers in (("mar", MAR), ("may", MAY))
+            for e, a in answers.items() for item, v in zip("abc", a)]
+    db.insert_df("responses", pd.DataFrame(rows, columns=["survey", "respondent", "employee_id", "item", "value"]))
+    db.bump_data_version()
+    return db
+
+
+def test_alpha_counts_each_respondent_in_the_department_they_were_in_at_each_wave(moved):
+    # hand: A is E0…E5 in March and E0…E4 in May (E5 moved to B on 1 April); B is F0…F3 in March
+    # and F0…F3 + E5 in May. Alpha per wave, averaged weighted by respondents.
+    a1, a2 = _alpha([MAR[e] for e in ("E0", "E1", "E2", "E3", "E4", "E5")]), _alpha([MAY[f"E{i}"] for i in range(5)])
+    b1, b2 = _alpha([MAR[f"F{i}"] for i in range(4)]), _alpha([MAY[e] for e in ("F0", "F1", "F2", "F3", "E5")])
+    want = {"A": (11, (6 * a1 + 5 * a2) / 11, min(a1, a2)), "B": (9, (4 * b1 + 5 * b2) / 9, min(b1, b2))}
+    for dept, (n, alpha, worst) in want.items():
+        for how, frame in (("stored sums", views.reliability(moved, Filters(department=(dept,)), 2)),
+                           ("direct", direct_reliability(moved, Filters(department=(dept,)), min_group=2))):
+            r = frame.set_index("construct").loc["engagement"]
+            assert (r["n"], r["n_waves"]) == (n, 2), (dept, how)
+            assert r["alpha"] == pytest.approx(alpha), (dept, how)
+            assert r["alpha_min"] == pytest.approx(worst), (dept, how)
+    # everyone: the same 10 respondents per wave, whatever their department
+    every = views.reliability(moved, Filters(), 2).set_index("construct").loc["engagement"]
+    every_mar, every_may = _alpha(list(MAR.values())), _alpha(list(MAY.values()))
+    assert every["n"] == 20 and every["alpha"] == pytest.approx((every_mar + every_may) / 2)
+
+
 @pytest.mark.parametrize("filters", [Filters(), Filters(department=("Sales",)),
                                      Filters(generation=("Millennial",)),
                                      Filters(date_from=dt.date(2025, 1, 1))])

@@ -201,3 +201,80 @@ def test_a_late_value_for_a_new_hire_moves_a_pinned_figure_by_whole_cells(org, t
     assert old[["n"]].values.tolist() == [[9]] and old["mean"].iloc[0] == pytest.approx(50 / 9)
     assert new[["n"]].values.tolist() == [[12]] and new["mean"].iloc[0] == pytest.approx(98 / 12)
     assert new["n"].iloc[0] - old["n"].iloc[0] >= K
+
+
+# -- the scorecard before and after a transfer (issue #10, "Round trip") -------------------------------
+# Sales S1…S8, X1, X2 and IT I1…I8 in January (one level, location and generation); pairs in
+# both departments start on 1 April (mentor → mentee: S1→S2, S3→S4, S5→S6, I1→I2, I3→I4,
+# I5→I6); X1 and X2 move Sales → IT on 1 August. Waves in March, June and September, one
+# agility item. Mentees' and the comparison colleagues' answers are set by hand below.
+PROG = {**{f"S{i}": "Sales" for i in range(1, 9)}, "X1": "Sales", "X2": "Sales",
+        **{f"I{i}": "IT" for i in range(1, 9)}}
+PROG_AUG = {**PROG, "X1": "IT", "X2": "IT"}
+AGILITY = {"S2": [2, 3, 4], "S4": [3, 4, 4], "S6": [2, 3, 4],           # Sales mentees
+           "S7": [3, 3, 3], "S8": [3, 4, 3], "X1": [3, 3, 5], "X2": [2, 2, 5],  # Sales at baseline, outside
+           "S1": [4, 2, 3], "S3": [1, 5, 2], "S5": [3, 3, 4],           # Sales mentors
+           "I1": [2, 4, 4], "I2": [5, 1, 3], "I3": [3, 3, 3], "I4": [4, 2, 5], "I5": [1, 4, 2], "I6": [2, 2, 4],
+           "I7": [3, 5, 1], "I8": [4, 4, 4]}
+
+
+@pytest.fixture
+def programme(db, tmp_path):
+    (tmp_path / "jan.csv").write_text(HEAD + "\n" + "".join(
+        f"{e},{d},L1,Lisbon,1990,2015-01-01,\n" for e, d in PROG.items()))
+    import_file(db, tmp_path / "jan.csv")
+    db.insert_df("pairs", pd.DataFrame({
+        "pair_id": [f"P{i}" for i in range(6)], "mentor_id": ["S1", "S3", "S5", "I1", "I3", "I5"],
+        "mentee_id": ["S2", "S4", "S6", "I2", "I4", "I6"], "cohort": "A", "start_date": pd.Timestamp("2025-04-01")}))
+    for s, day in (("mar", "2025-03-02"), ("jun", "2025-06-02"), ("sep", "2025-09-02")):
+        db.execute("INSERT INTO waves (survey, title, opened, closed) VALUES (?, ?, ?::DATE, ?::DATE + 10)",
+                   [s, s, day, day])
+        db.execute("INSERT INTO items (survey, item, construct, scale_min, scale_max) "
+                   "VALUES (?, 'q1', 'agility', 1, 5)", [s])
+    rows = [(s, f"{e}-{s}", e, "q1", float(v[j])) for e, v in AGILITY.items()
+            for j, s in enumerate(("mar", "jun", "sep"))]
+    db.insert_df("responses", pd.DataFrame(rows, columns=["survey", "respondent", "employee_id", "item", "value"]))
+    db.bump_data_version()
+    (tmp_path / "aug.csv").write_text(HEAD + "\n" + "".join(
+        f"{e},{d},L1,Lisbon,1990,2015-01-01,\n" for e, d in PROG_AUG.items()))
+    return db, tmp_path / "aug.csv"
+
+
+def test_a_scorecard_before_and_after_the_transfer_counts_each_person_where_they_were_at_baseline(programme):
+    """The claim follows each person from the department they were in at their baseline wave
+    (March), at every later wave, wherever they moved: X1 and X2 are Sales comparison colleagues
+    before and after their move, their September answers (given in IT) included, and never in
+    IT's sample; the survey figures count those answers in IT. See docs/CLAIMS.md ("Who is in a
+    filtered claim") for why the claim does not mask each wave by the department then."""
+    from analytics.claims import scorecard
+    from analytics.claims.population import SELECTION_NOTE
+
+    db, august = programme
+
+    def card(dept):
+        f = Filters(department=(dept,), method="unweighted") if dept else Filters(method="unweighted")
+        row = scorecard(db, f, min_group=K).set_index("id").loc["agility"]
+        return row, {e["role"]: e for e in row["by_role"]}
+
+    before = {d: card(d) for d in ("Sales", "IT")}
+    import_file(db, august, as_of="2025-08-01")
+    after = {d: card(d) for d in ("Sales", "IT")}
+    for dept, (n_treated, n_comparison) in {"Sales": (3, 4), "IT": (3, 2)}.items():
+        # Sales: mentees S2 S4 S6 against S7 S8 X1 X2; IT: I2 I4 I6 against I7 I8 (X1, X2 not: baseline Sales)
+        for when in (before, after):
+            row, roles = when[dept]
+            assert (roles["mentees"]["n_treated"], roles["mentees"]["n_comparison"]) == (n_treated, n_comparison)
+            assert SELECTION_NOTE in row["notes"]
+    # hand: changes from March, mentees S2 S4 S6: June +1 +1 +1 (mean 1), September +2 +1 +2 (5/3);
+    # comparison S7 S8 X1 X2: June 0 +1 0 0 (1/4), September 0 0 +2 +3 (5/4, X1's and X2's answers
+    # given in IT). ATT = mean over June and September of (1 − 1/4) and (5/3 − 5/4) = 7/12. Masking
+    # September by the department then would drop X1 and X2 there: (3/4 + 5/3) / 2 = 29/24.
+    assert after["Sales"][1]["mentees"]["estimate"] == pytest.approx(7 / 12)
+    assert before["Sales"][1]["mentees"]["estimate"] == pytest.approx(7 / 12)
+    unfiltered, _ = card(None)
+    assert SELECTION_NOTE not in unfiltered["notes"]
+    # the survey figures: September's Sales is S1…S8 (8), IT is I1…I8 with X1 and X2 (10)
+    trends = {d: views.construct_trends(db, Filters(department=(d,)), K, constructs=("agility",)).set_index("survey")
+              for d in ("Sales", "IT")}
+    assert trends["Sales"].loc["sep", "n"] == 8 and trends["IT"].loc["sep", "n"] == 10
+    assert trends["Sales"].loc["mar", "n"] == 10 and trends["IT"].loc["mar", "n"] == 8

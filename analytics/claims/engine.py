@@ -98,8 +98,11 @@ def _estimates(panel: Panel, claim: Claim, min_group: int, base,
     tests, extra = _estimates_of(panel, claim, min_group, base)
     if cross and claim.construct in cross and anonymous.applies(claim):
         # an anonymous survey with the participation question: the repeated cross-section design
-        survey = anonymous.cross_section_tests(claim, cross[claim.construct], min_group)
-        return survey + [t for t in tests if t.metric is not None], {**extra, "design": anonymous.DESIGN}
+        # where the linked waves give the claim no usable test, else a note that it was not used
+        survey, more = anonymous.choose(panel, claim, [t for t in tests if t.metric is None],
+                                        cross[claim.construct], min_group)
+        if "design" in more or panel.n_waves:
+            return survey + [t for t in tests if t.metric is not None], {**extra, **more}
     if panel.n_waves == 0 and panel.n_unlinked and claim.design is not Design.HAZARD:
         tests = [t.with_(reason=ANONYMOUS) if t.metric is None else t for t in tests]
     return tests, extra
@@ -224,7 +227,7 @@ def judge(panel: Panel, raw: dict, min_group: int, sesoi: float, factor: int) ->
         v = headline([t.verdict for t in primary])
         head = _deciding(primary, v)
         res = ClaimResult(claim, tuple(judged), pooled, diff, head, v, (), extra)
-        notes = claim_notes(res, panel, min_group, sesoi, factor)
+        notes = claim_notes(res, panel, min_group, sesoi, factor) + list(extra.get("notes", ()))
         results[claim.id] = ClaimResult(claim, tuple(judged), pooled, diff, head, v, tuple(notes), extra)
     return results
 

@@ -22,6 +22,24 @@ from analytics.claims.panel import WEIGHT_COVARIATES, MetricPanel, Panel, month_
 from analytics.privacy import whole_groups
 
 
+#: The roster filters a claim selects people by, at their baseline (`store.claims.panel_roster`).
+SELECTION_KEYS: tuple[str, ...] = ("department", "location", "generation", "level")
+
+#: The note of every claim in a view filtered by a roster attribute (docs/CLAIMS.md, "Who is in a
+#: filtered claim"). Said in every such view, whoever moved, so it reveals nothing about anyone.
+SELECTION_NOTE = ("Filtered view: people are in it by their department, location, generation and level at their "
+                  "baseline (their first survey wave linked to the roster) and are followed at every later wave "
+                  "while employed, wherever they moved; someone who moved into the selection after their baseline "
+                  "counts in the view of where they were then. A transfer or promotion after the start can itself "
+                  "be an effect of the programme, so selecting people by it would bias the estimate. The survey "
+                  "pages, by contrast, count each answer in the group the person was in at that wave.")
+
+
+def selects_by_attributes(filters) -> bool:
+    """Whether `filters` select people by a roster attribute (then `SELECTION_NOTE` applies)."""
+    return any(getattr(filters, key) for key in SELECTION_KEYS)
+
+
 def restrict_sample(panel: Panel, people: np.ndarray, participant: np.ndarray | None = None) -> np.ndarray:
     """The boolean mask of people a claim may analyse, given the candidate mask: whole reporting
     groups only.

@@ -166,7 +166,12 @@ def claim_notes(result, panel, min_group: int, sesoi: float, factor: int) -> lis
     if result.extra.get("design"):
         from analytics.claims.anonymous import NOTE
 
-        return [NOTE]  # none of the panel's checks exist for this design; the note says so
+        # none of the panel's checks exist for this design; the note says so
+        return [result.extra.get("design_note", NOTE)]
+    from analytics.claims.population import SELECTION_NOTE, selects_by_attributes
+
+    if selects_by_attributes(panel.filters):
+        notes.append(SELECTION_NOTE)  # who is in the view: by their baseline attributes (docs/CLAIMS.md)
     if factor > 1:
         notes.append(f"Filtered view: its p-values share the 5% family-wise error budget with {factor} single-value "
                      f"views (each p multiplied by {factor} before Holm; see the subgroup rule).")

@@ -129,8 +129,9 @@ def panel_roster(db: Database, filters: Filters) -> pd.DataFrame:
     """One row per employee (idx order) with covariates, manager idx and programme timing by role.
 
     Department, level, location and generation are the person's at their *baseline*: the first
-    survey wave at which they were employed (the released `wave_roster`, so call this inside
-    `released()`), or today's for someone in no wave. `selected` marks the employees passing
+    survey wave linked to the roster (one with linked answers, `c_panel`) at which they were
+    employed (the released `wave_roster`, so call this inside `released()`), or today's for
+    someone in no such wave; an anonymous wave is never a baseline, as it is in no panel. `selected` marks the employees passing
     the roster filters by those attributes: a claim follows a person from their baseline, so a
     transfer after it (which the programme itself may have caused) neither moves them into
     another department's sample nor cuts their follow-up. mentor_start / mentee_start are
@@ -157,6 +158,8 @@ def panel_roster(db: Database, filters: Filters) -> pd.DataFrame:
             anyp AS (SELECT mentor_id AS employee_id FROM pairs UNION SELECT mentee_id FROM pairs),
             base AS (SELECT wr.employee_id, wr.department, wr.level, wr.location, wr.generation
                      FROM wave_roster wr JOIN waves w ON w.survey = wr.survey
+                     -- waves linked to the roster only: an anonymous wave is never a baseline
+                     WHERE wr.survey IN (SELECT survey FROM c_panel)
                      QUALIFY row_number() OVER (PARTITION BY wr.employee_id
                                                 ORDER BY w.opened NULLS LAST, w.survey) = 1),
             att AS (SELECT c.employee_id, c.hire_date, c.manager_id,
@@ -408,13 +411,16 @@ def item_variances(db: Database, filters: Filters = Filters()) -> pd.DataFrame:
     Returns survey, construct, k (items), n (complete respondents), sum_item_var (sum of the
     items' sample variances) and total_var (sample variance of the sum score), so alpha is
     k/(k−1)·(1 − sum_item_var/total_var) without bringing item rows into pandas.
-    Unlinked (anonymous) answers count only when no roster filter is set.
+    A roster filter selects each wave's respondents by their attributes at that wave (the released
+    `wave_roster`, so call this inside `released()`). Unlinked (anonymous) answers count only
+    when no roster filter is set.
     """
     where, wparams = filters.employee_where("e", include_cohort=True)
     dsql, dparams = _date_clause(filters)
     roster = [getattr(filters, k) for k in LIST_KEYS]
     if any(roster):
-        emp_sql = f"JOIN employees e ON e.employee_id = r.employee_id AND {where}"
+        # each wave's respondents with the attributes they had then (issue #10, "Who counts")
+        emp_sql = f"JOIN wave_roster e ON e.survey = r.survey AND e.employee_id = r.employee_id AND {where}"
         eparams = wparams
     else:
         emp_sql, eparams = "", []

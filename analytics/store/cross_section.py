@@ -4,7 +4,9 @@ A survey without person ids can still say who took part (the participation quest
 `participation`). These are the sufficient statistics of a repeated cross-section
 difference-in-differences: per wave and group (role and cohort), the respondents' count, mean
 construct score and sum of squared deviations. Cells of fewer than `k` respondents never leave
-the database.
+the database. Only answers linked to nobody count: an answer linked to the roster is in the
+claims engine's panel (and in the released layer's groups of its person), so counting it here too
+would count that person twice (a mixed organisation, issue #10).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ _CELLS = f"""
     WITH scores AS (
         SELECT r.survey, r.respondent, avg({SCORE_SQL}) AS y
         FROM responses r JOIN items i ON i.survey = r.survey AND i.item = r.item
-        WHERE i.construct = ? AND r.value IS NOT NULL
+        WHERE i.construct = ? AND r.value IS NOT NULL AND r.employee_id IS NULL
           AND r.survey IN (SELECT DISTINCT survey FROM participation)
         GROUP BY r.survey, r.respondent),
     cells AS (
@@ -53,3 +55,17 @@ def participation_constructs(db: Database) -> list[str]:
     return [r[0] for r in db.query(
         "SELECT DISTINCT construct FROM items WHERE construct IS NOT NULL "
         "AND survey IN (SELECT DISTINCT survey FROM participation) ORDER BY 1").rows]
+
+
+def participation_surveys(db: Database) -> dict[str, tuple[str, ...]]:
+    """{construct: the surveys with the participation question and answers linked to nobody that
+    measure it}, surveys in wave order (survey ids name waves, never people)."""
+    rows = db.query(
+        """SELECT i.construct, i.survey FROM items i LEFT JOIN waves w ON w.survey = i.survey
+           WHERE i.construct IS NOT NULL AND i.survey IN (SELECT DISTINCT survey FROM participation)
+             AND i.survey IN (SELECT DISTINCT survey FROM responses WHERE employee_id IS NULL)
+           GROUP BY ALL ORDER BY i.construct, min(coalesce(w.opened, w.closed)) NULLS LAST, i.survey""").rows
+    out: dict[str, tuple[str, ...]] = {}
+    for construct, survey in rows:
+        out[construct] = out.get(construct, ()) + (survey,)
+    return out

@@ -3,12 +3,15 @@
 Reading every answer for each filtered view made the Data page's reliability table take most
 of its time on big stores (27 s of 31 s at 200,000 people). Item and sum-score variances are
 built from sums, so one pass over the released answers per (data version, k, as_of) keeps, per
-survey × construct × reporting group (block), the complete respondents' count and the sums and
-sums of squares of each item and of the sum score (`build`, stored with the released maps, in
-the published snapshot too). A filtered view then adds up, in DuckDB, the rows of the blocks it
-selects: every roster filter selects whole blocks inside `released()` (their labels
-are the block's labels), so this is exact. A cohort filter does not (a person's block records
-the cohort of their first pair only): it reads the answers directly, as before.
+survey × construct × reporting group *of that wave* (the respondent's block in `wave_roster`:
+who counted at the wave, with the attributes they had then), the complete respondents' count
+and the sums and sums of squares of each item and of the sum score (`build`, stored with the
+released maps, in the published snapshot too). A filtered view then adds up, in DuckDB, the
+rows of the wave blocks it selects: every roster filter selects whole blocks of each wave inside
+`released()` (their labels are the block's labels), so this is exact, and a person who moved
+between waves counts in the department they were in at each wave, as on every survey figure
+(issue #10, "Who counts"). A cohort filter does not select whole blocks (a person's block
+records the cohort of their first pair only): it reads the answers directly, as before.
 """
 
 from __future__ import annotations
@@ -23,14 +26,16 @@ _COLS = ["survey", "construct", "k", "n", "sum_item_var", "total_var"]
 
 
 def _answers(emp_join: str = "", src: str = "") -> str:
-    """One value per (survey, respondent, construct, item), with the respondent's block
-    (tables of schema `src`, qualified with its catalog; the search path's when empty)."""
+    """One value per (survey, respondent, construct, item), with the respondent's block at that
+    wave (`wave_roster`; NULL for an unlinked answer), from the tables of schema `src` (qualified
+    with its catalog; the search path's when empty). `emp_join` may narrow the answers by a join
+    on `wave_roster` (alias of its own) over ``r``."""
     p = f"{src}." if src else ""
     return f"""SELECT r.survey, r.respondent, i.construct, r.item, avg({SCORE_SQL}) AS value,
                       any_value(e.block_id) AS block_id
                FROM {p}responses r
                JOIN {p}items i ON i.survey = r.survey AND i.item = r.item
-               LEFT JOIN {p}employees e ON e.employee_id = r.employee_id
+               LEFT JOIN {p}wave_roster e ON e.survey = r.survey AND e.employee_id = r.employee_id
                {emp_join}
                WHERE r.value IS NOT NULL AND i.construct IS NOT NULL
                GROUP BY r.survey, r.respondent, i.construct, r.item"""
@@ -78,14 +83,16 @@ def build(db: Database, M: str, R: str) -> None:
 
 
 def _selected_sums(db: Database, filters: Filters | None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The stored per-block sums added up in DuckDB over the blocks `filters` selects (every
-    block, and the unlinked answers, when None): one row per survey × construct (× item)."""
+    """The stored per-block sums added up in DuckDB over the wave blocks `filters` selects (every
+    block, and the unlinked answers, when None): one row per survey × construct (× item). Block
+    ids are unique per wave, so selecting them by the labels of `wave_roster` selects each
+    wave's own groups."""
     if not getattr(db._local, "rel_stack", None):
         raise RuntimeError("item_variances() needs released data: call it inside released()")
     where, params = "TRUE", []
     if filters is not None:
         w, params = filters.employee_where("e", include_cohort=False)
-        where = f"block_id IN (SELECT DISTINCT block_id FROM employees e WHERE {w})"
+        where = f"block_id IN (SELECT DISTINCT block_id FROM wave_roster e WHERE {w})"
     totals = db.query_df(f"""SELECT survey, construct, sum(n) AS n, sum(st) AS st, sum(stt) AS stt
                              FROM alpha_totals WHERE {where} GROUP BY survey, construct""", params)
     items = db.query_df(f"""SELECT survey, construct, item, sum(sx) AS sx, sum(sxx) AS sxx
@@ -114,9 +121,10 @@ def _variances(totals: pd.DataFrame, items: pd.DataFrame, k: pd.DataFrame) -> pd
 def item_variances(db: Database, filters: Filters = Filters()) -> pd.DataFrame:
     """survey, construct, k (items), n (complete respondents), sum_item_var, total_var per wave.
 
-    Alpha is then k/(k−1)·(1 − sum_item_var/total_var). Inside `released()` only. Unlinked
-    (anonymous) answers count only when no roster filter is set. Waves outside the filters'
-    date range are left out.
+    Alpha is then k/(k−1)·(1 − sum_item_var/total_var). Inside `released()` only. A respondent
+    counts in each wave with the attributes they had then (`wave_roster`). Unlinked (anonymous)
+    answers count only when no roster filter is set. Waves outside the filters' date range are
+    left out.
     """
     from analytics.store.claims import _date_clause
 
@@ -127,7 +135,8 @@ def item_variances(db: Database, filters: Filters = Filters()) -> pd.DataFrame:
     roster = any(getattr(filters, key) for key in LIST_KEYS)
     if filters.cohort:
         where, params = filters.employee_where("f", include_cohort=True)
-        totals, items = _sums(db, _answers(f"JOIN employees f ON f.employee_id = r.employee_id AND {where}"), params)
+        totals, items = _sums(db, _answers(f"JOIN wave_roster f ON f.survey = r.survey "
+                                              f"AND f.employee_id = r.employee_id AND {where}"), params)
     else:
         totals, items = _selected_sums(db, filters if roster else None)
     totals = totals[totals["survey"].isin(waves)]

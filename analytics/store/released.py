@@ -183,7 +183,7 @@ def block_ids(db: Database) -> pd.DataFrame:
     w_level, w_generation (inside `released()` only).
 
     The engine selects and describes a person by their attributes at their baseline (their first
-    wave in `wave_roster`; see `store.claims.panel_roster`), so its group (`block_id`, text) is
+    wave in `wave_roster` among the waves linked to the roster; see `store.claims.panel_roster`), so its group (`block_id`, text) is
     the person's current block *and* their block at that wave: every filtered sample is then a
     union of whole groups of one partition, whatever the filter (docs/PRIVACY.md, point 7).
     The covariate weights are fitted on the roster's values: merged labels would make "Other" a
@@ -198,6 +198,8 @@ def block_ids(db: Database) -> pd.DataFrame:
     return db.query_df(f"""
         WITH base AS (SELECT wr.employee_id, wr.survey, wr.block_id AS wave_block
                       FROM wave_roster wr JOIN waves w ON w.survey = wr.survey
+                      -- waves linked to the roster only: an anonymous wave is never a baseline
+                      WHERE wr.survey IN (SELECT survey FROM c_panel)
                       QUALIFY row_number() OVER (PARTITION BY wr.employee_id
                                                  ORDER BY w.opened NULLS LAST, w.survey) = 1),
         raw AS ({wave_roster_select(home + '.')})
