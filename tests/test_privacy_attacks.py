@@ -3,16 +3,20 @@
 The attacker has what any viewer has: every filter combination the sidebar and links allow (up
 to two dimensions, with value sets such as level=Associate&level=Executive and "every value but
 one"), pinned links around a small late import, and every table behind the pages and their
-"Download data (CSV)" buttons (`analytics.views`, the claims scorecard and a claim's balance
-table). For every pair of views whose selections are nested (one view's people are a subset of
-the other's: a narrower filter, or an older pinned version of the same filter) and every cell
-the two share, it computes the difference of head counts and, for means and sums,
-n_A·mean_A − n_B·mean_B. A difference of 1 to k−1 people is a statistic of fewer than k
-people: a finding. So is a cell of 1 to k−1 people, and a breakdown whose cells add up to 1 to
-k−1 fewer people than the view's total (a complementary cell).
+"Download data (CSV)" buttons: `analytics.views`, the headline and its quarter-earlier figures,
+the claims scorecard with every role's and metric's counts (what `claims --json`, the Where page
+and the board report show), a claim's balance table, the Value page's topic screen, and the
+Value page / `value --json` figures per pinned version. For every pair of views whose selections
+are nested (one view's people are a subset of the other's: a narrower filter, or an older pinned
+version of the same filter) and every cell the two share, it computes the difference of head
+counts and, for means and sums, n_A·mean_A − n_B·mean_B. A difference of 1 to k−1 people is a
+statistic of fewer than k people: a finding. So is a cell of 1 to k−1 people, and a breakdown
+whose cells add up to 1 to k−1 fewer people than the view's total (a complementary cell). The
+claims engine's counts are counts among each test's sample, so their cells' people are the
+sample's (`_samples`, docs/PRIVACY.md point 7).
 
-The attack functions only use calls that the code before issue #8 also had, so running them
-against that code finds the leaks (see `leaks_exactly`, which also checks recovered values
+The attack functions only use calls that the code before issue #8 also had (the readers of
+later outputs skip what older code lacks), so running them against that code finds the leaks (see `leaks_exactly`, which also checks recovered values
 against the raw database); on released data they must find nothing.
 """
 
@@ -207,11 +211,15 @@ def read_claims(db, f: Filters, k: int) -> list[Cell]:
 
     out: list[Cell] = []
     pools: list = []
-    with engine._CACHE_LOCK:
-        engine._CACHE.clear()  # the run must happen here, so that the spy sees the hazard samples
+    if hasattr(engine, "_CACHE"):
+        with engine._CACHE_LOCK:
+            engine._CACHE.clear()  # the run must happen here, so that the spy sees the hazard samples
     with _outcome_pools(pools):
         card = scorecard(db, f, min_group=k)
-    samples = _samples(card, engine.run(db, f, k, 0.2).panel, pools)
+    try:
+        samples = _samples(card, engine.run(db, f, k, 0.2).panel, pools)
+    except (AttributeError, ImportError):  # an engine without whole-group samples: counts are people
+        samples = {}
     for r in card.to_dict("records"):
         # the headline counts are those of the headline role, which a view's subgroup factor can
         # change (two roles' counts are not one set of people); every role's counts are shown too
