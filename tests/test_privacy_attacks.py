@@ -3,16 +3,20 @@
 The attacker has what any viewer has: every filter combination the sidebar and links allow (up
 to two dimensions, with value sets such as level=Associate&level=Executive and "every value but
 one"), pinned links around a small late import, and every table behind the pages and their
-"Download data (CSV)" buttons (`analytics.views`, the claims scorecard and a claim's balance
-table). For every pair of views whose selections are nested (one view's people are a subset of
-the other's: a narrower filter, or an older pinned version of the same filter) and every cell
-the two share, it computes the difference of head counts and, for means and sums,
-n_A·mean_A − n_B·mean_B. A difference of 1 to k−1 people is a statistic of fewer than k
-people: a finding. So is a cell of 1 to k−1 people, and a breakdown whose cells add up to 1 to
-k−1 fewer people than the view's total (a complementary cell).
+"Download data (CSV)" buttons: `analytics.views`, the headline and its quarter-earlier figures,
+the claims scorecard with every role's and metric's counts (what `claims --json`, the Where page
+and the board report show), a claim's balance table, the Value page's topic screen, and the
+Value page / `value --json` figures per pinned version. For every pair of views whose selections
+are nested (one view's people are a subset of the other's: a narrower filter, or an older pinned
+version of the same filter) and every cell the two share, it computes the difference of head
+counts and, for means and sums, n_A·mean_A − n_B·mean_B. A difference of 1 to k−1 people is a
+statistic of fewer than k people: a finding. So is a cell of 1 to k−1 people, and a breakdown
+whose cells add up to 1 to k−1 fewer people than the view's total (a complementary cell). The
+claims engine's counts are counts among each test's sample, so their cells' people are the
+sample's (`_samples`, docs/PRIVACY.md point 7).
 
-The attack functions only use calls that the code before issue #8 also had, so running them
-against that code finds the leaks (see `leaks_exactly`, which also checks recovered values
+The attack functions only use calls that the code before issue #8 also had (the readers of
+later outputs skip what older code lacks), so running them against that code finds the leaks (see `leaks_exactly`, which also checks recovered values
 against the raw database); on released data they must find nothing.
 """
 
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import duckdb
@@ -98,11 +103,22 @@ def read_view(db, f: Filters, k: int, with_claims: bool = False) -> list[Cell]:
         for g in ("department", "level"):
             out += _cells(f"heatmap by {g}", views.construct_heatmap(db, f, k, g), ["survey", "construct", g], "n",
                           ["mean"])
-        out += _cells("response rates", views.response_rates(db, f, k), ["survey"], "respondents")
+        rates = views.response_rates(db, f, k)
+        out += _cells("response rates", rates, ["survey"], "respondents")
+        if not f.is_empty():  # a filtered view's base is its head count at the wave (unfiltered: the survey tool's)
+            out += _cells("response rates base", rates, ["survey"], "invited_selected")
         h = views.headline(db, f, k)
-        for name in ("employees", "participants"):
-            if h.get(name):
-                out.append(Cell("headline", (name,), float(h[name])))
+        for name, per in (("employees", 1), ("participants", 1), ("active_pairs", 2)):
+            if _num(h.get(name)) > 0:
+                out.append(Cell("headline", (name,), float(h[name]) * per))
+        if _num(h.get("respondents")) > 0:  # the latest wave this view has respondents in
+            out.append(Cell("headline", ("respondents", str(h["response_survey"])), float(h["respondents"])))
+        # the Overview's "a quarter earlier" figures: active pairs on that day
+        from analytics.headline_change import headline_change
+
+        prev = headline_change(db, f, k)
+        if _num(prev.get("active_pairs")) > 0:
+            out.append(Cell("headline a quarter earlier", ("active_pairs",), float(prev["active_pairs"]) * 2))
         a = views.activity(db, f, k)
         out += _cells("sessions per month", a["monthly"], ["month", "format"], "pairs", sums=["sessions", "minutes"],
                       people_per_n=2)
@@ -117,32 +133,185 @@ def read_view(db, f: Filters, k: int, with_claims: bool = False) -> list[Cell]:
     return out
 
 
+@contextmanager
+def _outcome_pools(seen: list):
+    """Record the people the retention and promotion tests draw on (the candidates the engine keeps
+    as whole reporting groups, `restrict_sample` inside `outcome_claims.risk_set`), per outcome and role."""
+    try:
+        from analytics.claims import outcome_claims as oc
+    except ImportError:  # before the hazard claims existed
+        yield
+        return
+    risk_set, restrict = oc.risk_set, oc.restrict_sample
+
+    def spy_risk_set(panel, data, outcome, role, matched):
+        seen.append({"key": (outcome, role.value), "people": None})
+        return risk_set(panel, data, outcome, role, matched)
+
+    def spy_restrict(panel, people, participant=None):
+        out = restrict(panel, people, participant)
+        if seen and seen[-1]["people"] is None:
+            seen[-1]["people"] = int(out.sum())
+        return out
+
+    oc.risk_set, oc.restrict_sample = spy_risk_set, spy_restrict
+    try:
+        yield
+    finally:
+        oc.risk_set, oc.restrict_sample = risk_set, restrict
+
+
+def _samples(card: pd.DataFrame, panel, outcome_pools: list) -> dict:
+    """(claim id, role, metric) → how many people the engine's sample for that test holds.
+
+    A claim's head counts (treated, comparison, people in the estimate, events) are counts of a
+    property among the people of its sample: the engine's population, a union of whole reporting
+    groups of ≥ k people each (`restrict_sample`); the estimator then uses those of them with the
+    answers each cohort needs. So a count is a statistic of its sample's people, and two views'
+    counts are compared as sums over their samples: a difference of 1 to k−1 people in the samples
+    is a finding, a difference in how many of a whole group's people the estimator used is not."""
+    from analytics.claims.definitions import CLAIMS_BY_ID
+
+    pops = {(key[1], key[2], key[3].value): len(v.idx) for key, v in panel.cache.items()
+            if isinstance(key, tuple) and len(key) == 4 and key[0] == "pop"}
+    hazard = {e["key"]: e["people"] for e in outcome_pools}
+    out: dict = {}
+    for r in card.to_dict("records"):
+        claim = CLAIMS_BY_ID.get(r["id"])
+        if claim is None:
+            continue
+        for entry in [*(r["by_role"] or ()), *(r["metrics"] or ())]:
+            role, metric = entry["role"], entry.get("metric")
+            what = metric or claim.construct
+            if claim.design.value == "hazard":
+                n = hazard.get((claim.construct, role))
+            elif claim.design.value == "within":  # every role's test is drawn from the pooled population
+                n = pops.get((what, claim.measured_by, "pooled"))
+            elif role == "pooled":  # the two roles' tests summed (each with its own comparison pool)
+                parts = [pops.get((what, claim.measured_by, x)) for x in ("mentors", "mentees")]
+                n = sum(parts) if None not in parts else None
+            else:
+                n = pops.get((what, claim.measured_by, role))
+            out[(r["id"], role, metric)] = n
+    return out
+
+
 def read_claims(db, f: Filters, k: int) -> list[Cell]:
-    """Scorecard head counts and the engagement claim's balance table (shares → head counts)."""
+    """Every head count the claims outputs show for one view: the scorecard's headline counts,
+    every `by_role` and `metrics` entry's counts (treated, comparison, people, the hazard claims'
+    events among either, the people left out for want of a baseline in `diagnostics`), the
+    engagement claim's balance table (shares → head counts) and the Value page's exploratory topic
+    screen (participants with and without each topic, per outcome and role). These are the cells
+    behind the Claims and Where pages, their CSVs, the board report and `claims --json`.
+
+    The engine's counts are sums over the test's sample (`_samples`): the cell's people are the
+    sample's, its sums the counts shown."""
     from analytics.claims import claim_detail, scorecard
+    from analytics.claims import engine
 
     out: list[Cell] = []
-    card = scorecard(db, f, min_group=k)
+    pools: list = []
+    if hasattr(engine, "_CACHE"):
+        with engine._CACHE_LOCK:
+            engine._CACHE.clear()  # the run must happen here, so that the spy sees the hazard samples
+    with _outcome_pools(pools):
+        card = scorecard(db, f, min_group=k)
+    try:
+        samples = _samples(card, engine.run(db, f, k, 0.2).panel, pools)
+    except (AttributeError, ImportError):  # an engine without whole-group samples: counts are people
+        samples = {}
     for r in card.to_dict("records"):
         # the headline counts are those of the headline role, which a view's subgroup factor can
         # change (two roles' counts are not one set of people); every role's counts are shown too
+        head = samples.get((r["id"], str(r["headline_role"]), r.get("headline_metric") or None))
         for col in ("n_treated", "n_comparison"):
             if _num(r[col]) > 0:
-                out.append(Cell("scorecard", (r["id"], str(r["headline_role"]), col), float(r[col])))
-        for role in r["by_role"] or ():
-            for col in ("n_treated", "n_comparison"):
-                if _num(role.get(col)) > 0:
-                    out.append(Cell("scorecard", (r["id"], f"by role: {role['role']}", col), float(role[col])))
+                out.append(Cell("scorecard", (r["id"], str(r["headline_role"]), col),
+                                float(head) if head else float(r[col]), sums=((col, float(r[col])),)))
+        dropped = _num((r.get("diagnostics") or {}).get("dropped_no_baseline"))
+        if dropped > 0:
+            out.append(Cell("scorecard", (r["id"], str(r["headline_role"]), "dropped_no_baseline"), dropped))
+        for kind in ("by_role", "metrics"):
+            for entry in r[kind] or ():
+                who = f"{kind}: {entry['role']}" + (f" / {entry['metric']}" if entry.get("metric") else "")
+                sample = samples.get((r["id"], entry["role"], entry.get("metric")))
+                # the hazard claims' events are counted among the people at risk: a sum over them
+                events = {"n_treated": "events_treated", "n_comparison": "events_comparison"}
+                for col in ("n_treated", "n_comparison", "n"):
+                    if _num(entry.get(col)) > 0:
+                        sums = [(col, _num(entry[col]))]
+                        ev = _num(entry.get(events.get(col)))
+                        if np.isfinite(ev):
+                            sums.append(("events", ev))
+                        out.append(Cell("scorecard", (r["id"], who, col),
+                                        float(sample) if sample else _num(entry[col]), sums=tuple(sums)))
+                dropped = _num((entry.get("diagnostics") or {}).get("dropped_no_baseline"))
+                if dropped > 0:
+                    out.append(Cell("scorecard", (r["id"], who, "dropped_no_baseline"), dropped))
     detail = claim_detail(db, "engagement", f, min_group=k)
-    n_t = _num(card.set_index("id").loc["engagement", "n_treated"])
+    eng = card.set_index("id").loc["engagement"]
+    n_t = _num(eng["n_treated"])
+    sample = samples.get(("engagement", str(eng["headline_role"]), None))
     bal = detail["balance"]
     if bal is not None and len(bal) and n_t > 0:
         for r in bal.to_dict("records"):
             if ":" in r["variable"] and not r["variable"].startswith("baseline"):
                 count = round(r["participants"] * n_t)
+                if sample:  # shares of the treated among the test's sample: sums over it
+                    out.append(Cell("claims balance", (r["variable"],), float(sample),
+                                    sums=(("in", float(count)), ("not in", float(n_t - count)))))
+                    continue
                 for part, c in (("in", count), ("not in", n_t - count)):
                     if c > 0:
                         out.append(Cell("claims balance", (r["variable"], part), float(c)))
+    out += read_topics(db, f, k)
+    return out
+
+
+#: The outcomes the Value page's topic screen offers (pages/value.py).
+TOPIC_OUTCOMES = ("engagement", "belonging", "confidence", "agility", "innovation", "productivity",
+                  "psychological_safety")
+
+
+def read_topics(db, f: Filters, k: int) -> list[Cell]:
+    """The exploratory topic screen's counts (the Value page filters it by the sidebar)."""
+    try:
+        from analytics.outcomes.topics import session_topic_screen
+    except ImportError:  # before the screen existed
+        return []
+    out: list[Cell] = []
+    for construct in TOPIC_OUTCOMES:
+        screen = session_topic_screen(db, f, k, construct)
+        # a row's people are its role's participants with a gain; "with this topic" is a sum over them
+        screen = screen.assign(people=screen["n_with"] + screen["n_without"])
+        out += [Cell("topic screen", (construct, *c.key), c.n, sums=c.sums)
+                for c in _cells("topic screen", screen, ["role", "topic"], "people", sums=["n_with"])]
+    return out
+
+
+def read_value(db, as_of: int | None, k: int) -> list[Cell]:
+    """The Value page's and `value --json`'s counts and sums: the programme's size (pairs, people per
+    role, logged session hours) and each benefit part's people. The page and the command take no
+    group filter, only a pinned version, so these are read per version."""
+    try:
+        from analytics.value_data import value_document
+    except ImportError:
+        return []
+    from analytics.errors import TwowayError
+
+    try:
+        doc = value_document(db, k, as_of)
+    except TwowayError:  # fewer than k pairs: no figure
+        return []
+    size = doc["programme"]
+    out = [Cell("value programme", ("pairs",), float(size["pairs"]) * 2, sums=(("session_hours",
+                                                                             _num(size["session_hours"])),)),
+           *[Cell("value programme", (role,), float(size[role])) for role in ("mentors", "mentees")
+             if _num(size.get(role)) > 0]]
+    if _num(size.get("sessions_without_duration")) > 0:  # sessions: each has two people
+        out.append(Cell("value programme", ("sessions_without_duration",), 2 * _num(size["sessions_without_duration"])))
+    out += [Cell("value parts", (p["part"],), _num(p["people"])) for p in doc["parts"]
+            if p["kind"] != "cost" and _num(p.get("people")) > 0]
     return out
 
 
@@ -194,12 +363,15 @@ class Findings:
                 f"{(self.small_cells + self.differences + self.complements)[:3]}")
 
 
-CLAIMS_TABLES = ("scorecard", "claims balance")
+CLAIMS_TABLES = ("scorecard", "claims balance", "topic screen")
+#: Read for the unfiltered view and its pinned versions only (the Value page takes no group filter).
+VALUE_TABLES = ("value programme", "value parts")
 
 
-def attack(read: dict, pairs: list[tuple], k: int, with_claims: set | None = None) -> Findings:
+def attack(read: dict, pairs: list[tuple], k: int, with_claims: set | None = None,
+           with_value: set | None = None) -> Findings:
     """`read`: view id → cells; `pairs`: (inner id, outer id) whose selections are nested;
-    `with_claims`: the views whose claims tables were read (None: all)."""
+    `with_claims` / `with_value`: the views whose claims / value tables were read (None: all)."""
     found = Findings()
     index = {vid: {(c.table, c.key): c for c in cells} for vid, cells in read.items()}
     for vid, cells in index.items():
@@ -220,8 +392,9 @@ def attack(read: dict, pairs: list[tuple], k: int, with_claims: set | None = Non
     for inner, outer in pairs:
         a, b = index[outer], index[inner]
         both_claims = with_claims is None or (inner in with_claims and outer in with_claims)
+        both_value = with_value is None or (inner in with_value and outer in with_value)
         for key, ca in a.items():
-            if key[0] in CLAIMS_TABLES and not both_claims:
+            if (key[0] in CLAIMS_TABLES and not both_claims) or (key[0] in VALUE_TABLES and not both_value):
                 continue
             cb = b.get(key)
             nb = cb.n if cb else 0.0
@@ -259,28 +432,58 @@ def late_import(db: Database, tmp_path) -> tuple[int, int]:
     return int(m_id), int(s_id)
 
 
-def run_attack(db: Database, k: int, versions: tuple[int, ...], claims_views: int = 4) -> tuple[Findings, dict]:
-    """Read every enumerated view (and pinned versions of a few) and attack all nested pairs."""
+def claims_subset(vs: list[dict], n: int | None) -> set[int]:
+    """The views whose claims tables are read (slow: a claims engine run each): all of them (None),
+    else `n` views picked greedily, each time the one nested with (inside or around) the most views
+    picked so far, starting from the unfiltered view, so that a few reads give many nested pairs."""
+    if n is None or n >= len(vs):
+        return set(range(len(vs)))
+    related = [{j for j in range(len(vs)) if j != i and (nested(vs[i], vs[j]) or nested(vs[j], vs[i]))}
+               for i in range(len(vs))]
+    pick, dims = [0], set()
+
+    def score(i: int) -> tuple:  # nested pairs gained, a dimension (or pair of them) not read yet first
+        return (len(related[i] & set(pick)) + (4 if tuple(sorted(vs[i])) not in dims else 0), len(related[i]), -i)
+
+    while len(pick) < n:
+        best = max((i for i in range(len(vs)) if i not in pick), key=score)
+        pick.append(best)
+        dims.add(tuple(sorted(vs[best])))
+    return set(pick)
+
+
+def run_attack(db: Database, k: int, versions: tuple[int, ...], claims_views: int | None = None
+               ) -> tuple[Findings, dict]:
+    """Read every enumerated view (and pinned versions of a few) and attack all nested pairs.
+
+    `claims_views`: how many views also get their claims tables read (None: every view); the
+    unfiltered view's claims, topic screen and Value figures are read at every pinned version too."""
     options = views.filter_options(db).values
     vs = enumerate_views(options)
     read, meta = {}, {}
-    claims_at = set(range(0, len(vs), max(1, len(vs) // claims_views)))
+    claims_at = claims_subset(vs, claims_views)
     for i, v in enumerate(vs):
         read[(i, None)] = read_view(db, to_filters(v), k, with_claims=i in claims_at)
         meta[(i, None)] = v
+    read[(0, None)] += read_value(db, None, k)
     pairs = [((i, None), (j, None)) for i, j in itertools.permutations(range(len(vs)), 2)
              if nested(vs[i], vs[j]) and (not vs[i] or vs[i] != vs[j])]
     # pinned links: the same view at every version (older data is a subset of newer data)
     pinned_views = [i for i, v in enumerate(vs) if not v or (len(v) == 1 and len(next(iter(v.values()))) == 1)][:8]
     for v in versions:
         for i in pinned_views:
-            read[(i, v)] = read_view(db, to_filters(vs[i], as_of=v), k)
+            read[(i, v)] = read_view(db, to_filters(vs[i], as_of=v), k, with_claims=i == 0)
+        read[(0, v)] += read_value(db, v, k)
     ladder = [*versions, None]
     for i in pinned_views:
         for x, y in itertools.combinations(ladder, 2):
             pairs.append(((i, x), (i, y)))
-    return (attack(read, pairs, k, with_claims={(i, None) for i in claims_at}),
-            {"views": len(vs), "pairs": len(pairs), "cells": sum(map(len, read.values()))})
+    with_claims = {(i, None) for i in claims_at} | {(0, v) for v in versions}
+    with_value = {(0, v) for v in ladder}
+    return (attack(read, pairs, k, with_claims=with_claims, with_value=with_value),
+            {"views": len(vs), "pairs": len(pairs), "cells": sum(map(len, read.values())),
+             "claims views": len(with_claims),
+             "claims pairs": sum(a in with_claims and b in with_claims for a, b in pairs)})
 
 
 # -- fixtures -------------------------------------------------------------------------------------------------
@@ -295,11 +498,21 @@ def small_org(tmp_path_factory):
     return path, versions
 
 
+def claims_views(default: int) -> int | None:
+    """How many views get their claims tables read: `default`, or TWOWAY_ATTACK_CLAIMS_VIEWS ("all"
+    or a number) for a longer run (all 115 views of the small organisation: about 3 minutes)."""
+    import os
+
+    value = os.environ.get("TWOWAY_ATTACK_CLAIMS_VIEWS", "").strip().lower()
+    return None if value == "all" else int(value) if value.isdigit() else default
+
+
 def test_the_attacker_finds_nothing_on_a_small_organisation(small_org):
     path, (metrics_import, sessions_import) = small_org
     with Database(path, read_only=True) as db:
-        found, size = run_attack(db, K, versions=(1, metrics_import))
+        found, size = run_attack(db, K, versions=(1, metrics_import), claims_views=claims_views(24))
     assert size["views"] > 60 and size["pairs"] > 500 and size["cells"] > 10_000, size
+    assert size["claims views"] >= 24 and size["claims pairs"] >= 100, size
     assert not found, found.summary()
 
 
@@ -358,7 +571,8 @@ def test_attack_3_the_claims_balance_table(demo, lone):
     cells = read_claims(demo, Filters(department=(lone[0],)), K)
     balance = [c for c in cells if c.table == "claims balance"]
     assert balance  # the table is there, with shares of whole groups only
-    assert all(c.n >= K for c in balance), [c for c in balance if c.n < K]
+    counts = [v for c in balance for _, v in c.sums] + [c.n for c in balance if not c.sums]
+    assert all(v == 0 or v >= K for v in counts), [c for c in balance if c.n < K or any(0 < v < K for _, v in c.sums)]
     assert not any(c.key[0] == f"level: {lone[1]}" for c in balance)
 
 
@@ -484,6 +698,75 @@ def test_the_attacker_finds_nothing_after_a_transfer(moved_org):
         # the premise: people changed department on `day` (20 moved, a few may have moved anyway) and 4 left
         assert sum(before[e] != after.get(e) for e in movers) >= 15
         assert all(e in before and e not in after for e in leavers) and len(leavers) == 4
-        found, size = run_attack(db, K, versions=(), claims_views=2)
-    assert size["views"] > 60 and size["cells"] > 10_000, size
+        found, size = run_attack(db, K, versions=(), claims_views=claims_views(12))
+    assert size["views"] > 60 and size["cells"] > 10_000 and size["claims pairs"] >= 25, size
     assert not found, found.summary()
+
+
+def test_the_topic_screen_reads_whole_groups_of_participants(small_org):
+    """The topic screen's participants (a score before and after their start) are narrowed person by
+    person; every (reporting group, role) it keeps must hold 0 or ≥ k of them, so that two views'
+    screens differ by whole groups. Before the fix the leadership screen kept groups of 1 to 4
+    participants on this organisation (hand check: `participant_gains` grouped by block and role)."""
+    from analytics.claims.engine import run
+    from analytics.outcomes.topics import participant_gains
+
+    path, _ = small_org
+    with Database(path, read_only=True) as db:
+        panel = run(db, Filters(), K, 0.2).panel
+        blocks = panel.roster.set_index("employee_id")["block_id"]
+        for construct in (*TOPIC_OUTCOMES, "leadership"):
+            gains = participant_gains(panel, construct)
+            sizes = gains.assign(block=gains["employee_id"].map(blocks)).groupby(["role", "block"]).size()
+            assert (sizes >= K).all(), (construct, sizes[sizes < K].to_dict())
+
+
+def _hazard_candidates(db, f: Filters, k: int) -> dict:
+    """(outcome, role) → reporting group → the candidates the retention / promotion test considers
+    in view `f` (before `restrict_sample` keeps groups of ≥ k of them)."""
+    from analytics.claims import engine
+    from analytics.claims import outcome_claims as oc
+    from analytics.claims import scorecard
+
+    out: dict = {}
+    risk_set, restrict = oc.risk_set, oc.restrict_sample
+    current: list = []
+
+    def spy_risk_set(panel, data, outcome, role, matched):
+        current[:] = [(outcome, role.value)]
+        return risk_set(panel, data, outcome, role, matched)
+
+    def spy_restrict(panel, people, participant=None):
+        ids, blocks = panel.roster["employee_id"].to_numpy(), panel.roster["block_id"].to_numpy()
+        groups = out.setdefault(current[0], {})
+        for e, b in zip(ids[people], blocks[people]):
+            groups.setdefault(b, set()).add(e)
+        return restrict(panel, people, participant)
+
+    with engine._CACHE_LOCK:
+        engine._CACHE.clear()
+    oc.risk_set, oc.restrict_sample = spy_risk_set, spy_restrict
+    try:
+        scorecard(db, f, min_group=k)
+    finally:
+        oc.risk_set, oc.restrict_sample = risk_set, restrict
+    return out
+
+
+@pytest.mark.xfail(strict=True, reason="open (docs/PRIVACY.md, Limits): the hazard claims choose comparison "
+                                       "colleagues by the roster's own level at entry, which can split a group")
+def test_the_hazard_claims_take_whole_groups_of_candidates_in_every_view(small_org):
+    """Within a reporting group, a view's retention / promotion test must consider all or none of
+    the candidates the unfiltered view considers (else two views can differ by part of a group).
+    Found: cohort=2025-A leaves out one Executive-at-entry colleague of an 8-person "Other" group
+    from the mentees' pool, because that cohort's mentees held no Executive level at their start."""
+    path, _ = small_org
+    with Database(path, read_only=True) as db:
+        cohorts = views.filter_options(db).values.get("cohort", [])
+        base = _hazard_candidates(db, Filters(), K)
+        split = []
+        for c in cohorts:
+            for test, groups in _hazard_candidates(db, Filters(cohort=(c,)), K).items():
+                split += [(c, test, g, len(m), len(base[test][g])) for g, m in groups.items()
+                          if m != base[test].get(g, set())]
+    assert not split, split

@@ -125,3 +125,41 @@ def test_a_person_whose_pair_partner_is_withheld_is_withheld_too(db):
     raw = {t: db.query_df(f"SELECT * FROM {t}") for t in ("employees", "pairs", "waves", "items", "responses")}
     b = release_blocks(raw, 2)
     assert sorted(b.loc[b["withheld"], "employee_id"]) == ["E3", "P", "Q"]
+
+
+def test_a_claims_count_of_people_left_out_under_k_is_null():
+    """`dropped_no_baseline` (participants without a score before their start) is a head count shown
+    in every claim's diagnostics (`claims --json`, by_role); 1 to k−1 of them must read null.
+    Before this change the survey claims showed it as is (only the hazard claims masked it)."""
+    from analytics.claims.definitions import Role
+    from analytics.claims.estimate import Diagnostics, Estimate
+    from analytics.claims.scorecard import diagnostics_json
+
+    def shown(n, k=5):
+        t = Estimate("engagement", Role.MENTEES, None, True, diagnostics=Diagnostics(dropped_no_baseline=n))
+        return diagnostics_json(t, k)["dropped_no_baseline"]
+
+    # hand: 0 and anything ≥ k are shown; 1..k−1 are withheld
+    assert [shown(n) for n in (0, 1, 4, 5, 12)] == [0, None, None, 5, 12]
+    assert shown(2, k=2) == 2 and shown(1, k=2) is None
+
+
+def test_a_claims_note_never_gives_a_count_of_people_left_out_under_k():
+    """The claims' notes (scorecard ``notes``, `claims` text, board report) name the participants
+    left out for want of a baseline; 1 to k−1 of them read "Fewer than k". Before this change a
+    survey or within-programme claim's note gave the exact number (say "3 mentees …")."""
+    from types import SimpleNamespace
+
+    from analytics.claims.definitions import CLAIMS_BY_ID, Role
+    from analytics.claims.estimate import Diagnostics, Estimate
+    from analytics.claims.sentences import claim_notes
+
+    def notes(claim_id, n, k=5):
+        t = Estimate(claim_id, Role.MENTEES, None, True, diagnostics=Diagnostics(dropped_no_baseline=n))
+        result = SimpleNamespace(claim=CLAIMS_BY_ID[claim_id], extra={}, tests=[t], difference=None, headline=t)
+        return " ".join(claim_notes(result, None, k, 0.2, 1))
+
+    for claim_id in ("engagement", "dose_response"):  # a DiD claim and a within-programme claim
+        assert "Fewer than 5" in notes(claim_id, 3) and "3 " not in notes(claim_id, 3), notes(claim_id, 3)
+        assert "7 " in notes(claim_id, 7) and "Fewer than" not in notes(claim_id, 7)
+        assert "left out" not in notes(claim_id, 0)

@@ -34,7 +34,17 @@ def _num(x):
     return None if x is None or (isinstance(x, float) and not math.isfinite(x)) else x
 
 
-def test_entry(t: Estimate, result: ClaimResult, sesoi: float) -> dict:
+def diagnostics_json(t: Estimate, min_group: int | None) -> dict:
+    """A test's diagnostics as shown: the count of people left out for want of a baseline is null
+    when it is under the anonymity threshold (docs/PRIVACY.md: no count of 1 to k−1 people)."""
+    out = t.diagnostics.as_json()
+    n = out.get("dropped_no_baseline")
+    if min_group is not None and n and 0 < n < min_group:
+        out["dropped_no_baseline"] = None
+    return out
+
+
+def test_entry(t: Estimate, result: ClaimResult, sesoi: float, min_group: int | None = None) -> dict:
     """One test as a plain dict (the `by_role` / `metrics` entries)."""
     out = {"role": t.role.value, "primary": bool(t.primary), "verdict": t.verdict,
            "estimate": t.estimate, "ci_low": t.ci_low, "ci_high": t.ci_high, "effect_size": t.effect_size,
@@ -42,7 +52,7 @@ def test_entry(t: Estimate, result: ClaimResult, sesoi: float) -> dict:
            "n_treated": int(t.n_treated), "n_comparison": int(t.n_comparison),
            "ess_comparison": t.diagnostics.ess_comparison, "n": int(t.n_people), "magnitude": t.magnitude,
            "mde": t.mde, "p_equivalence": t.p_equivalence,
-           "sentence": test_phrase(result.claim, t, sesoi), "diagnostics": t.diagnostics.as_json()}
+           "sentence": test_phrase(result.claim, t, sesoi), "diagnostics": diagnostics_json(t, min_group)}
     if t.metric is not None:
         out.update(metric=t.metric, unit=t.unit)
     if result.claim.design is Design.HAZARD:  # hazard ratio and event counts (null under the threshold)
@@ -53,10 +63,10 @@ def test_entry(t: Estimate, result: ClaimResult, sesoi: float) -> dict:
 def claim_row(result: ClaimResult, sesoi: float, min_group: int, weighted: bool) -> dict:
     claim, h = result.claim, result.headline
     insufficient = result.verdict == "insufficient_data"
-    by_role = [test_entry(t, result, sesoi) for t in result.survey_tests]
+    by_role = [test_entry(t, result, sesoi, min_group) for t in result.survey_tests]
     if result.pooled is not None:
-        by_role.append(test_entry(result.pooled, result, sesoi))
-    metrics = [test_entry(t, result, sesoi) for t in result.metric_tests]
+        by_role.append(test_entry(result.pooled, result, sesoi, min_group))
+    metrics = [test_entry(t, result, sesoi, min_group) for t in result.metric_tests]
     row = {"id": claim.id, "title": claim.title, "outcome": claim.outcome, "verdict": result.verdict,
            "design": claim.design.value, "direction": claim.direction,
            "reason": h.reason if insufficient else "",
@@ -64,7 +74,7 @@ def claim_row(result: ClaimResult, sesoi: float, min_group: int, weighted: bool)
            "method": anonymous.METHOD if result.extra.get("design") else method_text(claim, weighted),
            "magnitude": h.magnitude, "headline_role": h.role.value, "headline_metric": h.metric,
            "by_role": by_role, "metrics": metrics,
-           "diagnostics": masked_diagnostics(h) if claim.design is Design.HAZARD else h.diagnostics.as_json(),
+           "diagnostics": masked_diagnostics(h) if claim.design is Design.HAZARD else diagnostics_json(h, min_group),
            "notes": list(result.notes)}
     nan = float("nan")
     if insufficient:

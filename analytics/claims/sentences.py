@@ -183,9 +183,10 @@ def claim_notes(result, panel, min_group: int, sesoi: float, factor: int) -> lis
             notes.append(f"Gain = each participant's change minus the mean change of never-participants in the same "
                          f"department over the same waves ({t.n_comparison} comparison colleagues); errors {unit}.")
             notes.append(f"n = {t.n_treated} participants + {t.n_comparison} comparison colleagues = {t.n_people}.")
-        if t.diagnostics.dropped_no_baseline:
-            notes.append(f"{t.diagnostics.dropped_no_baseline} participants whose pair started before the first wave "
-                         f"have no baseline and are left out.")
+        if t.diagnostics.dropped_no_baseline:  # a count under the threshold is not shown (docs/PRIVACY.md)
+            n_out = t.diagnostics.dropped_no_baseline
+            notes.append(f"{n_out if n_out >= min_group else f'Fewer than {min_group}'} participants whose pair "
+                         f"started before the first wave have no baseline and are left out.")
         return notes
     if claim.design is Design.HAZARD:
         return notes + outcome_notes(result, min_group, sesoi)
@@ -195,10 +196,11 @@ def claim_notes(result, panel, min_group: int, sesoi: float, factor: int) -> lis
         who = _who(t.role)
         label = f"{who} ({_metric_label(t.metric)})" if t.metric else who
         d = t.diagnostics
-        if d.dropped_no_baseline:
-            notes.append(f"{d.dropped_no_baseline} {who} whose pair started before the first "
-                         f"{'month' if t.metric else 'wave'} have no baseline and are left out; the estimate "
-                         f"describes those who started later.")
+        if d.dropped_no_baseline:  # a count under the threshold is not shown (docs/PRIVACY.md)
+            n_out = d.dropped_no_baseline
+            notes.append(f"{n_out if n_out >= min_group else f'Fewer than {min_group}'} {who} whose pair started "
+                         f"before the first {'month' if t.metric else 'wave'} have no baseline and are left out; "
+                         f"the estimate describes those who started later.")
         if not t.ok:
             continue
         if math.isfinite(d.ess_comparison):

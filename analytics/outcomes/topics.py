@@ -72,7 +72,13 @@ def topic_screen(people: pd.DataFrame, topics: list[str], k: int) -> pd.DataFram
 def participant_gains(panel, construct: str) -> pd.DataFrame:
     """Each participant's gain on `construct` per role: mean of the waves opened on or after their
     first start in that role minus the mean of the waves before it (needs both), the baseline
-    (that before-mean) and the cohort. Columns: employee_id, role, gain, baseline, cohort."""
+    (that before-mean) and the cohort. Columns: employee_id, role, gain, baseline, cohort.
+
+    Only whole reporting groups with at least the anonymity threshold of such participants are
+    kept (`analytics.claims.population.restrict_sample`), as in the claims engine's samples.
+    """
+    from analytics.claims.population import restrict_sample
+
     scores = panel.scores.get(construct)
     if scores is None or panel.n_waves == 0:
         return pd.DataFrame(columns=["employee_id", "role", "gain", "baseline", "cohort"])
@@ -89,6 +95,10 @@ def participant_gains(panel, construct: str) -> pd.DataFrame:
             base = np.nansum(pre, 1) / np.where(n_pre > 0, n_pre, np.nan)
             late = np.nansum(post, 1) / np.where(n_post > 0, n_post, np.nan)
         keep = has & (n_pre > 0) & (n_post > 0) & panel.roster["selected"].to_numpy(bool)
+        # narrowed person by person (a score before and after the start), so whole reporting groups
+        # only (docs/PRIVACY.md, point 8): two views' screens then differ by ≥ k participants
+        if hasattr(panel, "cache"):  # an engine panel (a hand-built one has no reporting groups)
+            keep = restrict_sample(panel, keep, has)
         frames.append(pd.DataFrame({"employee_id": panel.roster["employee_id"].to_numpy()[keep], "role": role,
                                     "gain": (late - base)[keep], "baseline": base[keep],
                                     "cohort": panel.roster["cohort"].to_numpy()[keep]}))
