@@ -6,13 +6,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+from types import SimpleNamespace
+
 import numpy as np
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
 from analytics.claims import CLAIMS_BY_ID, scorecard
 from analytics.claims import outcome_claims as oc
-from analytics.claims.definitions import Design
+from analytics.claims.definitions import Design, Role
 from analytics.cli import cli
 from analytics.importing.api import import_file
 from analytics.store.released import released
@@ -116,6 +119,54 @@ def test_both_roles_are_primary_one_test_each():
         c = CLAIMS_BY_ID[cid]
         assert c.design is Design.HAZARD and [r.value for r in c.primary] == ["mentors", "mentees"]
     assert CLAIMS_BY_ID["retention"].direction == -1 and CLAIMS_BY_ID["promotion"].direction == 1
+
+
+# -- the first month at risk ---------------------------------------------------------------------------
+def _tiny_panel():
+    """Four mentees (start in March 2025, at risk from April) and three comparison seniors, by hand."""
+    b = 2025 * 12  # month index of January 2025
+    ids = ["P", "L", "Q", "S", "C1", "C2", "C3"]
+    nan = np.nan
+    # P promoted in April (their first month at risk), L leaves in April, Q promoted in March (their
+    # start month: before the programme could act), S stays Senior; C3 promoted in January (the
+    # comparison's first month at risk)
+    rows = pd.DataFrame([("P", nan, b + 3, "Senior", 1.0), ("P", b + 3, nan, "Top", 2.0),
+                         ("L", nan, b + 3, "Senior", 1.0),
+                         ("Q", nan, b + 2, "Senior", 1.0), ("Q", b + 2, nan, "Top", 2.0),
+                         ("S", nan, nan, "Senior", 1.0), ("C1", nan, nan, "Senior", 1.0),
+                         ("C2", nan, nan, "Senior", 1.0),
+                         ("C3", nan, b, "Senior", 1.0), ("C3", b, nan, "Top", 2.0)],
+                        columns=["employee_id", "from_m", "to_m", "level", "level_rank"]).assign(department="D")
+    events = pd.DataFrame([("P", b + 3, "promoted", "Top"), ("L", b + 3, "left", None),
+                           ("Q", b + 2, "promoted", "Top"), ("C3", b, "promoted", "Top")],
+                          columns=["employee_id", "month", "kind", "to_level"]).astype({"month": float})
+    data = oc.OutcomeData((b, b + 11), rows, events, ("Junior", "Senior", "Top"))
+    start = pd.Series([pd.Timestamp("2025-03-10")] * 4 + [pd.NaT] * 3)
+    roster = pd.DataFrame({"employee_id": ids, "hire_date": pd.Timestamp("2018-01-01"), "selected": True,
+                           "any_pair": [True] * 4 + [False] * 3, "w_department": "D", "w_level": "Senior",
+                           "w_generation": "X", "tenure_band": "5+", "mentee_start": start,
+                           "mentor_start": pd.NaT})
+    panel = SimpleNamespace(roster=roster, cache={}, start=lambda role: roster[f"{role[:-1]}_start"])
+    return panel, data, b
+
+
+def test_an_event_in_the_first_month_at_risk_is_counted():
+    # hand: a person promoted (or leaving) during a month held their old level (was employed) at
+    # its beginning, so the month is at risk and the event is theirs. Reading the level that the
+    # event gave them lost P (at the top) and L (not employed) — participants' events in the first
+    # treated month, which biased the mentees' null promotion ratio low (docs/CLAIMS.md).
+    panel, data, b = _tiny_panel()
+    prom = oc.risk_set(panel, data, "promotion", Role.MENTEES, matched=False)
+    got = {r.employee_id: (r.entry - b, None if np.isnan(r.exit) else r.exit - b, r.participant)
+           for r in prom.people.itertuples()}
+    # hand: April = b + 3; Q was Top when at risk began (left out), C3 is promoted in January
+    assert got == {"P": (3, 3, True), "L": (3, None, True), "S": (3, None, True),
+                   "C1": (0, None, False), "C2": (0, None, False), "C3": (0, 0, False)}
+    assert prom.left_out == 1 and len(prom.people) == 6  # one segment each
+    assert prom.people.loc[prom.people.employee_id == "L", "censor"].item() == b + 3  # censored at leaving
+    ret = oc.risk_set(panel, data, "retention", Role.MENTEES, matched=False)
+    got = {r.employee_id: None if np.isnan(r.exit) else r.exit - b for r in ret.people.itertuples() if r.participant}
+    assert got == {"P": None, "L": 3, "Q": None, "S": None} and ret.left_out == 0
 
 
 # -- the roster snapshots are the source ---------------------------------------------------------------

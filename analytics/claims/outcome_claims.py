@@ -91,12 +91,19 @@ def _first_after(events: pd.DataFrame, kind: str, units: pd.Series, after: np.nd
 
 
 def _at(rows: pd.DataFrame, units: pd.Series, month: np.ndarray) -> pd.DataFrame:
-    """Each unit's history row in force in `month` (department, level, level_rank); the first row
-    when the month precedes the history."""
+    """Each unit's history row in force at the beginning of `month` (department, level,
+    level_rank); the first row when the month precedes the history.
+
+    A row ending in `month` (its `to_m`) still held at the month's beginning: a person promoted
+    (or leaving) during their first month at risk entered it at the old level, and that month's
+    event is theirs. Reading the row that *starts* in the month instead would put them at the
+    level the event gave them (conditioning on the outcome): promoted people would enter at the
+    top, leavers not at all, and every event in a first month at risk would be lost (docs/CLAIMS.md).
+    """
     frame = pd.DataFrame({"employee_id": units.to_numpy(), "m": month, "pos": np.arange(len(units))})
     r = rows.assign(from_m=rows["from_m"].fillna(-np.inf), to_m=rows["to_m"].fillna(np.inf))
     m = frame.merge(r, on="employee_id", how="left")
-    inside = (m["from_m"] <= m["m"]) & (m["m"] < m["to_m"])
+    inside = (m["from_m"] <= m["m"]) & (m["m"] <= m["to_m"])
     m = m.assign(order=np.where(inside, 0, 1)).sort_values(["pos", "order", "from_m"])
     first = m.drop_duplicates("pos").set_index("pos").reindex(np.arange(len(units)))
     return first[["department", "level", "level_rank"]].reset_index(drop=True)
@@ -218,11 +225,12 @@ def segments(people: pd.DataFrame, rows: pd.DataFrame, hi: int) -> pd.DataFrame:
 
 
 def _employed(rows: pd.DataFrame, units: pd.Series, month: np.ndarray) -> np.ndarray:
-    """Whether each unit has a history row in force in `month` (employed then)."""
+    """Whether each unit has a history row in force during `month` (employed at some point of it:
+    a person who leaves during their first month at risk is at risk in it, and leaves in it)."""
     frame = pd.DataFrame({"employee_id": units.to_numpy(), "m": month, "pos": np.arange(len(units))})
     r = rows.assign(from_m=rows["from_m"].fillna(-np.inf), to_m=rows["to_m"].fillna(np.inf))
     m = frame.merge(r, on="employee_id", how="inner")
-    hit = m.loc[(m["from_m"] <= m["m"]) & (m["m"] < m["to_m"]), "pos"].unique()
+    hit = m.loc[(m["from_m"] <= m["m"]) & (m["m"] <= m["to_m"]), "pos"].unique()
     out = np.zeros(len(units), bool)
     out[hit] = True
     return out
