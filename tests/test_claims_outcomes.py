@@ -123,27 +123,29 @@ def test_both_roles_are_primary_one_test_each():
 
 # -- the first month at risk ---------------------------------------------------------------------------
 def _tiny_panel():
-    """Four mentees (start in March 2025, at risk from April) and three comparison seniors, by hand."""
+    """Five mentees (start in March 2025, at risk from April) and three comparison seniors, by hand."""
     b = 2025 * 12  # month index of January 2025
-    ids = ["P", "L", "Q", "S", "C1", "C2", "C3"]
+    ids = ["P", "L", "Q", "R", "S", "C1", "C2", "C3"]
     nan = np.nan
     # P promoted in April (their first month at risk), L leaves in April, Q promoted in March (their
-    # start month: before the programme could act), S stays Senior; C3 promoted in January (the
-    # comparison's first month at risk)
+    # start month: before the programme could act), R promoted in February (before the start), S stays
+    # Senior; C3 promoted in January (the comparison's first month at risk)
     rows = pd.DataFrame([("P", nan, b + 3, "Senior", 1.0), ("P", b + 3, nan, "Top", 2.0),
                          ("L", nan, b + 3, "Senior", 1.0),
                          ("Q", nan, b + 2, "Senior", 1.0), ("Q", b + 2, nan, "Top", 2.0),
+                         ("R", nan, b + 1, "Senior", 1.0), ("R", b + 1, nan, "Top", 2.0),
                          ("S", nan, nan, "Senior", 1.0), ("C1", nan, nan, "Senior", 1.0),
                          ("C2", nan, nan, "Senior", 1.0),
                          ("C3", nan, b, "Senior", 1.0), ("C3", b, nan, "Top", 2.0)],
                         columns=["employee_id", "from_m", "to_m", "level", "level_rank"]).assign(department="D")
     events = pd.DataFrame([("P", b + 3, "promoted", "Top"), ("L", b + 3, "left", None),
-                           ("Q", b + 2, "promoted", "Top"), ("C3", b, "promoted", "Top")],
+                           ("Q", b + 2, "promoted", "Top"), ("R", b + 1, "promoted", "Top"),
+                           ("C3", b, "promoted", "Top")],
                           columns=["employee_id", "month", "kind", "to_level"]).astype({"month": float})
     data = oc.OutcomeData((b, b + 11), rows, events, ("Junior", "Senior", "Top"))
-    start = pd.Series([pd.Timestamp("2025-03-10")] * 4 + [pd.NaT] * 3)
+    start = pd.Series([pd.Timestamp("2025-03-10")] * 5 + [pd.NaT] * 3)
     roster = pd.DataFrame({"employee_id": ids, "hire_date": pd.Timestamp("2018-01-01"), "selected": True,
-                           "any_pair": [True] * 4 + [False] * 3, "w_department": "D", "w_level": "Senior",
+                           "any_pair": [True] * 5 + [False] * 3, "w_department": "D", "w_level": "Senior",
                            "w_generation": "X", "tenure_band": "5+", "mentee_start": start,
                            "mentor_start": pd.NaT})
     panel = SimpleNamespace(roster=roster, cache={}, start=lambda role: roster[f"{role[:-1]}_start"])
@@ -159,14 +161,29 @@ def test_an_event_in_the_first_month_at_risk_is_counted():
     prom = oc.risk_set(panel, data, "promotion", Role.MENTEES, matched=False)
     got = {r.employee_id: (r.entry - b, None if np.isnan(r.exit) else r.exit - b, r.participant)
            for r in prom.people.itertuples()}
-    # hand: April = b + 3; Q was Top when at risk began (left out), C3 is promoted in January
+    # hand: April = b + 3; Q and R were Top when at risk began (left out), C3 is promoted in January
     assert got == {"P": (3, 3, True), "L": (3, None, True), "S": (3, None, True),
                    "C1": (0, None, False), "C2": (0, None, False), "C3": (0, 0, False)}
-    assert prom.left_out == 1 and len(prom.people) == 6  # one segment each
+    assert prom.left_out == 2 and len(prom.people) == 6  # one segment each
     assert prom.people.loc[prom.people.employee_id == "L", "censor"].item() == b + 3  # censored at leaving
     ret = oc.risk_set(panel, data, "retention", Role.MENTEES, matched=False)
     got = {r.employee_id: None if np.isnan(r.exit) else r.exit - b for r in ret.people.itertuples() if r.participant}
-    assert got == {"P": None, "L": 3, "Q": None, "S": None} and ret.left_out == 0
+    assert got == {"P": None, "L": 3, "Q": None, "R": None, "S": None} and ret.left_out == 0
+
+
+def test_the_pre_start_check_counts_promotions_to_the_top_before_the_start():
+    # hand: every future mentee is at risk from January (12 months before the March start, cut at
+    # the window) to February (the month before the start); R's February promotion to the top is
+    # the one pre-start event among them. Keeping only mentees still below the top at their start
+    # (as before) dropped R and Q: selection on the pre-start outcome, so the check leaned low.
+    panel, data, b = _tiny_panel()
+    pre = oc.risk_set(panel, data, "promotion", Role.MENTEES, matched=False).pre
+    fut = pre[pre["start"].notna()]
+    assert sorted(fut["employee_id"]) == ["L", "P", "Q", "R", "S"]
+    assert (fut["entry"] == b).all() and (fut["censor"] == b + 1).all()
+    assert {r.employee_id: r.exit - b for r in fut.itertuples() if r.exit == r.exit} == {"R": 1}
+    comp = pre[pre["start"].isna()]
+    assert {r.employee_id: r.exit - b for r in comp.itertuples() if r.exit == r.exit} == {"C3": 0}
 
 
 # -- the roster snapshots are the source ---------------------------------------------------------------

@@ -139,6 +139,7 @@ def risk_set(panel: Panel, data: OutcomeData, outcome: str, role: Role, matched:
     hire = _month(r["hire_date"].reset_index(drop=True))
     entry = np.fmax(np.where(np.isfinite(entry_hist), entry_hist, -np.inf), np.where(np.isfinite(hire), hire, -np.inf))
     entry = np.where(np.isfinite(entry), entry, lo)
+    first_in = np.maximum(entry, lo)  # the first month a person could be at risk (in the roster, in the window)
     entry = np.where(part_all, start_all + 1, entry)
     entry = np.maximum(entry, lo)
     at_all = _at(rows, units, entry)
@@ -185,7 +186,8 @@ def risk_set(panel: Panel, data: OutcomeData, outcome: str, role: Role, matched:
         (~ris["participant"]).sum())
     pre = None
     if outcome == "promotion":
-        pre = _pre_people(data, people[ok & part], ris[~ris["participant"]], lo, levels)
+        future = people[part].assign(first_in=first_in[idx][part])
+        pre = _pre_people(data, future, ris[~ris["participant"]], lo, levels)
     return RiskSet(segs, n_part, left_out, ess, pre)
 
 
@@ -245,6 +247,12 @@ def _pre_people(data: OutcomeData, future: pd.DataFrame, comparison: pd.DataFram
     ends a person's time at risk: a future participant held one of those levels at their start,
     so they could not have been promoted out of them before it (the comparison is held to the same
     rule, so the check compares like with like).
+
+    Every participant of the role enters, from the later of 12 months before their start and
+    their first month in the roster, at the level they held then (unless it is the top): not only
+    those still below the top at their start. Keeping only those would keep exactly the future
+    participants *not* promoted to the top before their start — a selection on the pre-start
+    outcome that made the check lean low under the null (docs/CLAIMS.md).
     """
     ev = data.events[data.events["kind"] == "promoted"]
     inside = ev[ev["to_level"].isin(levels)]
@@ -254,9 +262,14 @@ def _pre_people(data: OutcomeData, future: pd.DataFrame, comparison: pd.DataFram
         return _first_after(events.assign(kind="x"), "x", units, after)
 
     f = future.copy()
-    f["entry"] = np.maximum(f["start"] - PRE_MONTHS, lo)
+    f["entry"] = np.maximum(np.maximum(f["start"] - PRE_MONTHS, lo), f.pop("first_in"))
     units = f["employee_id"].reset_index(drop=True)
     at = _at(data.rows, units, f["entry"].to_numpy(float))
+    top = max(len(data.levels) - 1, 0)
+    below_top = (at["level_rank"].notna() & (at["level_rank"].fillna(top) < top)).to_numpy()
+    keep = below_top & (f["entry"] < f["start"]).to_numpy()  # at risk below the top before the start
+    f, at = f[keep].reset_index(drop=True), at[keep].reset_index(drop=True)
+    units = f["employee_id"].reset_index(drop=True)
     f["department"] = at["department"].fillna("not recorded").astype(str).to_numpy(object)
     f["level"] = at["level"].fillna("not recorded").astype(str).to_numpy(object)
     e = f["entry"].to_numpy(float)
