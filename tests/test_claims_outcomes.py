@@ -63,32 +63,31 @@ def test_planted_hazard_ratios_are_recovered_with_nominal_coverage(runs):
     assert len(covered) >= 0.85 * 4 * RUNS  # a few small runs have too few events for an estimate
     # The issue asks for 93–97 %. At this size (~110 intervals, and the four intervals of a run are
     # correlated: they share comparison colleagues) the sampling spread of the coverage is wider than
-    # that band — seeds give 92.5–98.6 % — so the band here is 90–99 %; a 60-run measurement gave
-    # 93.2 % (docs/CLAIMS.md). Bias, the failure that matters, is caught by the medians below
+    # that band — seeds give 92.5–98.6 % — so the band here is 90–99 %; a 150-run measurement gave
+    # 94.3 % (docs/CLAIMS.md, with each role's figure). Bias, the failure that matters, is caught by the medians below
     # (before time-varying levels, mentees' leaving came out at 0.88 against a planted 0.6).
     assert 0.90 <= np.mean(covered) <= 0.99, np.mean(covered)
     for key, logs in est.items():  # the median estimate is near the planted ratio (log scale)
-        if key == KNOWN_BIAS:
-            continue  # its own (strict xfail) test below
-        # 0.25 on the log scale: the planted effects come out somewhat attenuated towards 1 (60 runs:
-        # 0.67 for 0.6, 1.43 for 1.5; these 30 runs: 1.26 for 1.5), not yet explained (docs/CLAIMS.md)
+        if key == NULL_PROMOTION:
+            continue  # its own test below
+        # 0.25 on the log scale. 150 runs (docs/CLAIMS.md) put the centres at 0.98 (1.0), 0.62 (0.6),
+        # 1.43 (1.5), 0.90 (1.0): the promotion ratios sit 3-6 % low because the release withholds
+        # participants whose promotion put them in a small reporting group (a known limit)
         assert abs(np.median(logs) - np.log(PLANTED[key])) < 0.25, (key, np.exp(np.median(logs)))
 
 
-#: An open defect (issue #13): since reporting groups follow each wave (the engine selects people
-#: by their attributes at baseline), the mentees' null promotion ratio centres at 0.76 over these
-#: 30 runs (before that merge: inside 0.25 of 1 on the log scale). Its verdicts still keep the
-#: nominal rate (the next test); the estimate's centre does not.
-KNOWN_BIAS = ("promotion", "mentees")
+#: Was an open defect (#13): the mentees' null promotion ratio centred at 0.76 over these 30 runs.
+#: The risk set read a participant's level in their first month at risk from the row that month
+#: *started* — after a promotion in it, the top level — so every promotion (and leaving) in the
+#: first treated month was lost (`test_an_event_in_the_first_month_at_risk_is_counted`).
+NULL_PROMOTION = ("promotion", "mentees")
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="open defect #13: mentees' null promotion HR centres at 0.76 after the "
-                                       "per-wave roster merge; strict, so the fix must remove this marker")
 def test_the_mentees_null_promotion_ratio_is_centred(runs):
     logs = [np.log(e["hazard_ratio"]) for cid, e in _tests(runs)
-            if (cid, e["role"]) == KNOWN_BIAS and e["hazard_ratio"] is not None]
-    assert abs(np.median(logs) - np.log(PLANTED[KNOWN_BIAS])) < 0.25, np.exp(np.median(logs))
+            if (cid, e["role"]) == NULL_PROMOTION and e["hazard_ratio"] is not None]
+    assert abs(np.median(logs) - np.log(PLANTED[NULL_PROMOTION])) < 0.25, np.exp(np.median(logs))
 
 
 @pytest.mark.slow
@@ -107,11 +106,16 @@ def test_the_planted_effects_enter_the_verdict_by_the_engines_rule(runs):
             assert len(vs) == 2
             if "supported" in vs:
                 assert row["verdict"] == "supported"
-    # the planted effects stand out from the nulls (power at 600 people, ~20 events a role, is modest:
-    # few reach "supported" after Holm, but their p-values are far smaller)
+    # the planted effects stand out from the nulls (power at 600 people is modest: few reach
+    # "supported" after Holm, but their p-values are far smaller). Against the nulls' theoretical
+    # median p of 0.5 (uniform), not their sample median: the median of 60 uniform p-values has an SD
+    # of 1 / (2 sqrt 60) = 0.065, and this seed's is 0.33, which made a ratio of sample medians fail
+    # by chance (150 runs: 0.51). hand, roughly: mentees' leaving, HR 0.6 with ~9 treated leavers: z ~ 0.51 / 0.37 ~ 1.4, p ~ 0.16; mentors'
+    # promotion, HR 1.5 with ~25 treated promotions: z ~ 0.41 / 0.25 ~ 1.6, p ~ 0.11 — a median
+    # near 0.13 (150 runs: 0.175; this seed's 30: 0.22); under the null it would be 0.5
     p = {eff: np.median([e["p_value"] for cid, e in _tests(runs) if e["hazard_ratio"] is not None
                          and (PLANTED[(cid, e["role"])] != 1.0) == eff]) for eff in (True, False)}
-    assert p[True] < 0.6 * p[False], p
+    assert p[True] < 0.3 and p[False] > 0.25, p
 
 
 def test_both_roles_are_primary_one_test_each():
