@@ -21,11 +21,8 @@ from analytics.importing.api import import_file
 from analytics.store.released import released
 from tests.fixtures import new_db
 from tests.fixtures_dashboard import app_db_path, app_env, open_app  # noqa: F401
-from tests.outcomes_sim import organisation, write
+from tests.outcomes_sim import PLANTED, organisation, write
 
-#: Planted hazard ratios: mentees leave less, mentors are promoted more; the other two are nulls.
-PLANTED = {("retention", "mentors"): 1.0, ("retention", "mentees"): 0.6,
-           ("promotion", "mentors"): 1.5, ("promotion", "mentees"): 1.0}
 RUNS = 30
 
 
