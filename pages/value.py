@@ -25,7 +25,9 @@ report = ViewReport("Value", filters, k)
 st.title("Value: what the programme returns")
 st.caption(f"The whole programme{' as of import #' + str(filters.as_of) if filters.as_of else ''} · benefits come "
            f"only from causal estimates (retention hazard, objective-metric differences-in-differences); the "
-           f"sidebar's group filters do not apply here · groups smaller than {k} people are never shown.")
+           f"sidebar's group filters do not apply here (a group has no share of the fixed cost, and subgroup "
+           f"estimates are exploratory: README, 'Return on investment') · groups smaller than {k} people are "
+           f"never shown.")
 
 info = cache.view("value_inputs", filters)
 saved, defaults, source = info["saved"], info["defaults"], info["source"]

@@ -23,6 +23,9 @@ MONTHS = 30
 LEAVE = np.array([0.02, 0.015, 0.0])
 PROMOTE = np.array([0.03, 0.015, 0.0])
 DEPT = np.array([0.8, 1.25])
+#: The suite's planted hazard ratios: mentees leave less, mentors are promoted more; the other two are nulls.
+PLANTED = {("retention", "mentors"): 1.0, ("retention", "mentees"): 0.6,
+           ("promotion", "mentors"): 1.5, ("promotion", "mentees"): 1.0}
 
 
 def _m(i: int) -> dt.date:

@@ -6,23 +6,23 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+from types import SimpleNamespace
+
 import numpy as np
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
 from analytics.claims import CLAIMS_BY_ID, scorecard
 from analytics.claims import outcome_claims as oc
-from analytics.claims.definitions import Design
+from analytics.claims.definitions import Design, Role
 from analytics.cli import cli
 from analytics.importing.api import import_file
 from analytics.store.released import released
 from tests.fixtures import new_db
 from tests.fixtures_dashboard import app_db_path, app_env, open_app  # noqa: F401
-from tests.outcomes_sim import organisation, write
+from tests.outcomes_sim import PLANTED, organisation, write
 
-#: Planted hazard ratios: mentees leave less, mentors are promoted more; the other two are nulls.
-PLANTED = {("retention", "mentors"): 1.0, ("retention", "mentees"): 0.6,
-           ("promotion", "mentors"): 1.5, ("promotion", "mentees"): 1.0}
 RUNS = 30
 
 
@@ -60,32 +60,31 @@ def test_planted_hazard_ratios_are_recovered_with_nominal_coverage(runs):
     assert len(covered) >= 0.85 * 4 * RUNS  # a few small runs have too few events for an estimate
     # The issue asks for 93–97 %. At this size (~110 intervals, and the four intervals of a run are
     # correlated: they share comparison colleagues) the sampling spread of the coverage is wider than
-    # that band — seeds give 92.5–98.6 % — so the band here is 90–99 %; a 60-run measurement gave
-    # 93.2 % (docs/CLAIMS.md). Bias, the failure that matters, is caught by the medians below
+    # that band — seeds give 92.5–98.6 % — so the band here is 90–99 %; a 150-run measurement gave
+    # 94.3 % (docs/CLAIMS.md, with each role's figure). Bias, the failure that matters, is caught by the medians below
     # (before time-varying levels, mentees' leaving came out at 0.88 against a planted 0.6).
     assert 0.90 <= np.mean(covered) <= 0.99, np.mean(covered)
     for key, logs in est.items():  # the median estimate is near the planted ratio (log scale)
-        if key == KNOWN_BIAS:
-            continue  # its own (strict xfail) test below
-        # 0.25 on the log scale: the planted effects come out somewhat attenuated towards 1 (60 runs:
-        # 0.67 for 0.6, 1.43 for 1.5; these 30 runs: 1.26 for 1.5), not yet explained (docs/CLAIMS.md)
+        if key == NULL_PROMOTION:
+            continue  # its own test below
+        # 0.25 on the log scale. 150 runs (docs/CLAIMS.md) put the centres at 0.98 (1.0), 0.62 (0.6),
+        # 1.43 (1.5), 0.90 (1.0): the promotion ratios sit 3-6 % low because the release withholds
+        # participants whose promotion put them in a small reporting group (a known limit)
         assert abs(np.median(logs) - np.log(PLANTED[key])) < 0.25, (key, np.exp(np.median(logs)))
 
 
-#: An open defect (issue #13): since reporting groups follow each wave (the engine selects people
-#: by their attributes at baseline), the mentees' null promotion ratio centres at 0.76 over these
-#: 30 runs (before that merge: inside 0.25 of 1 on the log scale). Its verdicts still keep the
-#: nominal rate (the next test); the estimate's centre does not.
-KNOWN_BIAS = ("promotion", "mentees")
+#: Was an open defect (#13): the mentees' null promotion ratio centred at 0.76 over these 30 runs.
+#: The risk set read a participant's level in their first month at risk from the row that month
+#: *started* — after a promotion in it, the top level — so every promotion (and leaving) in the
+#: first treated month was lost (`test_an_event_in_the_first_month_at_risk_is_counted`).
+NULL_PROMOTION = ("promotion", "mentees")
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="open defect #13: mentees' null promotion HR centres at 0.76 after the "
-                                       "per-wave roster merge; strict, so the fix must remove this marker")
 def test_the_mentees_null_promotion_ratio_is_centred(runs):
     logs = [np.log(e["hazard_ratio"]) for cid, e in _tests(runs)
-            if (cid, e["role"]) == KNOWN_BIAS and e["hazard_ratio"] is not None]
-    assert abs(np.median(logs) - np.log(PLANTED[KNOWN_BIAS])) < 0.25, np.exp(np.median(logs))
+            if (cid, e["role"]) == NULL_PROMOTION and e["hazard_ratio"] is not None]
+    assert abs(np.median(logs) - np.log(PLANTED[NULL_PROMOTION])) < 0.25, np.exp(np.median(logs))
 
 
 @pytest.mark.slow
@@ -104,11 +103,16 @@ def test_the_planted_effects_enter_the_verdict_by_the_engines_rule(runs):
             assert len(vs) == 2
             if "supported" in vs:
                 assert row["verdict"] == "supported"
-    # the planted effects stand out from the nulls (power at 600 people, ~20 events a role, is modest:
-    # few reach "supported" after Holm, but their p-values are far smaller)
+    # the planted effects stand out from the nulls (power at 600 people is modest: few reach
+    # "supported" after Holm, but their p-values are far smaller). Against the nulls' theoretical
+    # median p of 0.5 (uniform), not their sample median: the median of 60 uniform p-values has an SD
+    # of 1 / (2 sqrt 60) = 0.065, and this seed's is 0.33, which made a ratio of sample medians fail
+    # by chance (150 runs: 0.51). hand, roughly: mentees' leaving, HR 0.6 with ~9 treated leavers: z ~ 0.51 / 0.37 ~ 1.4, p ~ 0.16; mentors'
+    # promotion, HR 1.5 with ~25 treated promotions: z ~ 0.41 / 0.25 ~ 1.6, p ~ 0.11 — a median
+    # near 0.13 (150 runs: 0.175; this seed's 30: 0.22); under the null it would be 0.5
     p = {eff: np.median([e["p_value"] for cid, e in _tests(runs) if e["hazard_ratio"] is not None
                          and (PLANTED[(cid, e["role"])] != 1.0) == eff]) for eff in (True, False)}
-    assert p[True] < 0.6 * p[False], p
+    assert p[True] < 0.3 and p[False] > 0.25, p
 
 
 def test_both_roles_are_primary_one_test_each():
@@ -116,6 +120,71 @@ def test_both_roles_are_primary_one_test_each():
         c = CLAIMS_BY_ID[cid]
         assert c.design is Design.HAZARD and [r.value for r in c.primary] == ["mentors", "mentees"]
     assert CLAIMS_BY_ID["retention"].direction == -1 and CLAIMS_BY_ID["promotion"].direction == 1
+
+
+# -- the first month at risk ---------------------------------------------------------------------------
+def _tiny_panel():
+    """Five mentees (start in March 2025, at risk from April) and three comparison seniors, by hand."""
+    b = 2025 * 12  # month index of January 2025
+    ids = ["P", "L", "Q", "R", "S", "C1", "C2", "C3"]
+    nan = np.nan
+    # P promoted in April (their first month at risk), L leaves in April, Q promoted in March (their
+    # start month: before the programme could act), R promoted in February (before the start), S stays
+    # Senior; C3 promoted in January (the comparison's first month at risk)
+    rows = pd.DataFrame([("P", nan, b + 3, "Senior", 1.0), ("P", b + 3, nan, "Top", 2.0),
+                         ("L", nan, b + 3, "Senior", 1.0),
+                         ("Q", nan, b + 2, "Senior", 1.0), ("Q", b + 2, nan, "Top", 2.0),
+                         ("R", nan, b + 1, "Senior", 1.0), ("R", b + 1, nan, "Top", 2.0),
+                         ("S", nan, nan, "Senior", 1.0), ("C1", nan, nan, "Senior", 1.0),
+                         ("C2", nan, nan, "Senior", 1.0),
+                         ("C3", nan, b, "Senior", 1.0), ("C3", b, nan, "Top", 2.0)],
+                        columns=["employee_id", "from_m", "to_m", "level", "level_rank"]).assign(department="D")
+    events = pd.DataFrame([("P", b + 3, "promoted", "Top"), ("L", b + 3, "left", None),
+                           ("Q", b + 2, "promoted", "Top"), ("R", b + 1, "promoted", "Top"),
+                           ("C3", b, "promoted", "Top")],
+                          columns=["employee_id", "month", "kind", "to_level"]).astype({"month": float})
+    data = oc.OutcomeData((b, b + 11), rows, events, ("Junior", "Senior", "Top"))
+    start = pd.Series([pd.Timestamp("2025-03-10")] * 5 + [pd.NaT] * 3)
+    roster = pd.DataFrame({"employee_id": ids, "hire_date": pd.Timestamp("2018-01-01"), "selected": True,
+                           "any_pair": [True] * 5 + [False] * 3, "w_department": "D", "w_level": "Senior",
+                           "w_generation": "X", "tenure_band": "5+", "mentee_start": start,
+                           "mentor_start": pd.NaT})
+    panel = SimpleNamespace(roster=roster, cache={}, start=lambda role: roster[f"{role[:-1]}_start"])
+    return panel, data, b
+
+
+def test_an_event_in_the_first_month_at_risk_is_counted():
+    # hand: a person promoted (or leaving) during a month held their old level (was employed) at
+    # its beginning, so the month is at risk and the event is theirs. Reading the level that the
+    # event gave them lost P (at the top) and L (not employed) — participants' events in the first
+    # treated month, which biased the mentees' null promotion ratio low (docs/CLAIMS.md).
+    panel, data, b = _tiny_panel()
+    prom = oc.risk_set(panel, data, "promotion", Role.MENTEES, matched=False)
+    got = {r.employee_id: (r.entry - b, None if np.isnan(r.exit) else r.exit - b, r.participant)
+           for r in prom.people.itertuples()}
+    # hand: April = b + 3; Q and R were Top when at risk began (left out), C3 is promoted in January
+    assert got == {"P": (3, 3, True), "L": (3, None, True), "S": (3, None, True),
+                   "C1": (0, None, False), "C2": (0, None, False), "C3": (0, 0, False)}
+    assert prom.left_out == 2 and len(prom.people) == 6  # one segment each
+    assert prom.people.loc[prom.people.employee_id == "L", "censor"].item() == b + 3  # censored at leaving
+    ret = oc.risk_set(panel, data, "retention", Role.MENTEES, matched=False)
+    got = {r.employee_id: None if np.isnan(r.exit) else r.exit - b for r in ret.people.itertuples() if r.participant}
+    assert got == {"P": None, "L": 3, "Q": None, "R": None, "S": None} and ret.left_out == 0
+
+
+def test_the_pre_start_check_counts_promotions_to_the_top_before_the_start():
+    # hand: every future mentee is at risk from January (12 months before the March start, cut at
+    # the window) to February (the month before the start); R's February promotion to the top is
+    # the one pre-start event among them. Keeping only mentees still below the top at their start
+    # (as before) dropped R and Q: selection on the pre-start outcome, so the check leaned low.
+    panel, data, b = _tiny_panel()
+    pre = oc.risk_set(panel, data, "promotion", Role.MENTEES, matched=False).pre
+    fut = pre[pre["start"].notna()]
+    assert sorted(fut["employee_id"]) == ["L", "P", "Q", "R", "S"]
+    assert (fut["entry"] == b).all() and (fut["censor"] == b + 1).all()
+    assert {r.employee_id: r.exit - b for r in fut.itertuples() if r.exit == r.exit} == {"R": 1}
+    comp = pre[pre["start"].isna()]
+    assert {r.employee_id: r.exit - b for r in comp.itertuples() if r.exit == r.exit} == {"C3": 0}
 
 
 # -- the roster snapshots are the source ---------------------------------------------------------------

@@ -147,3 +147,14 @@ def test_imported_metric_and_topic_names_render_as_text(value_env):
     texts = [s for spec in chart_specs(at) for s in strings_in(spec["data"])]
     assert any("&lt;a href" in s for s in texts)  # the part's name in the chart, escaped
     assert TOPIC in set(at.dataframe[-1].value["Topic"])  # a dataframe shows text as text
+
+
+def test_the_sidebar_filters_leave_the_whole_programmes_return_and_say_why(value_env):
+    # a filtered ROI is left out on purpose (README, "Return on investment"): the figures are the
+    # whole programme's whatever the group filters, and the page says so with the reason
+    whole = {m.label: m.value for m in open_app({}, PAGE).metric}
+    at = open_app({"department": "Sales"}, PAGE)
+    assert not at.exception, at.exception
+    assert {w.label: w.value for w in at.sidebar.multiselect}["Department"] == ["Sales"]  # the filter is set
+    assert {m.label: m.value for m in at.metric} == whole
+    assert any("filters do not apply" in c.value and "fixed cost" in c.value for c in at.caption)

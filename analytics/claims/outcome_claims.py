@@ -91,12 +91,19 @@ def _first_after(events: pd.DataFrame, kind: str, units: pd.Series, after: np.nd
 
 
 def _at(rows: pd.DataFrame, units: pd.Series, month: np.ndarray) -> pd.DataFrame:
-    """Each unit's history row in force in `month` (department, level, level_rank); the first row
-    when the month precedes the history."""
+    """Each unit's history row in force at the beginning of `month` (department, level,
+    level_rank); the first row when the month precedes the history.
+
+    A row ending in `month` (its `to_m`) still held at the month's beginning: a person promoted
+    (or leaving) during their first month at risk entered it at the old level, and that month's
+    event is theirs. Reading the row that *starts* in the month instead would put them at the
+    level the event gave them (conditioning on the outcome): promoted people would enter at the
+    top, leavers not at all, and every event in a first month at risk would be lost (docs/CLAIMS.md).
+    """
     frame = pd.DataFrame({"employee_id": units.to_numpy(), "m": month, "pos": np.arange(len(units))})
     r = rows.assign(from_m=rows["from_m"].fillna(-np.inf), to_m=rows["to_m"].fillna(np.inf))
     m = frame.merge(r, on="employee_id", how="left")
-    inside = (m["from_m"] <= m["m"]) & (m["m"] < m["to_m"])
+    inside = (m["from_m"] <= m["m"]) & (m["m"] <= m["to_m"])
     m = m.assign(order=np.where(inside, 0, 1)).sort_values(["pos", "order", "from_m"])
     first = m.drop_duplicates("pos").set_index("pos").reindex(np.arange(len(units)))
     return first[["department", "level", "level_rank"]].reset_index(drop=True)
@@ -132,6 +139,7 @@ def risk_set(panel: Panel, data: OutcomeData, outcome: str, role: Role, matched:
     hire = _month(r["hire_date"].reset_index(drop=True))
     entry = np.fmax(np.where(np.isfinite(entry_hist), entry_hist, -np.inf), np.where(np.isfinite(hire), hire, -np.inf))
     entry = np.where(np.isfinite(entry), entry, lo)
+    first_in = np.maximum(entry, lo)  # the first month a person could be at risk (in the roster, in the window)
     entry = np.where(part_all, start_all + 1, entry)
     entry = np.maximum(entry, lo)
     at_all = _at(rows, units, entry)
@@ -178,7 +186,8 @@ def risk_set(panel: Panel, data: OutcomeData, outcome: str, role: Role, matched:
         (~ris["participant"]).sum())
     pre = None
     if outcome == "promotion":
-        pre = _pre_people(data, people[ok & part], ris[~ris["participant"]], lo, levels)
+        future = people[part].assign(first_in=first_in[idx][part])
+        pre = _pre_people(data, future, ris[~ris["participant"]], lo, levels)
     return RiskSet(segs, n_part, left_out, ess, pre)
 
 
@@ -218,11 +227,12 @@ def segments(people: pd.DataFrame, rows: pd.DataFrame, hi: int) -> pd.DataFrame:
 
 
 def _employed(rows: pd.DataFrame, units: pd.Series, month: np.ndarray) -> np.ndarray:
-    """Whether each unit has a history row in force in `month` (employed then)."""
+    """Whether each unit has a history row in force during `month` (employed at some point of it:
+    a person who leaves during their first month at risk is at risk in it, and leaves in it)."""
     frame = pd.DataFrame({"employee_id": units.to_numpy(), "m": month, "pos": np.arange(len(units))})
     r = rows.assign(from_m=rows["from_m"].fillna(-np.inf), to_m=rows["to_m"].fillna(np.inf))
     m = frame.merge(r, on="employee_id", how="inner")
-    hit = m.loc[(m["from_m"] <= m["m"]) & (m["m"] < m["to_m"]), "pos"].unique()
+    hit = m.loc[(m["from_m"] <= m["m"]) & (m["m"] <= m["to_m"]), "pos"].unique()
     out = np.zeros(len(units), bool)
     out[hit] = True
     return out
@@ -237,6 +247,12 @@ def _pre_people(data: OutcomeData, future: pd.DataFrame, comparison: pd.DataFram
     ends a person's time at risk: a future participant held one of those levels at their start,
     so they could not have been promoted out of them before it (the comparison is held to the same
     rule, so the check compares like with like).
+
+    Every participant of the role enters, from the later of 12 months before their start and
+    their first month in the roster, at the level they held then (unless it is the top): not only
+    those still below the top at their start. Keeping only those would keep exactly the future
+    participants *not* promoted to the top before their start — a selection on the pre-start
+    outcome that made the check lean low under the null (docs/CLAIMS.md).
     """
     ev = data.events[data.events["kind"] == "promoted"]
     inside = ev[ev["to_level"].isin(levels)]
@@ -246,9 +262,14 @@ def _pre_people(data: OutcomeData, future: pd.DataFrame, comparison: pd.DataFram
         return _first_after(events.assign(kind="x"), "x", units, after)
 
     f = future.copy()
-    f["entry"] = np.maximum(f["start"] - PRE_MONTHS, lo)
+    f["entry"] = np.maximum(np.maximum(f["start"] - PRE_MONTHS, lo), f.pop("first_in"))
     units = f["employee_id"].reset_index(drop=True)
     at = _at(data.rows, units, f["entry"].to_numpy(float))
+    top = max(len(data.levels) - 1, 0)
+    below_top = (at["level_rank"].notna() & (at["level_rank"].fillna(top) < top)).to_numpy()
+    keep = below_top & (f["entry"] < f["start"]).to_numpy()  # at risk below the top before the start
+    f, at = f[keep].reset_index(drop=True), at[keep].reset_index(drop=True)
+    units = f["employee_id"].reset_index(drop=True)
     f["department"] = at["department"].fillna("not recorded").astype(str).to_numpy(object)
     f["level"] = at["level"].fillna("not recorded").astype(str).to_numpy(object)
     e = f["entry"].to_numpy(float)
