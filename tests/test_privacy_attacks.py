@@ -753,8 +753,6 @@ def _hazard_candidates(db, f: Filters, k: int) -> dict:
     return out
 
 
-@pytest.mark.xfail(strict=True, reason="open (docs/PRIVACY.md, Limits): the hazard claims choose comparison "
-                                       "colleagues by the roster's own level at entry, which can split a group")
 def test_the_hazard_claims_take_whole_groups_of_candidates_in_every_view(small_org):
     """Within a reporting group, a view's retention / promotion test must consider all or none of
     the candidates the unfiltered view considers (else two views can differ by part of a group).

@@ -145,7 +145,17 @@ def risk_set(panel: Panel, data: OutcomeData, outcome: str, role: Role, matched:
     at_all = _at(rows, units, entry)
     selected = r["selected"].to_numpy(bool)
     outside = ~r["any_pair"].to_numpy(bool)
-    levels = set(at_all.loc[part_all & selected, "level"].dropna())
+    # Who may enter depends only on each person's own history and on the levels the role's
+    # participants held at their start in the whole organisation (every cohort), never on the view:
+    # a view then takes all or none of a reporting group's candidates, and `restrict_sample` keeps
+    # whole sets of at least k (docs/PRIVACY.md, point 7). Those of them not at risk at entry (at the
+    # top level for promotion, or no longer employed) are dropped after it: they would add no
+    # person-months and no event, so every figure is still one of the whole sets'.
+    org_col = "mentor_start_all" if role is Role.MENTORS else "mentee_start_all"
+    start_org = _month(r[org_col].reset_index(drop=True)) if org_col in r else start_all
+    in_role = np.isfinite(start_org)
+    levels = set(_at(rows, units[in_role].reset_index(drop=True),
+                     np.maximum(start_org[in_role] + 1, lo))["level"].dropna())
     cand = selected & (part_all | (outside & at_all["level"].isin(levels).to_numpy()))
     cand = restrict_sample(panel, cand, part_all)
     idx = np.flatnonzero(cand)

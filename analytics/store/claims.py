@@ -136,8 +136,9 @@ def panel_roster(db: Database, filters: Filters) -> pd.DataFrame:
     transfer after it (which the programme itself may have caused) neither moves them into
     another department's sample nor cuts their follow-up. mentor_start / mentee_start are
     the earliest pair start in each role over the selected cohorts (all cohorts without a
-    cohort filter); any_pair marks anyone in the programme in any cohort; pair_idx numbers the
-    person's earliest pair (to cluster a mentor and mentee of one pair together).
+    cohort filter); any_pair marks anyone in the programme in any cohort, and mentor_start_all /
+    mentee_start_all give their earliest start in each role over every cohort (what a view may not
+    change: who the role's participants are organisation-wide); pair_idx numbers the person's earliest pair (to cluster a mentor and mentee of one pair together).
     """
     where, wparams = filters.employee_where("e", include_cohort=False)
     cohort_sql, cparams = _pairs_cohort_where(filters)
@@ -155,7 +156,12 @@ def panel_roster(db: Database, filters: Filters) -> pd.DataFrame:
                        arg_min(cohort, start_date) AS cohort,
                        arg_min(pair_idx, start_date) AS pair_idx
                 FROM p GROUP BY employee_id),
-            anyp AS (SELECT mentor_id AS employee_id FROM pairs UNION SELECT mentee_id FROM pairs),
+            anyp AS (SELECT employee_id,
+                            min(start_date) FILTER (WHERE role = 'mentor') AS mentor_start_all,
+                            min(start_date) FILTER (WHERE role = 'mentee') AS mentee_start_all
+                     FROM (SELECT mentor_id AS employee_id, 'mentor' AS role, start_date FROM pairs
+                           UNION ALL SELECT mentee_id, 'mentee', start_date FROM pairs)
+                     GROUP BY employee_id),
             base AS (SELECT wr.employee_id, wr.department, wr.level, wr.location, wr.generation
                      FROM wave_roster wr JOIN waves w ON w.survey = wr.survey
                      -- waves linked to the roster only: an anonymous wave is never a baseline
@@ -175,6 +181,7 @@ def panel_roster(db: Database, filters: Filters) -> pd.DataFrame:
                    m.idx AS manager_idx, coalesce(reports.n_reports, 0) AS n_reports,
                    agg.mentor_start, agg.mentee_start, agg.cohort, agg.pair_idx,
                    anyp.employee_id IS NOT NULL AS any_pair,
+                   anyp.mentor_start_all, anyp.mentee_start_all,
                    coalesce({where}, FALSE) AS selected
             FROM att e
             JOIN sel ON sel.employee_id = e.employee_id
