@@ -768,3 +768,59 @@ def test_the_hazard_claims_take_whole_groups_of_candidates_in_every_view(small_o
                 split += [(c, test, g, len(m), len(base[test][g])) for g, m in groups.items()
                           if m != base[test].get(g, set())]
     assert not split, split
+
+
+def _survey_pool_candidates(db, f: Filters, k: int) -> dict:
+    """role → reporting group → the candidates the survey claims' pool (`population.role_pool`)
+    considers in view `f`, before `restrict_sample` keeps groups of ≥ k of them."""
+    from analytics.claims import engine
+    from analytics.claims import population as pop
+    from analytics.claims import scorecard
+
+    out: dict = {}
+    pool, restrict = pop.role_pool, pop.restrict_sample
+    inside: list = []
+
+    def spy_pool(panel, role):
+        inside[:] = [role.value]
+        try:
+            return pool(panel, role)
+        finally:
+            inside.clear()
+
+    def spy_restrict(panel, people, participant=None):
+        if inside:
+            ids, blocks = panel.roster["employee_id"].to_numpy(), panel.roster["block_id"].to_numpy()
+            groups = out.setdefault(inside[0], {})
+            for e, b in zip(ids[people], blocks[people]):
+                groups.setdefault(b, set()).add(e)
+        return restrict(panel, people, participant)
+
+    with engine._CACHE_LOCK:
+        engine._CACHE.clear()
+    pop.role_pool, pop.restrict_sample = spy_pool, spy_restrict
+    try:
+        scorecard(db, f, min_group=k)
+    finally:
+        pop.role_pool, pop.restrict_sample = pool, restrict
+    return out
+
+
+def test_the_survey_claims_take_whole_groups_of_candidates_in_every_view(small_org):
+    """The same rule for the survey claims' pool (participants of the role, and colleagues outside
+    the programme at the levels the role's participants hold): a cohort view must take all or none
+    of each reporting group's candidates, in every cohort, department and level view. The levels
+    were once the view's participants' levels (as in the hazard claims' twin above, where that
+    split a group); on this organisation the survey pool's levels happened to cover every group,
+    so this test guards the rule rather than reproducing a finding."""
+    path, _ = small_org
+    with Database(path, read_only=True) as db:
+        options = views.filter_options(db).values
+        base = _survey_pool_candidates(db, Filters(), K)
+        split = []
+        for dim in ("cohort", "department", "level"):
+            for value in options.get(dim, []):
+                for role, groups in _survey_pool_candidates(db, Filters(**{dim: (value,)}), K).items():
+                    split += [(dim, value, role, g, len(m), len(base[role].get(g, ()))) for g, m in groups.items()
+                              if not (m == base[role].get(g, set()))]
+    assert base and not split, split

@@ -94,7 +94,7 @@ def role_pool(panel: Panel, role: Role) -> tuple[np.ndarray, np.ndarray]:
     """(candidate mask, participant mask) over every employee for a role.
 
     Candidates: selected employees who are participants of this role, or outside the programme
-    at a level this role's participants hold.
+    at a level this role's participants (in the whole organisation) hold.
     """
     key = ("pool", role)
     if key in panel.cache:
@@ -104,7 +104,14 @@ def role_pool(panel: Panel, role: Role) -> tuple[np.ndarray, np.ndarray]:
     participant = start.notna().to_numpy()
     selected = r["selected"].to_numpy(bool)
     outside = ~r["any_pair"].to_numpy(bool)
-    levels = set(r.loc[participant & selected, "level"].dropna())
+    # the levels of every participant of the role (all cohorts), not the view's: each person's
+    # candidacy then depends on their own attributes only, so a view takes all or none of a
+    # reporting group's candidates before `restrict_sample` (docs/PRIVACY.md, point 7)
+    cols = {Role.MENTORS: ["mentor_start_all"], Role.MENTEES: ["mentee_start_all"]}.get(
+        role, ["mentor_start_all", "mentee_start_all"])
+    in_role = (r[cols].notna().any(axis=1).to_numpy() if set(cols) <= set(r.columns)
+               else participant & selected)
+    levels = set(r.loc[in_role, "level"].dropna())
     at_level = r["level"].isin(levels).to_numpy() if levels else np.zeros(len(r), bool)
     cand = selected & (participant | (outside & at_level))
     panel.cache[key] = (restrict_sample(panel, cand, participant), participant)
