@@ -37,11 +37,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-#: The views each page asks for (pages/*.py and ui/sidebar.py), as (view, kwargs).
+#: The views each page asks for (pages/*.py and ui/sidebar.py), as (view, kwargs): the names of
+#: `ui.cache.VIEWS`, called through that same table. "claim:<id>" is the Claims page with that
+#: claim's section open; "where" asks every department's scorecard (the page's default split);
+#: "value" the Value page with the saved inputs.
 SIDEBAR = [("filter_options", {}), ("check_selection", {})]
+CLAIM_IDS = ("productivity", "leadership", "agility", "engagement", "innovation", "belonging", "mentor_confidence",
+             "informal_learning", "dose_response", "psych_safety_moderation", "retention", "promotion")
+CLAIMS_PAGE = SIDEBAR + [("headline", {}), ("scorecard", {}), ("evaluation_map", {})]
 PAGES: dict[str, list[tuple[str, dict]]] = {
-    "overview": SIDEBAR + [("headline", {}), ("engagement_comparison", {})],
-    "claims scorecard": SIDEBAR + [("scorecard", {})],
+    "overview": SIDEBAR + [("headline", {}), ("scorecard", {}), ("headline_change", {}),
+                           ("event_study", {"claim_id": "engagement"})],
+    "claims": CLAIMS_PAGE,
+    **{f"claim:{c}": CLAIMS_PAGE + [("claim_detail", {"claim_id": c}), ("gain_bands", {"claim_id": c})]
+       for c in CLAIM_IDS},
+    "where": SIDEBAR + [("headline", {}), ("where_department", {})],
     "engagement": SIDEBAR + [("construct_trends", {"participants": True}),
                              ("construct_heatmap", {"group": "department"}),
                              ("group_trend", {"group": "generation", "construct": "belonging"}),
@@ -49,6 +59,7 @@ PAGES: dict[str, list[tuple[str, dict]]] = {
     "activity": SIDEBAR + [("activity", {})],
     "productivity": SIDEBAR + [("productivity", {})],
     "data": SIDEBAR + [("data_quality", {}), ("wave_flags", {}), ("reliability", {})],
+    "value": SIDEBAR + [("value_inputs", {}), ("value", {})],
 }
 TARGET = {"cold": 2.0, "dept": 2.0, "warm": 0.3}
 
@@ -62,11 +73,23 @@ def _call(db, name: str, filters, k: int, kw: dict):
         from analytics.waves import wave_flags
 
         return wave_flags(db, k)
-    if name == "scorecard":
-        from analytics import claims
+    if name == "where_department":  # pages/where.py: one scorecard per department the filters allow
+        from analytics.subgroups import subgroup_filters
 
-        return claims.scorecard(db, filters, min_group=k)
-    return getattr(views, name)(db, filters, k, **kw)
+        values = views.filter_options(db, k, filters.as_of).values.get("department", [])
+        out = []
+        for _, sub in subgroup_filters(filters, "department", values):
+            if _call(db, "check_selection", sub, k, {}).ok:
+                out.append(_call(db, "scorecard", sub, k, {}))
+        return out
+    if name == "value":  # the page's default: the saved inputs
+        import json as _json
+
+        saved = _call(db, "value_inputs", filters, k, {})["saved"]
+        kw = {"inputs": _json.dumps(saved.as_dict(), sort_keys=True)}
+    from ui.cache import VIEWS
+
+    return VIEWS[name](db, filters, k, **kw)
 
 
 def _peak_mb() -> float:
@@ -77,6 +100,7 @@ def worker_twoway(db_path: str, page: str, dept: bool) -> dict:
     # what an app instance imports when it starts (ui.cache imports analytics.views); the claims
     # engine is imported on first use there, so it stays inside the timed part
     from analytics import privacy, views  # noqa: F401
+    import ui.cache  # noqa: F401  (the app's table of views; streamlit is imported at start-up too)
     from analytics.filters import Filters
     from analytics.store import Database
 
@@ -122,13 +146,19 @@ def worker_pandas(db_path: str, page: str) -> dict:
     emp["participant"] = emp["employee_id"].isin(part)
     opts = {c: sorted(emp[c].dropna().unique()) for c in ("department", "location", "generation", "level")}
     assert opts
-    if page in ("overview", "engagement", "data", "claims scorecard"):
+    engine = page in ("overview", "claims", "where") or page.startswith("claim:")
+    if engine or page in ("engagement", "data"):
         resp = _load(con, "responses", "survey, respondent, employee_id, item, value")
         items = _load(con, "items", "survey, item, construct")
         r = resp.merge(items, on=["survey", "item"]).merge(emp, on="employee_id", how="left")
         r = r[r["value"].notna() & r["construct"].notna()]
-        if page in ("overview", "claims scorecard", "engagement"):
+        if page == "engagement":
             r.groupby(["survey", "construct", "participant"])["value"].agg(["mean", "std", "count"])
+        if engine:  # the claims' person x wave score panel, and its cell means by participant and wave
+            panel = r.groupby(["employee_id", "survey", "construct"])["value"].mean().reset_index()
+            panel = panel.merge(emp[["employee_id", "participant", "department"]], on="employee_id")
+            by = ["survey", "construct", "participant"] + (["department"] if page == "where" else [])
+            panel.groupby(by)["value"].agg(["mean", "std", "count"])
         if page == "overview":
             last = pd.Timestamp(_load(con, "sessions", "max(date) AS d")["d"].iloc[0])
             s = _load(con, "sessions", "pair_id, date")
@@ -157,7 +187,7 @@ def worker_pandas(db_path: str, page: str) -> dict:
         per_pair = s.groupby("pair_id").size().reindex(pairs["pair_id"], fill_value=0)
         pd.cut(per_pair, [0, 1, 3, 6, 10, 15, 10_000], right=False).value_counts()
         s.groupby("cohort").agg(sessions=("pair_id", "size"))
-    if page == "productivity":
+    if page == "productivity" or page == "value" or page == "claim:productivity":
         m = _load(con, "metrics").merge(emp, on="employee_id")
         m.groupby(["metric", "period", "participant"])["value"].agg(["mean", "std", "count"])
         start = pairs.groupby("mentee_id")["start_date"].min()

@@ -111,3 +111,72 @@ def test_stored_maps_of_other_data_or_rules_are_never_used(published, tmp_path):
         db.execute(f"UPDATE {home.rsplit('.', 1)[0]}.{released.STORED_MAPS}.info SET data_version = "
                    f"(SELECT value FROM {home}.meta WHERE key = 'data_version'), fingerprint = 'other'")
         assert released._stored(db, home, K) is None  # built by other release rules
+
+
+# -- the claims engine's unfiltered results, stored at publish (analytics.store.stored_results) ------
+def _deep_same(a, b, where: str) -> None:
+    """Equal values, types of numbers aside (JSON has one float and one int), NaN equal to NaN."""
+    if isinstance(a, dict):
+        assert isinstance(b, dict) and a.keys() == b.keys(), where
+        for key in a:
+            _deep_same(a[key], b[key], f"{where}/{key}")
+    elif isinstance(a, (list, tuple)):
+        assert isinstance(b, (list, tuple)) and len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b)):
+            _deep_same(x, y, f"{where}[{i}]")
+    elif isinstance(a, float) and a != a:
+        assert isinstance(b, float) and b != b, where
+    else:
+        assert a == b and isinstance(a, bool) == isinstance(b, bool), f"{where}: {a!r} != {b!r}"
+
+
+def test_the_stored_scorecard_and_event_studies_are_exactly_the_engines(published, demo_path):
+    from analytics.claims import CLAIMS
+    from analytics.store import stored_results
+
+    path, reader = published
+    assert stored_results.scorecard_rows(reader, K) is not None  # the snapshot carries them
+    stored_card = claims.scorecard(reader, min_group=K)
+    stored_es = {c.id: stored_results.event_study(reader, c.id, K) for c in CLAIMS}
+    assert stored_es["engagement"] is not None and not stored_es["engagement"].empty
+    with Database(demo_path, read_only=True) as plain:  # the live file: nothing stored, the engine runs
+        assert stored_results.scorecard_rows(plain, K) is None
+        card = claims.scorecard(plain, min_group=K)
+        pd.testing.assert_frame_equal(stored_card.drop(columns=["by_role", "metrics", "diagnostics", "notes"]),
+                                      card.drop(columns=["by_role", "metrics", "diagnostics", "notes"]))
+        _deep_same(stored_card.to_dict("records"), card.to_dict("records"), "scorecard")
+        for c in CLAIMS:
+            if stored_es[c.id] is not None:
+                pd.testing.assert_frame_equal(stored_es[c.id], claims.event_study(plain, c.id, min_group=K),
+                                              obj=c.id)
+        assert claims.event_study(reader, "engagement", min_group=K) is not None
+
+
+def test_stored_engine_results_serve_only_their_request(published, tmp_path):
+    from analytics.store import stored_results
+
+    path, reader = published
+    assert stored_results.scorecard_rows(reader, 7) is None  # another threshold
+    copy = tmp_path / "snap.duckdb"
+    shutil.copyfile(reader.file, copy)
+    with Database(copy) as db:
+        assert stored_results.scorecard_rows(db, K) is not None
+        db.bump_data_version()  # other data
+        assert stored_results.scorecard_rows(db, K) is None
+        assert stored_results.event_study(db, "engagement", K) is None
+    shutil.copyfile(reader.file, copy)
+    with Database(copy) as db:  # computed by other code
+        home, M = stored_results._schema(db)
+        db.execute(f"UPDATE {M}.{stored_results.INFO} SET fingerprint = 'other'")
+        assert stored_results.scorecard_rows(db, K) is None
+
+
+def test_a_filtered_scorecard_runs_the_engine(published, monkeypatch):
+    from analytics.store import stored_results
+
+    path, reader = published
+    asked = []
+    monkeypatch.setattr(stored_results, "scorecard_rows", lambda *a: asked.append(a))
+    claims.scorecard(reader, Filters(department=("Engineering",)), min_group=K)
+    claims.scorecard(reader, min_group=K, sesoi=0.3)
+    assert asked == []

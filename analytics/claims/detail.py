@@ -303,6 +303,14 @@ def event_study(db, claim_id: str, filters: Filters = Filters(), min_group: int 
 
     With `metric`, the monthly event study of that objective metric instead (claims with metrics)."""
     claim = _lookup(claim_id)
+    from analytics.claims.scorecard import _unfiltered
+
+    if metric is None and _unfiltered(filters, sesoi, base):  # stored at publish time
+        from analytics.store import stored_results
+
+        stored = stored_results.event_study(db, claim_id, resolve_min_group(min_group))
+        if stored is not None:
+            return stored
     r = run(db, filters, resolve_min_group(min_group), sesoi)
     if metric is not None:
         if not claim.metrics:
