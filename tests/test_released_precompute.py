@@ -180,3 +180,15 @@ def test_a_filtered_scorecard_runs_the_engine(published, monkeypatch):
     claims.scorecard(reader, Filters(department=("Engineering",)), min_group=K)
     claims.scorecard(reader, min_group=K, sesoi=0.3)
     assert asked == []
+
+
+def test_the_value_page_from_stored_engine_figures_equals_the_engines(published, demo_path):
+    from analytics import value_data
+    from analytics.store import stored_results
+
+    path, reader = published
+    assert stored_results.value_effects(reader, K) is not None
+    stored = value_data.value_document(reader, K)
+    with Database(demo_path, read_only=True) as plain:
+        assert stored_results.value_effects(plain, K) is None
+        _deep_same(stored, value_data.value_document(plain, K), "value")

@@ -126,6 +126,7 @@ def precompute(db: Database, k: int) -> None:
                 except Exception:  # noqa: BLE001 — a claim without an event study: computed on demand
                     continue
                 rows.append(("event_study", claim.id, frame_to_json(es)))
+            rows.append(("value", "", _encode(_value_parts(db, int(k), r))))
         finally:
             with engine._CACHE_LOCK:  # free the panel: the publishing process has no further use for it
                 for key in [key for key in engine._CACHE if key[0] == id(db)]:
@@ -166,3 +167,39 @@ def event_study(db: Database, claim_id: str, k: int) -> pd.DataFrame | None:
     """The stored unfiltered event-study frame of `claim_id` for threshold `k`, or None."""
     body = _body(db, "event_study", claim_id, k)
     return None if body is None else frame_from_json(body)
+
+
+# the figures the Value page takes from the engine (analytics.value_data.benefits)
+_HAZARD = ("prob_diff", "prob_diff_ci_low", "prob_diff_ci_high", "horizon", "n_treated")
+_METRIC = ("metric", "ok", "se", "estimate", "n_treated", "reason")
+
+
+def _value_parts(db: Database, k: int, r) -> dict:
+    from analytics.filters import Filters
+    from analytics.outcomes.retention import engine_effects
+
+    effects = [{"outcome": e.outcome, "role": e.role, "reason": e.reason,
+                "estimate": None if e.estimate is None else {a: getattr(e.estimate, a) for a in _HAZARD}}
+               for e in engine_effects(db, k, Filters())]
+    result = r.results.get("productivity")
+    tests = [{**{a: getattr(t, a) for a in _METRIC}, "role": t.role.value}
+             for t in (result.metric_tests if result is not None else ())]
+    return {"effects": effects, "metric_tests": tests}
+
+
+def value_effects(db: Database, k: int) -> tuple[list, list] | None:
+    """The stored engine figures the Value page values (latest unfiltered data, threshold `k`):
+    retention effects and the productivity claim's metric tests, with the attributes
+    `value_data.benefits` reads; None when the snapshot does not carry them."""
+    from types import SimpleNamespace
+
+    from analytics.claims.definitions import Role
+
+    body = _body(db, "value", "", k)
+    if body is None:
+        return None
+    d = json.loads(body)
+    effects = [SimpleNamespace(**{**e, "estimate": None if e["estimate"] is None else SimpleNamespace(**e["estimate"])})
+               for e in d["effects"]]
+    tests = [SimpleNamespace(**{**t, "role": Role(t["role"])}) for t in d["metric_tests"]]
+    return effects, tests
