@@ -2,6 +2,9 @@
 
     .venv/bin/python bench/bench_pages.py --db /tmp/demo200k.duckdb [--runs 3] [--pages data,activity]
 
+Pages (`PAGES`): overview, claims, claim:<id> (the Claims page with that claim open, for every
+claim), where, engagement, activity, productivity, data, value, upload (its import history).
+
 Every measurement runs in a fresh process (empty caches, no released maps yet), the way a
 newly started app instance meets its first viewer. A page's data is exactly the `analytics.views`
 calls the page and its sidebar make (`PAGES`), through the same functions `ui.cache` calls:
@@ -11,9 +14,13 @@ calls the page and its sidebar make (`PAGES`), through the same functions `ui.ca
   the anonymity layer and every query; the modules an app instance imports at start-up
   (`analytics.views`) are imported before the clock starts, the claims engine after;
 * **cold, one department**: the same with `Filters(department=(<largest department>,))`;
-* **warm**: the same calls again in that process. This recomputes every figure from the built
-  released maps; the app's `st.cache_data` hit on a rerun is cheaper still (a dict lookup);
+* **warm**: the same calls again in that process. Views on a published snapshot are memoised
+  per snapshot token (`analytics.views.memo`), so this is a look-up and a copy, as the app's
+  `st.cache_data` hit on a rerun is;
 * **peak**: the process's peak resident memory (the app's share for that page);
+* the unfiltered scorecard, event studies and the Value page's engine figures are stored with
+  the snapshot at publish (`analytics.store.stored_results`); a filtered view of an engine
+  page (one department; every subgroup on "where") runs the claims engine;
 * **pandas**: a straightforward pandas version of the same aggregates — read the tables it needs
   into pandas, join and group there (no anonymity layer, so it does less work) — in a fresh
   process too. `ratio` is pandas time / Twoway cold time.
@@ -60,6 +67,7 @@ PAGES: dict[str, list[tuple[str, dict]]] = {
     "productivity": SIDEBAR + [("productivity", {})],
     "data": SIDEBAR + [("data_quality", {}), ("wave_flags", {}), ("reliability", {})],
     "value": SIDEBAR + [("value_inputs", {}), ("value", {})],
+    "upload": [("import_history", {})],
 }
 TARGET = {"cold": 2.0, "dept": 2.0, "warm": 0.3}
 
@@ -69,6 +77,10 @@ def _call(db, name: str, filters, k: int, kw: dict):
 
     if name == "filter_options":
         return views.filter_options(db, k, filters.as_of)
+    if name == "import_history":  # pages/upload.py: the import history table
+        from analytics.importing import import_history
+
+        return import_history(db)
     if name == "wave_flags":
         from analytics.waves import wave_flags
 

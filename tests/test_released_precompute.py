@@ -192,3 +192,36 @@ def test_the_value_page_from_stored_engine_figures_equals_the_engines(published,
     with Database(demo_path, read_only=True) as plain:
         assert stored_results.value_effects(plain, K) is None
         _deep_same(stored, value_data.value_document(plain, K), "value")
+
+
+def test_every_stored_claim_detail_is_exactly_the_engines(published, demo_path):
+    from analytics.claims import CLAIMS
+    from analytics.store import stored_results
+
+    path, reader = published
+    stored = {c.id: stored_results.claim_detail(reader, c.id, K) for c in CLAIMS}
+    assert stored["engagement"] is not None and stored["belonging"] is not None  # the survey claims round-trip
+    with Database(demo_path, read_only=True) as plain:
+        for c in CLAIMS:
+            computed = claims.claim_detail(plain, c.id, min_group=K)
+            served = claims.claim_detail(reader, c.id, min_group=K)
+            assert stored_results.same_value(served, computed), c.id
+            for name in ("trends", "balance", "naive", "cohorts", "roles", "event_study"):
+                pd.testing.assert_frame_equal(getattr(served, name), getattr(computed, name), obj=f"{c.id}.{name}")
+            _deep_same(served.row, computed.row, f"{c.id}.row")
+            assert served.notes == computed.notes and served.pretrend == computed.pretrend
+
+
+def test_the_stored_gain_bands_are_exactly_the_engines(published, demo_path):
+    from analytics import gain_bands
+    from analytics.store import stored_results
+
+    path, reader = published
+    for cid in ("dose_response", "psych_safety_moderation"):
+        assert stored_results.gain_bands(reader, cid, K) is not None, cid
+        served = gain_bands.bands_for(reader, cid, Filters(), K)
+        with Database(demo_path, read_only=True) as plain:
+            computed = gain_bands.bands_for(plain, cid, Filters(), K)
+        assert (served is None) == (computed is None), cid
+        if computed is not None:
+            pd.testing.assert_frame_equal(served, computed, obj=cid)
