@@ -136,18 +136,17 @@ def save_inputs(path: str | Path, raw: Mapping, saved_by: str | None = None) -> 
 # -- benefits -------------------------------------------------------------------------------------
 def benefits(db: Database, costs: Costs, k: int, as_of: int | None = None) -> tuple[list[Benefit], list[dict]]:
     """Every causal estimate as a `Benefit`, and what could not be valued (with the reason)."""
-    from analytics.claims.engine import run
-    from analytics.filters import Filters
-    from analytics.outcomes.retention import engine_effects
+    from analytics.store import stored_results
 
     out: list[Benefit] = []
     missing: list[dict] = []
     horizon = costs.horizon_months
-    try:  # the scorecard's own retention tests (released data, the engine's design): one set of figures
-        effects = engine_effects(db, k, Filters(as_of=as_of))
-    except TwowayError as exc:  # e.g. a level-order setting that does not fit: retention is not valued
-        effects = []
-        missing += [{"part": f"avoided leavers ({role})", "reason": str(exc)} for role in ("mentors", "mentees")]
+    # the engine's figures of the latest unfiltered data are stored with a published snapshot
+    stored = stored_results.value_effects(db, k) if as_of is None else None
+    if stored is not None:
+        effects, metric_tests = stored
+    else:
+        effects, missing, metric_tests = _engine_parts(db, k, as_of)
     for e in effects:
         if e.outcome != "retention":
             continue
@@ -161,8 +160,7 @@ def benefits(db: Database, costs: Costs, k: int, as_of: int | None = None) -> tu
         se = (est.prob_diff_ci_high - est.prob_diff_ci_low) / (2 * Z)
         out.append(Benefit(name, "retention", int(est.n_treated), est.prob_diff * scale, se * scale,
                            costs.replacement_cost))
-    result = run(db, Filters(as_of=as_of), k, 0.2).results.get("productivity")
-    for t in result.metric_tests if result is not None else ():
+    for t in metric_tests:
         name = f"{t.metric} ({t.role.value})"
         if not t.ok or not math.isfinite(t.se):
             missing.append({"part": name, "reason": t.reason or "no estimate"})
@@ -170,6 +168,22 @@ def benefits(db: Database, costs: Costs, k: int, as_of: int | None = None) -> tu
         out.append(Benefit(name, "metric", int(t.n_treated), float(t.estimate), float(t.se),
                            float(costs.metric_values.get(t.metric, 0.0))))
     return out, missing
+
+
+def _engine_parts(db: Database, k: int, as_of: int | None) -> tuple[list, list[dict], tuple]:
+    """The engine's retention effects (or why there are none) and the productivity claim's metric tests."""
+    from analytics.claims.engine import run
+    from analytics.filters import Filters
+    from analytics.outcomes.retention import engine_effects
+
+    missing: list[dict] = []
+    try:  # the scorecard's own retention tests (released data, the engine's design): one set of figures
+        effects = engine_effects(db, k, Filters(as_of=as_of))
+    except TwowayError as exc:  # e.g. a level-order setting that does not fit: retention is not valued
+        effects = []
+        missing += [{"part": f"avoided leavers ({role})", "reason": str(exc)} for role in ("mentors", "mentees")]
+    result = run(db, Filters(as_of=as_of), k, 0.2).results.get("productivity")
+    return effects, missing, (result.metric_tests if result is not None else ())
 
 
 def programme(db: Database, k: int, as_of: int | None = None) -> tuple[Programme, dict]:

@@ -10,8 +10,12 @@ still need a small-cell rule. Means carry 95% t-intervals (scipy).
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import functools
+import os
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Callable, TypeVar
 
@@ -23,7 +27,7 @@ from analytics import privacy
 from analytics.filters import LIST_KEYS, Filters
 from analytics.store import Database
 from analytics.store import dashboard as sql
-from analytics.store.released import released
+from analytics.store.released import active, released
 from analytics.vocab import GENERATION_NAMES
 from analytics.waves import own_waves
 
@@ -45,17 +49,63 @@ class FilterOptions:
         return {k: self.values.get(k, []) for k in LIST_KEYS}
 
 
+#: Results of views on published snapshots, most recently used last (see `memo`).
+_MEMO: "OrderedDict[tuple, object]" = OrderedDict()
+_MEMO_LOCK = threading.Lock()
+MEMO_SIZE = 256
+
+
+def memo(fn: F) -> F:
+    """Remember a view's result on a published snapshot, keyed by the snapshot's token.
+
+    A snapshot never changes once published (a new import publishes a new one, with a new
+    token), so a second request for the same view, filters and threshold in this process — the
+    CLI's or the library's as much as the dashboard's, whose `st.cache_data` sits in front —
+    is a dict look-up. The live file and files opened directly are never memoised (a writer
+    may change them without a new token), nor are calls inside an outer `released()` block
+    (they read that block's release). Callers get a copy, so mutating a result is harmless.
+    The key includes the ``TWOWAY_*`` settings, which shape some figures.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(db: Database, *args, **kwargs):
+        if getattr(db, "snapshot", None) is None or active(db):  # inside a release: its own data
+            return fn(db, *args, **kwargs)
+        try:
+            key = (fn.__module__, fn.__qualname__, str(db.path), db.data_token(),
+                   tuple(sorted((n, v) for n, v in os.environ.items() if n.startswith("TWOWAY_"))),
+                   tuple(a.key() if isinstance(a, Filters) else a for a in args),
+                   tuple(sorted(kwargs.items())))
+            hash(key)
+        except TypeError:  # an unhashable argument: compute
+            return fn(db, *args, **kwargs)
+        with _MEMO_LOCK:
+            if key in _MEMO:
+                _MEMO.move_to_end(key)
+                return copy.deepcopy(_MEMO[key])
+        out = fn(db, *args, **kwargs)
+        with _MEMO_LOCK:
+            _MEMO[key] = copy.deepcopy(out)
+            while len(_MEMO) > MEMO_SIZE:
+                _MEMO.popitem(last=False)
+        return out
+
+    return wrapper  # type: ignore[return-value]
+
+
 def guarded(fn: F) -> F:
-    """Run a view `fn(db, filters, k, ...)` on the data released for (k, filters.as_of)."""
+    """Run a view `fn(db, filters, k, ...)` on the data released for (k, filters.as_of) (memoised
+    per published snapshot: `memo`)."""
 
     @functools.wraps(fn)
     def wrapper(db: Database, filters: Filters, k: int, *args, **kwargs):
         with released(db, privacy.min_group_size(k), filters.as_of):
             return fn(db, filters, privacy.min_group_size(k), *args, **kwargs)
 
-    return wrapper  # type: ignore[return-value]
+    return memo(wrapper)  # type: ignore[return-value]
 
 
+@memo
 def filter_options(db: Database, k: int | None = None, as_of: int | None = None) -> FilterOptions:
     """The filter values of the released data: reporting-group labels ("Other" where merged)."""
     with released(db, privacy.min_group_size(k), as_of):
@@ -323,6 +373,7 @@ def productivity(db: Database, filters: Filters, k: int) -> dict[str, pd.DataFra
 
 
 # -- data quality --------------------------------------------------------------------------------
+@memo
 def data_quality(db: Database, filters: Filters, k: int) -> dict[str, pd.DataFrame]:
     """Response rates per wave, unlinked respondents, item mapping and import history.
 

@@ -5,7 +5,8 @@
 Writes a template-layout survey file (one row per respondent, one column per item), then
 imports it the way `python -m analytics import` does: `Database.writer` (the import lock),
 `import_file` (read, check, write in one transaction), and the snapshot publish the writer
-does on exit (CHECKPOINT, copy, read-back check, atomic rename). Prints answers per second
+does on exit (CHECKPOINT, copy, the released data and the claims engine's unfiltered results
+built into the copy, read-back check, atomic rename). Prints answers per second
 for the import alone and including the publish, and the process's peak memory. A dry run is
 timed first (reading and checking without writing). Figures, never assertions.
 """

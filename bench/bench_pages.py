@@ -2,6 +2,9 @@
 
     .venv/bin/python bench/bench_pages.py --db /tmp/demo200k.duckdb [--runs 3] [--pages data,activity]
 
+Pages (`PAGES`): overview, claims, claim:<id> (the Claims page with that claim open, for every
+claim), where, engagement, activity, productivity, data, value, upload (its import history).
+
 Every measurement runs in a fresh process (empty caches, no released maps yet), the way a
 newly started app instance meets its first viewer. A page's data is exactly the `analytics.views`
 calls the page and its sidebar make (`PAGES`), through the same functions `ui.cache` calls:
@@ -11,9 +14,13 @@ calls the page and its sidebar make (`PAGES`), through the same functions `ui.ca
   the anonymity layer and every query; the modules an app instance imports at start-up
   (`analytics.views`) are imported before the clock starts, the claims engine after;
 * **cold, one department**: the same with `Filters(department=(<largest department>,))`;
-* **warm**: the same calls again in that process. This recomputes every figure from the built
-  released maps; the app's `st.cache_data` hit on a rerun is cheaper still (a dict lookup);
+* **warm**: the same calls again in that process. Views on a published snapshot are memoised
+  per snapshot token (`analytics.views.memo`), so this is a look-up and a copy, as the app's
+  `st.cache_data` hit on a rerun is;
 * **peak**: the process's peak resident memory (the app's share for that page);
+* the unfiltered scorecard, event studies and the Value page's engine figures are stored with
+  the snapshot at publish (`analytics.store.stored_results`); a filtered view of an engine
+  page (one department; every subgroup on "where") runs the claims engine;
 * **pandas**: a straightforward pandas version of the same aggregates — read the tables it needs
   into pandas, join and group there (no anonymity layer, so it does less work) — in a fresh
   process too. `ratio` is pandas time / Twoway cold time.
@@ -37,11 +44,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-#: The views each page asks for (pages/*.py and ui/sidebar.py), as (view, kwargs).
+#: The views each page asks for (pages/*.py and ui/sidebar.py), as (view, kwargs): the names of
+#: `ui.cache.VIEWS`, called through that same table. "claim:<id>" is the Claims page with that
+#: claim's section open; "where" asks every department's scorecard (the page's default split);
+#: "value" the Value page with the saved inputs.
 SIDEBAR = [("filter_options", {}), ("check_selection", {})]
+CLAIM_IDS = ("productivity", "leadership", "agility", "engagement", "innovation", "belonging", "mentor_confidence",
+             "informal_learning", "dose_response", "psych_safety_moderation", "retention", "promotion")
+CLAIMS_PAGE = SIDEBAR + [("headline", {}), ("scorecard", {}), ("evaluation_map", {})]
 PAGES: dict[str, list[tuple[str, dict]]] = {
-    "overview": SIDEBAR + [("headline", {}), ("engagement_comparison", {})],
-    "claims scorecard": SIDEBAR + [("scorecard", {})],
+    "overview": SIDEBAR + [("headline", {}), ("scorecard", {}), ("headline_change", {}),
+                           ("event_study", {"claim_id": "engagement"})],
+    "claims": CLAIMS_PAGE,
+    **{f"claim:{c}": CLAIMS_PAGE + [("claim_detail", {"claim_id": c}), ("gain_bands", {"claim_id": c})]
+       for c in CLAIM_IDS},
+    "where": SIDEBAR + [("headline", {}), ("where_department", {})],
     "engagement": SIDEBAR + [("construct_trends", {"participants": True}),
                              ("construct_heatmap", {"group": "department"}),
                              ("group_trend", {"group": "generation", "construct": "belonging"}),
@@ -49,6 +66,8 @@ PAGES: dict[str, list[tuple[str, dict]]] = {
     "activity": SIDEBAR + [("activity", {})],
     "productivity": SIDEBAR + [("productivity", {})],
     "data": SIDEBAR + [("data_quality", {}), ("wave_flags", {}), ("reliability", {})],
+    "value": SIDEBAR + [("value_inputs", {}), ("value", {})],
+    "upload": [("import_history", {})],
 }
 TARGET = {"cold": 2.0, "dept": 2.0, "warm": 0.3}
 
@@ -58,15 +77,31 @@ def _call(db, name: str, filters, k: int, kw: dict):
 
     if name == "filter_options":
         return views.filter_options(db, k, filters.as_of)
+    if name == "import_history":  # pages/upload.py: the import history table
+        from analytics.importing import import_history
+
+        return import_history(db)
     if name == "wave_flags":
         from analytics.waves import wave_flags
 
         return wave_flags(db, k)
-    if name == "scorecard":
-        from analytics import claims
+    if name == "where_department":  # pages/where.py: one scorecard per department the filters allow
+        from analytics.subgroups import subgroup_filters
 
-        return claims.scorecard(db, filters, min_group=k)
-    return getattr(views, name)(db, filters, k, **kw)
+        values = views.filter_options(db, k, filters.as_of).values.get("department", [])
+        out = []
+        for _, sub in subgroup_filters(filters, "department", values):
+            if _call(db, "check_selection", sub, k, {}).ok:
+                out.append(_call(db, "scorecard", sub, k, {}))
+        return out
+    if name == "value":  # the page's default: the saved inputs
+        import json as _json
+
+        saved = _call(db, "value_inputs", filters, k, {})["saved"]
+        kw = {"inputs": _json.dumps(saved.as_dict(), sort_keys=True)}
+    from ui.cache import VIEWS
+
+    return VIEWS[name](db, filters, k, **kw)
 
 
 def _peak_mb() -> float:
@@ -77,6 +112,7 @@ def worker_twoway(db_path: str, page: str, dept: bool) -> dict:
     # what an app instance imports when it starts (ui.cache imports analytics.views); the claims
     # engine is imported on first use there, so it stays inside the timed part
     from analytics import privacy, views  # noqa: F401
+    import ui.cache  # noqa: F401  (the app's table of views; streamlit is imported at start-up too)
     from analytics.filters import Filters
     from analytics.store import Database
 
@@ -122,13 +158,19 @@ def worker_pandas(db_path: str, page: str) -> dict:
     emp["participant"] = emp["employee_id"].isin(part)
     opts = {c: sorted(emp[c].dropna().unique()) for c in ("department", "location", "generation", "level")}
     assert opts
-    if page in ("overview", "engagement", "data", "claims scorecard"):
+    engine = page in ("overview", "claims", "where") or page.startswith("claim:")
+    if engine or page in ("engagement", "data"):
         resp = _load(con, "responses", "survey, respondent, employee_id, item, value")
         items = _load(con, "items", "survey, item, construct")
         r = resp.merge(items, on=["survey", "item"]).merge(emp, on="employee_id", how="left")
         r = r[r["value"].notna() & r["construct"].notna()]
-        if page in ("overview", "claims scorecard", "engagement"):
+        if page == "engagement":
             r.groupby(["survey", "construct", "participant"])["value"].agg(["mean", "std", "count"])
+        if engine:  # the claims' person x wave score panel, and its cell means by participant and wave
+            panel = r.groupby(["employee_id", "survey", "construct"])["value"].mean().reset_index()
+            panel = panel.merge(emp[["employee_id", "participant", "department"]], on="employee_id")
+            by = ["survey", "construct", "participant"] + (["department"] if page == "where" else [])
+            panel.groupby(by)["value"].agg(["mean", "std", "count"])
         if page == "overview":
             last = pd.Timestamp(_load(con, "sessions", "max(date) AS d")["d"].iloc[0])
             s = _load(con, "sessions", "pair_id, date")
@@ -157,7 +199,7 @@ def worker_pandas(db_path: str, page: str) -> dict:
         per_pair = s.groupby("pair_id").size().reindex(pairs["pair_id"], fill_value=0)
         pd.cut(per_pair, [0, 1, 3, 6, 10, 15, 10_000], right=False).value_counts()
         s.groupby("cohort").agg(sessions=("pair_id", "size"))
-    if page == "productivity":
+    if page == "productivity" or page == "value" or page == "claim:productivity":
         m = _load(con, "metrics").merge(emp, on="employee_id")
         m.groupby(["metric", "period", "participant"])["value"].agg(["mean", "std", "count"])
         start = pairs.groupby("mentee_id")["start_date"].min()

@@ -13,7 +13,7 @@ from ui import board, cache, charts
 from ui.exports import ViewReport
 from ui.sidebar import start_page
 from ui.text import plain
-from ui.verdicts import (TERMS_SCORECARD, bottom_line_rows, glossary_popover, part, scorecard_frame,
+from ui.verdicts import (TERMS_SCORECARD, bottom_line_rows, glossary_popover, scorecard_frame,
                          scorecard_table, whole)
 
 filters = start_page(method=True)
@@ -67,7 +67,8 @@ def below_the_fold() -> None:
                                                               ("Active pairs", "active_pairs"),
                                                               ("Sessions this quarter", "sessions_quarter")))
         + ("" if rate is None else f" · Survey response rate: {rate:.0%} ({figures['response_survey']})"))
-    event = part(cache.view("claim_detail", filters, claim_id="engagement"), "event_study")
+    # the event study alone (stored with the snapshot for the unfiltered view), not the whole claim detail
+    event = cache.view("event_study", filters, claim_id="engagement")
     if isinstance(event, pd.DataFrame) and not event.empty:  # the per-role engine's event study of the headline claim
         report.chart("Engagement: effect by wave since the start", charts.event_study(event), event,
                      key="overview-event",

@@ -111,3 +111,117 @@ def test_stored_maps_of_other_data_or_rules_are_never_used(published, tmp_path):
         db.execute(f"UPDATE {home.rsplit('.', 1)[0]}.{released.STORED_MAPS}.info SET data_version = "
                    f"(SELECT value FROM {home}.meta WHERE key = 'data_version'), fingerprint = 'other'")
         assert released._stored(db, home, K) is None  # built by other release rules
+
+
+# -- the claims engine's unfiltered results, stored at publish (analytics.store.stored_results) ------
+def _deep_same(a, b, where: str) -> None:
+    """Equal values, types of numbers aside (JSON has one float and one int), NaN equal to NaN."""
+    if isinstance(a, dict):
+        assert isinstance(b, dict) and a.keys() == b.keys(), where
+        for key in a:
+            _deep_same(a[key], b[key], f"{where}/{key}")
+    elif isinstance(a, (list, tuple)):
+        assert isinstance(b, (list, tuple)) and len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b)):
+            _deep_same(x, y, f"{where}[{i}]")
+    elif isinstance(a, float) and a != a:
+        assert isinstance(b, float) and b != b, where
+    else:
+        assert a == b and isinstance(a, bool) == isinstance(b, bool), f"{where}: {a!r} != {b!r}"
+
+
+def test_the_stored_scorecard_and_event_studies_are_exactly_the_engines(published, demo_path):
+    from analytics.claims import CLAIMS
+    from analytics.store import stored_results
+
+    path, reader = published
+    assert stored_results.scorecard_rows(reader, K) is not None  # the snapshot carries them
+    stored_card = claims.scorecard(reader, min_group=K)
+    stored_es = {c.id: stored_results.event_study(reader, c.id, K) for c in CLAIMS}
+    assert stored_es["engagement"] is not None and not stored_es["engagement"].empty
+    with Database(demo_path, read_only=True) as plain:  # the live file: nothing stored, the engine runs
+        assert stored_results.scorecard_rows(plain, K) is None
+        card = claims.scorecard(plain, min_group=K)
+        pd.testing.assert_frame_equal(stored_card.drop(columns=["by_role", "metrics", "diagnostics", "notes"]),
+                                      card.drop(columns=["by_role", "metrics", "diagnostics", "notes"]))
+        _deep_same(stored_card.to_dict("records"), card.to_dict("records"), "scorecard")
+        for c in CLAIMS:
+            if stored_es[c.id] is not None:
+                pd.testing.assert_frame_equal(stored_es[c.id], claims.event_study(plain, c.id, min_group=K),
+                                              obj=c.id)
+        assert claims.event_study(reader, "engagement", min_group=K) is not None
+
+
+def test_stored_engine_results_serve_only_their_request(published, tmp_path):
+    from analytics.store import stored_results
+
+    path, reader = published
+    assert stored_results.scorecard_rows(reader, 7) is None  # another threshold
+    copy = tmp_path / "snap.duckdb"
+    shutil.copyfile(reader.file, copy)
+    with Database(copy) as db:
+        assert stored_results.scorecard_rows(db, K) is not None
+        db.bump_data_version()  # other data
+        assert stored_results.scorecard_rows(db, K) is None
+        assert stored_results.event_study(db, "engagement", K) is None
+    shutil.copyfile(reader.file, copy)
+    with Database(copy) as db:  # computed by other code
+        home, M = stored_results._schema(db)
+        db.execute(f"UPDATE {M}.{stored_results.INFO} SET fingerprint = 'other'")
+        assert stored_results.scorecard_rows(db, K) is None
+
+
+def test_a_filtered_scorecard_runs_the_engine(published, monkeypatch):
+    from analytics.store import stored_results
+
+    path, reader = published
+    asked = []
+    monkeypatch.setattr(stored_results, "scorecard_rows", lambda *a: asked.append(a))
+    claims.scorecard(reader, Filters(department=("Engineering",)), min_group=K)
+    claims.scorecard(reader, min_group=K, sesoi=0.3)
+    assert asked == []
+
+
+def test_the_value_page_from_stored_engine_figures_equals_the_engines(published, demo_path):
+    from analytics import value_data
+    from analytics.store import stored_results
+
+    path, reader = published
+    assert stored_results.value_effects(reader, K) is not None
+    stored = value_data.value_document(reader, K)
+    with Database(demo_path, read_only=True) as plain:
+        assert stored_results.value_effects(plain, K) is None
+        _deep_same(stored, value_data.value_document(plain, K), "value")
+
+
+def test_every_stored_claim_detail_is_exactly_the_engines(published, demo_path):
+    from analytics.claims import CLAIMS
+    from analytics.store import stored_results
+
+    path, reader = published
+    stored = {c.id: stored_results.claim_detail(reader, c.id, K) for c in CLAIMS}
+    assert stored["engagement"] is not None and stored["belonging"] is not None  # the survey claims round-trip
+    with Database(demo_path, read_only=True) as plain:
+        for c in CLAIMS:
+            computed = claims.claim_detail(plain, c.id, min_group=K)
+            served = claims.claim_detail(reader, c.id, min_group=K)
+            assert stored_results.same_value(served, computed), c.id
+            for name in ("trends", "balance", "naive", "cohorts", "roles", "event_study"):
+                pd.testing.assert_frame_equal(getattr(served, name), getattr(computed, name), obj=f"{c.id}.{name}")
+            _deep_same(served.row, computed.row, f"{c.id}.row")
+            assert served.notes == computed.notes and served.pretrend == computed.pretrend
+
+
+def test_the_stored_gain_bands_are_exactly_the_engines(published, demo_path):
+    from analytics import gain_bands
+    from analytics.store import stored_results
+
+    path, reader = published
+    for cid in ("dose_response", "psych_safety_moderation"):
+        assert stored_results.gain_bands(reader, cid, K) is not None, cid
+        served = gain_bands.bands_for(reader, cid, Filters(), K)
+        with Database(demo_path, read_only=True) as plain:
+            computed = gain_bands.bands_for(plain, cid, Filters(), K)
+        assert (served is None) == (computed is None), cid
+        if computed is not None:
+            pd.testing.assert_frame_equal(served, computed, obj=cid)

@@ -29,6 +29,8 @@ def _claims(name: str) -> Callable:
 
         if name == "scorecard":
             return claims.scorecard(db, filters, min_group=k, **kw)
+        if name == "event_study":
+            return claims.event_study(db, kw.pop("claim_id"), filters, min_group=k)
         if name == "metric_event_study":
             return claims.metric_event_studies(db, kw.pop("claim_id"), filters, min_group=k)
         return claims.claim_detail(db, kw.pop("claim_id"), filters, min_group=k)
@@ -49,6 +51,7 @@ VIEWS: dict[str, Callable] = {
     "data_quality": views.data_quality,
     "scorecard": _claims("scorecard"),
     "claim_detail": _claims("claim_detail"),
+    "event_study": _claims("event_study"),
     "metric_event_study": _claims("metric_event_study"),
     "reliability": views.reliability,
     "headline_change": headline_change.headline_change,

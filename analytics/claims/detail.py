@@ -303,6 +303,14 @@ def event_study(db, claim_id: str, filters: Filters = Filters(), min_group: int 
 
     With `metric`, the monthly event study of that objective metric instead (claims with metrics)."""
     claim = _lookup(claim_id)
+    from analytics.claims.scorecard import _unfiltered
+
+    if metric is None and _unfiltered(filters, sesoi, base):  # stored at publish time
+        from analytics.store import stored_results
+
+        stored = stored_results.event_study(db, claim_id, resolve_min_group(min_group))
+        if stored is not None:
+            return stored
     r = run(db, filters, resolve_min_group(min_group), sesoi)
     if metric is not None:
         if not claim.metrics:
@@ -323,6 +331,14 @@ def claim_detail(db, claim_id: str, filters: Filters = Filters(), min_group: int
     """Everything behind one scorecard row (see `ClaimDetail`). No table has a group below `min_group`."""
     claim = _lookup(claim_id)
     k = resolve_min_group(min_group)
+    from analytics.claims.scorecard import _unfiltered
+
+    if _unfiltered(filters, sesoi, did.BasePeriod.PRE_MEAN):
+        from analytics.store import stored_results  # stored at publish time
+
+        stored = stored_results.claim_detail(db, claim_id, k)
+        if stored is not None:
+            return stored
     card = scorecard(db, filters, k, sesoi)
     r = run(db, filters, k, sesoi)
     result = r.results[claim_id]

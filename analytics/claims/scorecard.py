@@ -90,11 +90,19 @@ def claim_row(result: ClaimResult, sesoi: float, min_group: int, weighted: bool)
 
 
 def frame(r: Run, weighted: bool) -> pd.DataFrame:
-    rows = [claim_row(res, r.sesoi, r.min_group, weighted) for res in r.results.values()]
+    return _frame_of([claim_row(res, r.sesoi, r.min_group, weighted) for res in r.results.values()])
+
+
+def _frame_of(rows: list[dict]) -> pd.DataFrame:
     out = pd.DataFrame(rows, columns=COLUMNS)
     for c in ("n", "n_treated", "n_comparison"):
         out[c] = out[c].fillna(0).astype(int)
     return out
+
+
+def _unfiltered(filters: Filters, sesoi: float, base) -> bool:
+    """Whether a request is the one a published snapshot stores: no filter, the default SESOI and base."""
+    return filters.key() == Filters().key() and float(sesoi) == 0.2 and did.BasePeriod(base) is did.BasePeriod.PRE_MEAN
 
 
 def _check(sesoi: float) -> None:
@@ -118,6 +126,12 @@ def scorecard(db, filters: Filters = Filters(), min_group: int | None = None, se
     """
     _check(sesoi)
     min_group = resolve_min_group(min_group)
+    if _unfiltered(filters, sesoi, base):  # stored at publish time (analytics.store.stored_results)
+        from analytics.store import stored_results
+
+        rows = stored_results.scorecard_rows(db, min_group)
+        if rows is not None:
+            return _frame_of(rows)
     r = run(db, filters, min_group, sesoi, base)
     key = ("frame", filters.method)
     if key not in r.panel.cache:

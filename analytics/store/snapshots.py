@@ -19,7 +19,8 @@ command out, and a dashboard that opened it read-only would lock every import ou
   back (a truncated or corrupted file is refused here, before anyone sees it), rename it to
   `v<N>.duckdb`, and replace the `LATEST` pointer (JSON) with an atomic rename. Before the
   check, the released data's maps for the default anonymity threshold are built into the copy
-  (`released.precompute`), once per data version instead of once per reader process.
+  (`released.precompute`), once per data version instead of once per reader process, and so
+  is the claims engine's unfiltered scorecard (`stored_results.precompute`).
 * **Readers** — the dashboard, `imports`, `claims` — never open the live file. They open the
   snapshot `LATEST` names, read-only, which any number of processes and app instances can do
   at once, even while an import runs. `Database.refresh()` reads `LATEST` (a few hundred
@@ -188,11 +189,12 @@ def _precompute(live: Path, tmp: Path) -> None:
     process builds them. Should that fail, the copy is taken again without them: readers then
     build the maps themselves, as they do for another k, and the import still publishes."""
     from analytics import privacy
-    from analytics.store import released
+    from analytics.store import released, stored_results
 
     try:
         with Database(tmp) as copy:
             released.precompute(copy, privacy.min_group_size())
+            stored_results.precompute(copy, privacy.min_group_size())  # the unfiltered scorecard
             copy.checkpoint()
     except DatabaseDamaged:
         raise
