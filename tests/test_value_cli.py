@@ -228,6 +228,22 @@ def test_a_snapshot_published_before_the_schema_upgrade_is_republished(vdb):
         assert db.query("SELECT count(*) FROM value_inputs").scalar() == 0
 
 
+def test_a_snapshot_published_by_other_code_is_republished_once(vdb):
+    """An upgrade of Twoway (another `code` in the pointer) republishes, so the stored results
+    readers use are this code's; the next reader then keeps the new snapshot."""
+    from analytics.store.snapshots import POINTER, code_version, snapshot_dir
+
+    with Database.reader(vdb) as db:
+        first = dict(db.snapshot)
+    assert first["code"] == code_version()
+    pointer = snapshot_dir(vdb) / POINTER
+    pointer.write_text(json.dumps({**json.loads(pointer.read_text()), "code": "an older Twoway"}))
+    with Database.reader(vdb) as db:
+        assert db.snapshot["seq"] == first["seq"] + 1 and db.snapshot["code"] == code_version()
+    with Database.reader(vdb) as db:
+        assert db.snapshot["seq"] == first["seq"] + 1
+
+
 def test_retention_estimates_become_avoided_leavers(vdb, monkeypatch):
     from analytics.outcomes.hazard import HazardEstimate
     from analytics.outcomes.retention import OutcomeEffect

@@ -159,11 +159,22 @@ def read_latest(live: Path) -> dict | None:
         return None
 
 
+def code_version() -> str:
+    """Names this Twoway's code (every `analytics` module and the numeric libraries' versions):
+    the results a snapshot stores at publish (released maps, the engine's unfiltered results) are
+    only used by the code that computed them, so a snapshot of other code is republished once."""
+    from analytics.store.stored_results import ENGINE_FINGERPRINT
+
+    return ENGINE_FINGERPRINT
+
+
 def is_fresh(live: Path, pointer: dict | None) -> bool:
-    """Whether the pointer names a snapshot of the live file as it is now, in this Twoway's schema
-    (a snapshot published before an upgrade is republished once, from the migrated live file)."""
+    """Whether the pointer names a snapshot of the live file as it is now, published by this
+    Twoway (its schema and its code): a snapshot published before an upgrade is republished once,
+    from the migrated live file, so readers get the stored results of the code they run instead
+    of computing every figure themselves until the next import."""
     return (pointer is not None and pointer.get("source") == identity(live)
-            and pointer.get("schema", 5) == SCHEMA_VERSION)
+            and pointer.get("schema", 5) == SCHEMA_VERSION and pointer.get("code") == code_version())
 
 
 # -- publishing -------------------------------------------------------------------------------
@@ -225,7 +236,7 @@ def publish(db: Database) -> dict:
     finally:
         tmp.unlink(missing_ok=True)
     pointer = {"snapshot": name, "seq": seq, "data_version": db.data_version(), "source": identity(live),
-               "schema": SCHEMA_VERSION, "token": f"{seq}-{secrets.token_hex(6)}",
+               "schema": SCHEMA_VERSION, "code": code_version(), "token": f"{seq}-{secrets.token_hex(6)}",
                "published_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
     tmp_pointer = folder / f".{POINTER}.{os.getpid()}.tmp"
     tmp_pointer.write_text(json.dumps(pointer), encoding="utf-8")
