@@ -7,9 +7,9 @@ import streamlit as st
 
 from analytics.claims import SUBGROUP_RULE
 from ui import board, cache, charts, evaluation
-from ui.exports import ViewReport
 from ui.outcomes import is_outcome, outcome_summary
-from ui.sidebar import set_view_param, start_page, view_param
+from ui.sidebar import set_view_param, view_param
+from ui.page import open_page
 from ui.text import plain
 from ui.verdicts import (TERMS_SCORECARD, claim_evidence, claim_summary, focused_claim, glossary_popover, label,
                          scorecard_frame, scorecard_table)
@@ -31,16 +31,12 @@ def _claim_toggled(claim_id: str) -> None:
         set_view_param("claim", None)
 
 
-filters = start_page(method=True)
-k = cache.min_group()
-headline = cache.view("headline", filters)
-report = ViewReport("Claims", filters, k, data_date=headline["as_of"])
+page = open_page("Claims", "The claims, tested",
+                 lambda f, k: "comparison: " + ("matched (re-weighted to look like participants)"
+                                                if f.method == "weighted" else "unmatched")
+                 + f" · groups smaller than {k} people are never shown.", method=True)
+filters, k, headline, report = page.filters, page.k, page.headline, page.report
 card = cache.view("scorecard", filters)
-
-st.title("The claims, tested")
-st.caption(f"Data as of {headline['as_of']:%d %B %Y} · Scope: {plain(filters.describe())} · comparison: "
-           f"{'matched (re-weighted to look like participants)' if filters.method == 'weighted' else 'unmatched'}"
-           f" · groups smaller than {k} people are never shown.")
 focus = focused_claim(card)
 if st.query_params.get("claim") and focus is None:
     view_param("claim", [], notice=f"Ignored claim {str(st.query_params.get('claim'))[:40]!r}: no such claim.")

@@ -10,20 +10,14 @@ import streamlit as st
 from analytics import bottom_line
 from analytics.headline_change import delta
 from ui import board, cache, charts
-from ui.exports import ViewReport
-from ui.sidebar import start_page
+from ui.page import open_page
 from ui.text import plain
 from ui.verdicts import (TERMS_SCORECARD, bottom_line_rows, glossary_popover, scorecard_frame,
                          scorecard_table, whole)
 
-filters = start_page(method=True)
-k = cache.min_group()
-figures = cache.view("headline", filters)
-report = ViewReport("Overview", filters, k, data_date=figures["as_of"])
-
-st.title("Does reverse mentoring work here?")
-st.caption(f"Data as of {figures['as_of']:%d %B %Y} · Scope: {plain(filters.describe())} · "
-           f"Anonymity: no figure describes fewer than {k} people.")
+page = open_page("Overview", "Does reverse mentoring work here?",
+                 lambda f, k: f"Anonymity: no figure describes fewer than {k} people.", method=True)
+filters, k, figures, report = page.filters, page.k, page.headline, page.report
 card = cache.view("scorecard", filters)
 summary = bottom_line.summary_sentence(card)
 st.markdown(f"#### {plain(summary)}")

@@ -13,8 +13,8 @@ import streamlit as st
 
 from analytics import subgroups
 from ui import cache, charts
-from ui.exports import ViewReport
-from ui.sidebar import options, set_view_param, start_page, view_param
+from ui.sidebar import options, set_view_param, view_param
+from ui.page import open_page
 from ui.text import plain
 from ui.verdicts import glossary_popover
 
@@ -26,14 +26,10 @@ def _group_changed() -> None:
     set_view_param("group", None if group == "department" else group)
 
 
-filters = start_page(method=True)
-k = cache.min_group()
-headline = cache.view("headline", filters)
-report = ViewReport("Where it works", filters, k, data_date=headline["as_of"])
-
-st.title("Where it works")
-st.caption(f"Data as of {headline['as_of']:%d %B %Y} · Scope: {plain(filters.describe())} · a subgroup is shown only when "
-           f"it and every view it can be compared with hold at least {k} people.")
+page = open_page("Where it works", "Where it works",
+                 lambda f, k: f"a subgroup is shown only when it and every view it can be compared with hold at "
+                              f"least {k} people.", method=True)
+filters, k, headline, report = page.filters, page.k, page.headline, page.report
 group = view_param("group", GROUPS, default="department")
 if st.session_state.get("where_group") != group:
     st.session_state["where_group"] = group
