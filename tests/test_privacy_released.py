@@ -157,7 +157,7 @@ def test_a_claims_note_never_gives_a_count_of_people_left_out_under_k():
     def notes(claim_id, n, k=5):
         t = Estimate(claim_id, Role.MENTEES, None, True, diagnostics=Diagnostics(dropped_no_baseline=n))
         result = SimpleNamespace(claim=CLAIMS_BY_ID[claim_id], extra={}, tests=[t], difference=None, headline=t)
-        return " ".join(claim_notes(result, None, k, 0.2, 1))
+        return " ".join(claim_notes(result, SimpleNamespace(filters=Filters()), k, 0.2, 1))  # unfiltered view
 
     for claim_id in ("engagement", "dose_response"):  # a DiD claim and a within-programme claim
         assert "Fewer than 5" in notes(claim_id, 3) and "3 " not in notes(claim_id, 3), notes(claim_id, 3)
