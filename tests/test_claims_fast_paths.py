@@ -37,3 +37,63 @@ def test_lee_bounds_equal_the_reference(sign):
     ref = checks._lee_bounds_reference(specs, a, w, n_boot=50)
     assert not np.isnan(fast[2])  # the bounds were computed (material gap)
     np.testing.assert_allclose(fast, ref, rtol=1e-9, atol=1e-12)
+
+
+# -- the hazard's cloglog fit: normal-equation IRLS vs statsmodels' GLM ------------------------------
+def _cells(rng, n=3000, months=12):
+    import pandas as pd
+
+    from analytics.outcomes import hazard
+
+    people = pd.DataFrame({"unit": np.arange(n), "entry": rng.integers(0, 4, n),
+                           "start": np.where(rng.random(n) < 0.3, -1.0, np.nan),
+                           "d": rng.choice(["a", "b", "c"], n), "g": rng.choice(["x", "y"], n)})
+    rate = 0.03 * np.where(np.isfinite(people["start"]), 0.6, 1.0) * np.where(people["d"] == "a", 1.5, 1.0)
+    people["exit"] = np.where(rng.random(n) < rate * months, rng.integers(0, months, n), np.nan)
+    people.loc[people["exit"] < people["entry"], "exit"] = np.nan
+    return hazard.risk_cells(people, 0, months - 1, ("d", "g"))
+
+
+def test_hazard_fit_equals_statsmodels_glm():
+    import dataclasses
+
+    import statsmodels.api as sm
+
+    from analytics.outcomes import hazard
+
+    rc = _cells(np.random.default_rng(3))
+    fast = hazard.hazard_from_cells(rc, ("d", "g"), n_draws=300)
+
+    def glm(y, X):  # the reference: statsmodels' own IRLS (SVD least squares each step)
+        fit = sm.GLM(y, X, family=sm.families.Binomial(link=sm.families.links.CLogLog())).fit()
+        return fit.params, fit.cov_params()
+
+    real = hazard._cloglog_fit
+    try:
+        hazard._cloglog_fit = glm
+        ref = hazard.hazard_from_cells(rc, ("d", "g"), n_draws=300)
+    finally:
+        hazard._cloglog_fit = real
+    a, b = dataclasses.asdict(fast), dataclasses.asdict(ref)
+    assert a.keys() == b.keys()
+    for k in a:
+        assert a[k] == pytest.approx(b[k], rel=1e-9, abs=1e-12), k
+
+
+def test_hazard_fit_hands_a_rank_deficient_design_to_statsmodels():
+    import pandas as pd
+    import statsmodels.api as sm
+
+    from analytics.outcomes import hazard
+
+    rng = np.random.default_rng(5)
+    X = pd.DataFrame({"const": 1.0, "treated": rng.integers(0, 2, 200).astype(float),
+                      "d_b": rng.integers(0, 2, 200).astype(float)})
+    X["copy"] = X["d_b"]  # collinear: the normal equations are singular
+    n = rng.integers(20, 40, 200)
+    ev = rng.binomial(n, 0.1)
+    y = np.column_stack([ev, n - ev]).astype(float)
+    params, cov = hazard._cloglog_fit(y, X)
+    fit = sm.GLM(y, X, family=sm.families.Binomial(link=sm.families.links.CLogLog())).fit()
+    np.testing.assert_allclose(params.to_numpy(), fit.params.to_numpy(), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(cov.to_numpy(), fit.cov_params().to_numpy(), rtol=1e-9, atol=1e-12)

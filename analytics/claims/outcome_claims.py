@@ -78,8 +78,77 @@ def _month(dates: pd.Series) -> np.ndarray:
     return (d.dt.year * 12 + d.dt.month - 1).to_numpy(float)
 
 
-def _first_after(events: pd.DataFrame, kind: str, units: pd.Series, after: np.ndarray) -> np.ndarray:
-    """Each unit's first event of `kind` at or after its month `after` (NaN when none)."""
+class _Index:
+    """Rows of a frame grouped by employee (stable, ordered by `by` within each employee), for
+    looking many people up at once: what a pandas merge on ``employee_id`` does, as positions.
+
+    The outcome claims look people up in the roster history and its events several times per
+    claim; at 200,000 people the merges were most of their time. The index of a frame is built
+    once (`_index_of` keeps the last few) and each look-up is then one hash of the people's ids
+    and a few numpy gathers.
+    """
+
+    def __init__(self, frame: pd.DataFrame, by: str | None = None):
+        codes, uniq = pd.factorize(frame["employee_id"].to_numpy(object))
+        valid = np.flatnonzero(codes >= 0)  # an id is never NULL (a key); a NULL would match nothing
+        keys = (codes[valid],) if by is None else (frame[by].fillna(-np.inf).to_numpy(float)[valid], codes[valid])
+        self.order = valid[np.lexsort(keys)]  # stable: ties keep the frame's own order
+        counts = np.bincount(codes[valid], minlength=len(uniq))
+        self.counts, self.starts = counts, np.cumsum(counts) - counts
+        self.index = pd.Index(uniq)
+        self.frame = frame
+        self._cols: dict[str, np.ndarray] = {}
+
+    def pairs(self, units) -> tuple[np.ndarray, np.ndarray]:
+        """(query position, frame row) for every match of each unit, queries ascending, each
+        query's rows in the index's order (the rows of an inner merge, sorted)."""
+        k = self.index.get_indexer(np.asarray(units, dtype=object))
+        cnt = np.where(k >= 0, self.counts[k], 0)
+        q = np.repeat(np.arange(len(k)), cnt)
+        base = np.repeat(np.where(k >= 0, self.starts[k], 0), cnt)
+        off = np.arange(cnt.sum()) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+        return q, self.order[base + off]
+
+    def col(self, name: str, dtype=float, fill: float | None = None) -> np.ndarray:
+        """A column of the frame as a numpy array (NULL as `fill` when given), kept."""
+        key = f"{name}:{fill}"
+        if key not in self._cols:
+            c = self.frame[name]
+            self._cols[key] = (c.fillna(fill) if fill is not None else c).to_numpy(dtype)
+        return self._cols[key]
+
+
+_INDEXES: list[tuple[object, str | None, _Index]] = []
+
+
+def _index_of(frame: pd.DataFrame, by: str | None = None) -> _Index:
+    """The `_Index` of this very frame object, built once (the last few frames are kept)."""
+    for f, b, ix in list(_INDEXES):
+        if f is frame and b == by:
+            return ix
+    ix = _Index(frame, by)
+    _INDEXES[:] = [(frame, by, ix), *_INDEXES[:3]]
+    return ix
+
+
+def _first_after(events: pd.DataFrame, kind: str, units: pd.Series, after: np.ndarray,
+                 to_levels: set | None = None, within: bool = True) -> np.ndarray:
+    """Each unit's first event of `kind` at or after its month `after` (NaN when none); with
+    `to_levels`, only the events to one of those levels (`within`) or to any other (not `within`)."""
+    ix = _index_of(events)
+    q, r = ix.pairs(units.to_numpy(object))
+    month = ix.col("month")[r]
+    ok = (month >= np.asarray(after, float)[q]) & (ix.col("kind", object)[r] == kind)
+    if to_levels is not None:
+        into = pd.Series(ix.col("to_level", object)).isin(to_levels).to_numpy()[r]
+        ok &= into if within else ~into
+    out = np.full(len(units), np.inf)
+    np.minimum.at(out, q[ok], month[ok])
+    return np.where(np.isfinite(out), out, np.nan)
+
+
+def _first_after_reference(events: pd.DataFrame, kind: str, units: pd.Series, after: np.ndarray) -> np.ndarray:
+    """`_first_after` by a pandas merge (the previous code; its test compares both)."""
     ev = events[events["kind"] == kind][["employee_id", "month"]]
     frame = pd.DataFrame({"employee_id": units.to_numpy(), "after": after, "pos": np.arange(len(units))})
     m = frame.merge(ev, on="employee_id", how="inner")
@@ -100,6 +169,34 @@ def _at(rows: pd.DataFrame, units: pd.Series, month: np.ndarray) -> pd.DataFrame
     level the event gave them (conditioning on the outcome): promoted people would enter at the
     top, leavers not at all, and every event in a first month at risk would be lost (docs/CLAIMS.md).
     """
+    ix = _index_of(rows, "from_m")
+    q, r = ix.pairs(units.to_numpy(object))
+    inside = _inside(ix, q, r, month)
+    # per query: the first row in force (rows in order of from_m), else the first row at all
+    pick = np.full(len(units), -1)
+    first_any = np.flatnonzero(np.r_[True, q[1:] != q[:-1]]) if len(q) else np.zeros(0, int)
+    pick[q[first_any]] = r[first_any]
+    hit = np.flatnonzero(inside)
+    if len(hit):
+        h = hit[np.r_[True, q[hit][1:] != q[hit][:-1]]]
+        pick[q[h]] = r[h]
+    has = pick >= 0
+    out = {}
+    for c, dtype in (("department", object), ("level", object), ("level_rank", float)):
+        col = np.full(len(units), np.nan, dtype=dtype)
+        col[has] = ix.col(c, dtype)[pick[has]]
+        out[c] = col
+    return pd.DataFrame(out)
+
+
+def _inside(ix: _Index, q: np.ndarray, r: np.ndarray, month: np.ndarray) -> np.ndarray:
+    """Whether history row r is in force during the month of query q (from_m <= month <= to_m, NULL open)."""
+    m = np.asarray(month, float)[q]
+    return (ix.col("from_m", fill=-np.inf)[r] <= m) & (m <= ix.col("to_m", fill=np.inf)[r])
+
+
+def _at_reference(rows: pd.DataFrame, units: pd.Series, month: np.ndarray) -> pd.DataFrame:
+    """`_at` by a pandas merge (the previous code; its test compares both)."""
     frame = pd.DataFrame({"employee_id": units.to_numpy(), "m": month, "pos": np.arange(len(units))})
     r = rows.assign(from_m=rows["from_m"].fillna(-np.inf), to_m=rows["to_m"].fillna(np.inf))
     m = frame.merge(r, on="employee_id", how="left")
@@ -239,6 +336,15 @@ def segments(people: pd.DataFrame, rows: pd.DataFrame, hi: int) -> pd.DataFrame:
 def _employed(rows: pd.DataFrame, units: pd.Series, month: np.ndarray) -> np.ndarray:
     """Whether each unit has a history row in force during `month` (employed at some point of it:
     a person who leaves during their first month at risk is at risk in it, and leaves in it)."""
+    ix = _index_of(rows, "from_m")
+    q, r = ix.pairs(units.to_numpy(object))
+    out = np.zeros(len(units), bool)
+    out[q[_inside(ix, q, r, month)]] = True
+    return out
+
+
+def _employed_reference(rows: pd.DataFrame, units: pd.Series, month: np.ndarray) -> np.ndarray:
+    """`_employed` by a pandas merge (the previous code; its test compares both)."""
     frame = pd.DataFrame({"employee_id": units.to_numpy(), "m": month, "pos": np.arange(len(units))})
     r = rows.assign(from_m=rows["from_m"].fillna(-np.inf), to_m=rows["to_m"].fillna(np.inf))
     m = frame.merge(r, on="employee_id", how="inner")
@@ -264,12 +370,8 @@ def _pre_people(data: OutcomeData, future: pd.DataFrame, comparison: pd.DataFram
     participants *not* promoted to the top before their start — a selection on the pre-start
     outcome that made the check lean low under the null (docs/CLAIMS.md).
     """
-    ev = data.events[data.events["kind"] == "promoted"]
-    inside = ev[ev["to_level"].isin(levels)]
-    outside = ev[~ev["to_level"].isin(levels)]
-
-    def first(events: pd.DataFrame, units: pd.Series, after: np.ndarray) -> np.ndarray:
-        return _first_after(events.assign(kind="x"), "x", units, after)
+    def first(within: bool, units: pd.Series, after: np.ndarray) -> np.ndarray:
+        return _first_after(data.events, "promoted", units, after, levels, within)
 
     f = future.copy()
     f["entry"] = np.maximum(np.maximum(f["start"] - PRE_MONTHS, lo), f.pop("first_in"))
@@ -283,16 +385,16 @@ def _pre_people(data: OutcomeData, future: pd.DataFrame, comparison: pd.DataFram
     f["department"] = at["department"].fillna("not recorded").astype(str).to_numpy(object)
     f["level"] = at["level"].fillna("not recorded").astype(str).to_numpy(object)
     e = f["entry"].to_numpy(float)
-    f["exit"] = first(inside, units, e)
-    f["censor"] = np.fmin(np.fmin(_first_after(data.events, "left", units, e), first(outside, units, e)),
+    f["exit"] = first(True, units, e)
+    f["censor"] = np.fmin(np.fmin(_first_after(data.events, "left", units, e), first(False, units, e)),
                           f["start"].to_numpy(float) - 1)
     # in risk_cells a participant is treated throughout: mark them with a start before entry
     f["start"] = f["entry"] - 1
     c = comparison.copy()
     cu = c["employee_id"].reset_index(drop=True)
     ce = c["entry"].to_numpy(float)
-    c["exit"] = first(inside, cu, ce)
-    c["censor"] = np.fmin(_first_after(data.events, "left", cu, ce), first(outside, cu, ce))
+    c["exit"] = first(True, cu, ce)
+    c["censor"] = np.fmin(_first_after(data.events, "left", cu, ce), first(False, cu, ce))
     both = pd.concat([f, c], ignore_index=True).assign(unit=lambda d: np.arange(len(d)))
     return segments(both, data.rows, data.window[1])
 
