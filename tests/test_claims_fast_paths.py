@@ -97,3 +97,50 @@ def test_hazard_fit_hands_a_rank_deficient_design_to_statsmodels():
     fit = sm.GLM(y, X, family=sm.families.Binomial(link=sm.families.links.CLogLog())).fit()
     np.testing.assert_allclose(params.to_numpy(), fit.params.to_numpy(), rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(cov.to_numpy(), fit.cov_params().to_numpy(), rtol=1e-9, atol=1e-12)
+
+
+# -- the outcome claims' history look-ups: numpy index vs pandas merges ------------------------------
+def _history(rng, n=300):
+    import pandas as pd
+
+    rows, events = [], []
+    for i in range(n):
+        eid = f"E{i:04d}"
+        k = rng.integers(1, 4)
+        cuts = np.sort(rng.choice(np.arange(1, 30), size=k - 1, replace=False)) if k > 1 else []
+        bounds = [np.nan, *cuts.tolist(), np.nan] if k > 1 else [np.nan, np.nan]
+        for j in range(k):
+            lo, hi = bounds[j], bounds[j + 1]
+            if rng.random() < 0.1 and j == k - 1:
+                hi = float(rng.integers(30, 40))  # left
+            rows.append({"employee_id": eid, "from_m": lo, "to_m": hi, "department": rng.choice(["a", "b"]),
+                         "level": rng.choice(["L0", "L1", "L2"]), "level_rank": float(rng.integers(0, 3))})
+        for _ in range(rng.integers(0, 3)):
+            events.append({"employee_id": eid, "month": float(rng.integers(0, 40)),
+                           "kind": rng.choice(["left", "promoted"]), "to_level": rng.choice(["L1", "L2", None])})
+    return pd.DataFrame(rows), pd.DataFrame(events)
+
+
+def test_history_lookups_equal_the_merges():
+    import pandas as pd
+
+    from analytics.claims import outcome_claims as oc
+
+    rng = np.random.default_rng(11)
+    rows, events = _history(rng)
+    units = pd.Series([*(f"E{i:04d}" for i in rng.integers(0, 300, 500)), "nobody", "E9999"])
+    month = rng.integers(-2, 42, len(units)).astype(float)
+    month[::17] = np.nan
+    pd.testing.assert_frame_equal(oc._at(rows, units, month).astype(object),
+                                  oc._at_reference(rows, units, month).astype(object))
+    assert (oc._employed(rows, units, month) == oc._employed_reference(rows, units, month)).all()
+    for kind in ("left", "promoted"):
+        np.testing.assert_array_equal(oc._first_after(events, kind, units, month),
+                                      oc._first_after_reference(events, kind, units, month))
+    levels = {"L1"}
+    within = events[events["to_level"].isin(levels)]
+    beyond = events[~events["to_level"].isin(levels)]
+    np.testing.assert_array_equal(oc._first_after(events, "promoted", units, month, levels, True),
+                                  oc._first_after_reference(within, "promoted", units, month))
+    np.testing.assert_array_equal(oc._first_after(events, "promoted", units, month, levels, False),
+                                  oc._first_after_reference(beyond, "promoted", units, month))
