@@ -189,6 +189,15 @@ def _at(rows: pd.DataFrame, units: pd.Series, month: np.ndarray) -> pd.DataFrame
     return pd.DataFrame(out)
 
 
+def _first_from(rows: pd.DataFrame, units: pd.Series) -> np.ndarray:
+    """Each unit's earliest history row start (-inf for a row since the start of the data, NaN
+    for a person without history): the first row of the index ordered by `from_m`."""
+    ix = _index_of(rows, "from_m")
+    first = ix.col("from_m", fill=-np.inf)[ix.order[ix.starts]] if len(ix.order) else np.zeros(0)
+    k = ix.index.get_indexer(units.to_numpy(object))
+    return np.where(k >= 0, first[np.maximum(k, 0)] if len(first) else np.nan, np.nan)
+
+
 def _inside(ix: _Index, q: np.ndarray, r: np.ndarray, month: np.ndarray) -> np.ndarray:
     """Whether history row r is in force during the month of query q (from_m <= month <= to_m, NULL open)."""
     m = np.asarray(month, float)[q]
@@ -231,16 +240,17 @@ def risk_set(panel: Panel, data: OutcomeData, outcome: str, role: Role, matched:
     start_all = _month(panel.start(role.value).reset_index(drop=True))
     part_all = np.isfinite(start_all)
     rows = data.rows
-    first_row = rows["from_m"].fillna(-np.inf).groupby(rows["employee_id"]).min()  # NULL = since the start
-    entry_hist = units.map(first_row).to_numpy(float)
+    entry_hist = _first_from(rows, units)
     hire = _month(r["hire_date"].reset_index(drop=True))
     entry = np.fmax(np.where(np.isfinite(entry_hist), entry_hist, -np.inf), np.where(np.isfinite(hire), hire, -np.inf))
     entry = np.where(np.isfinite(entry), entry, lo)
     first_in = np.maximum(entry, lo)  # the first month a person could be at risk (in the roster, in the window)
     entry = np.where(part_all, start_all + 1, entry)
     entry = np.maximum(entry, lo)
-    at_all = _at(rows, units, entry)
     selected = r["selected"].to_numpy(bool)
+    # each person's row is their own: look up only the people the view selects (a department's)
+    sel = np.flatnonzero(selected)
+    at_sel = _at(rows, units.iloc[sel].reset_index(drop=True), entry[sel])
     outside = ~r["any_pair"].to_numpy(bool)
     # Who may enter depends only on each person's own history and on the levels the role's
     # participants held at their start in the whole organisation (every cohort), never on the view:
@@ -253,12 +263,14 @@ def risk_set(panel: Panel, data: OutcomeData, outcome: str, role: Role, matched:
     in_role = np.isfinite(start_org)
     levels = set(_at(rows, units[in_role].reset_index(drop=True),
                      np.maximum(start_org[in_role] + 1, lo))["level"].dropna())
-    cand = selected & (part_all | (outside & at_all["level"].isin(levels).to_numpy()))
+    level_in = np.zeros(len(units), bool)
+    level_in[sel] = at_sel["level"].isin(levels).to_numpy()
+    cand = selected & (part_all | (outside & level_in))
     cand = restrict_sample(panel, cand, part_all)
     idx = np.flatnonzero(cand)
     units = units.iloc[idx].reset_index(drop=True)
     part, start, entry = part_all[idx], start_all[idx], entry[idx]
-    at = at_all.iloc[idx].reset_index(drop=True)
+    at = at_sel.iloc[np.searchsorted(sel, idx)].reset_index(drop=True)  # candidates are selected
     left = _first_after(data.events, "left", units, entry)
     people = pd.DataFrame({"unit": np.arange(len(units)), "employee_id": units, "entry": entry,
                            "start": np.where(part, start, np.nan), "department": at["department"].fillna("not recorded"),
