@@ -144,3 +144,22 @@ def test_history_lookups_equal_the_merges():
                                   oc._first_after_reference(within, "promoted", units, month))
     np.testing.assert_array_equal(oc._first_after(events, "promoted", units, month, levels, False),
                                   oc._first_after_reference(beyond, "promoted", units, month))
+
+
+def test_segments_equal_the_merges():
+    import pandas as pd
+
+    from analytics.claims import outcome_claims as oc
+
+    rng = np.random.default_rng(12)
+    rows, _ = _history(rng)
+    n = 400
+    entry = rng.integers(0, 25, n).astype(float)
+    exit_ = np.where(rng.random(n) < 0.4, entry + rng.integers(0, 15, n), np.nan)
+    people = pd.DataFrame({"unit": np.arange(n), "employee_id": [f"E{i:04d}" for i in rng.integers(0, 320, n)],
+                           "entry": entry, "start": np.where(rng.random(n) < 0.3, entry - 1, np.nan),
+                           "department": "x", "level": "y", "participant": rng.random(n) < 0.3,
+                           "exit": exit_, "censor": np.where(rng.random(n) < 0.2, entry + 5, np.nan)})
+    fast, ref = oc.segments(people, rows, 36), oc._segments_reference(people, rows, 36)
+    assert len(fast) > n // 2
+    pd.testing.assert_frame_equal(fast, ref, check_dtype=False)

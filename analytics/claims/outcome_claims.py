@@ -320,6 +320,49 @@ def segments(people: pd.DataFrame, rows: pd.DataFrame, hi: int) -> pd.DataFrame:
     falls in it. The participant's profile for the 12-month figures is their first segment's.
     """
     end = np.fmin(np.fmin(people["exit"].to_numpy(float), people["censor"].to_numpy(float)), float(hi))
+    ix = _index_of(rows, "from_m")
+    q, r = ix.pairs(people["employee_id"].to_numpy(object))  # each person's rows, in order of from_m
+    from_m, to_m = ix.col("from_m", fill=-np.inf)[r], ix.col("to_m", fill=np.inf)[r]
+    ex = people["exit"].to_numpy(float)[q]
+    event_here = np.isfinite(ex) & (ex == to_m)
+    hi_row = np.where(_continues(ix)[r] & ~event_here, to_m - 1, to_m)
+    seg_lo = np.maximum(people["entry"].to_numpy(float)[q], from_m)
+    seg_hi = np.minimum(end[q], hi_row)
+    # the month of a change belongs to one row only: the earlier (it holds the event, if any)
+    unit = people["unit"].to_numpy()[q]
+    o = np.lexsort((seg_hi, seg_lo, unit))  # stable
+    q, r, unit, seg_lo, seg_hi, ex = q[o], r[o], unit[o], seg_lo[o], seg_hi[o], ex[o]
+    same = np.r_[False, unit[1:] == unit[:-1]]
+    prev = np.where(same, np.r_[np.nan, seg_hi[:-1]], np.nan)
+    seg_lo = np.where(np.isfinite(prev), np.maximum(seg_lo, prev + 1), seg_lo)
+    ok = seg_lo <= seg_hi
+    m = people.drop(columns=["department", "level"]).iloc[q[ok]].reset_index(drop=True)
+    m["entry"], m["censor"] = seg_lo[ok], seg_hi[ok]
+    ex = ex[ok]
+    m["exit"] = np.where((ex >= m["entry"].to_numpy()) & (ex <= m["censor"].to_numpy()), ex, np.nan)
+    for c in ("department", "level"):
+        v = pd.Series(ix.col(c, object)[r[ok]]).fillna("not recorded").astype(str).to_numpy(object)
+        m[c] = v
+    return m
+
+
+def _continues(ix: _Index) -> np.ndarray:
+    """Per history row: the person's next row (in order of from_m) starts in the month this one ends."""
+    if "continues" not in ix._cols:
+        o = ix.order
+        fm, tm = ix.frame["from_m"].to_numpy(float)[o], ix.frame["to_m"].to_numpy(float)[o]
+        codes = np.repeat(np.arange(len(ix.counts)), ix.counts)
+        nxt = np.r_[fm[1:], np.nan]
+        nxt[np.r_[codes[1:] != codes[:-1], True]] = np.nan  # last row of a person: no next
+        out = np.zeros(len(ix.frame), bool)
+        out[o] = np.isfinite(nxt) & (nxt == tm)
+        ix._cols["continues"] = out
+    return ix._cols["continues"]
+
+
+def _segments_reference(people: pd.DataFrame, rows: pd.DataFrame, hi: int) -> pd.DataFrame:
+    """`segments` by pandas merges and group shifts (the previous code; its test compares both)."""
+    end = np.fmin(np.fmin(people["exit"].to_numpy(float), people["censor"].to_numpy(float)), float(hi))
     p = people.assign(_end=end, _exit=people["exit"])
     r = rows[["employee_id", "from_m", "to_m", "department", "level"]].sort_values(
         ["employee_id", "from_m"], na_position="first")
