@@ -78,8 +78,77 @@ def _month(dates: pd.Series) -> np.ndarray:
     return (d.dt.year * 12 + d.dt.month - 1).to_numpy(float)
 
 
-def _first_after(events: pd.DataFrame, kind: str, units: pd.Series, after: np.ndarray) -> np.ndarray:
-    """Each unit's first event of `kind` at or after its month `after` (NaN when none)."""
+class _Index:
+    """Rows of a frame grouped by employee (stable, ordered by `by` within each employee), for
+    looking many people up at once: what a pandas merge on ``employee_id`` does, as positions.
+
+    The outcome claims look people up in the roster history and its events several times per
+    claim; at 200,000 people the merges were most of their time. The index of a frame is built
+    once (`_index_of` keeps the last few) and each look-up is then one hash of the people's ids
+    and a few numpy gathers.
+    """
+
+    def __init__(self, frame: pd.DataFrame, by: str | None = None):
+        codes, uniq = pd.factorize(frame["employee_id"].to_numpy(object))
+        valid = np.flatnonzero(codes >= 0)  # an id is never NULL (a key); a NULL would match nothing
+        keys = (codes[valid],) if by is None else (frame[by].fillna(-np.inf).to_numpy(float)[valid], codes[valid])
+        self.order = valid[np.lexsort(keys)]  # stable: ties keep the frame's own order
+        counts = np.bincount(codes[valid], minlength=len(uniq))
+        self.counts, self.starts = counts, np.cumsum(counts) - counts
+        self.index = pd.Index(uniq)
+        self.frame = frame
+        self._cols: dict[str, np.ndarray] = {}
+
+    def pairs(self, units) -> tuple[np.ndarray, np.ndarray]:
+        """(query position, frame row) for every match of each unit, queries ascending, each
+        query's rows in the index's order (the rows of an inner merge, sorted)."""
+        k = self.index.get_indexer(np.asarray(units, dtype=object))
+        cnt = np.where(k >= 0, self.counts[k], 0)
+        q = np.repeat(np.arange(len(k)), cnt)
+        base = np.repeat(np.where(k >= 0, self.starts[k], 0), cnt)
+        off = np.arange(cnt.sum()) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+        return q, self.order[base + off]
+
+    def col(self, name: str, dtype=float, fill: float | None = None) -> np.ndarray:
+        """A column of the frame as a numpy array (NULL as `fill` when given), kept."""
+        key = f"{name}:{fill}"
+        if key not in self._cols:
+            c = self.frame[name]
+            self._cols[key] = (c.fillna(fill) if fill is not None else c).to_numpy(dtype)
+        return self._cols[key]
+
+
+_INDEXES: list[tuple[object, str | None, _Index]] = []
+
+
+def _index_of(frame: pd.DataFrame, by: str | None = None) -> _Index:
+    """The `_Index` of this very frame object, built once (the last few frames are kept)."""
+    for f, b, ix in list(_INDEXES):
+        if f is frame and b == by:
+            return ix
+    ix = _Index(frame, by)
+    _INDEXES[:] = [(frame, by, ix), *_INDEXES[:3]]
+    return ix
+
+
+def _first_after(events: pd.DataFrame, kind: str, units: pd.Series, after: np.ndarray,
+                 to_levels: set | None = None, within: bool = True) -> np.ndarray:
+    """Each unit's first event of `kind` at or after its month `after` (NaN when none); with
+    `to_levels`, only the events to one of those levels (`within`) or to any other (not `within`)."""
+    ix = _index_of(events)
+    q, r = ix.pairs(units.to_numpy(object))
+    month = ix.col("month")[r]
+    ok = (month >= np.asarray(after, float)[q]) & (ix.col("kind", object)[r] == kind)
+    if to_levels is not None:
+        into = pd.Series(ix.col("to_level", object)).isin(to_levels).to_numpy()[r]
+        ok &= into if within else ~into
+    out = np.full(len(units), np.inf)
+    np.minimum.at(out, q[ok], month[ok])
+    return np.where(np.isfinite(out), out, np.nan)
+
+
+def _first_after_reference(events: pd.DataFrame, kind: str, units: pd.Series, after: np.ndarray) -> np.ndarray:
+    """`_first_after` by a pandas merge (the previous code; its test compares both)."""
     ev = events[events["kind"] == kind][["employee_id", "month"]]
     frame = pd.DataFrame({"employee_id": units.to_numpy(), "after": after, "pos": np.arange(len(units))})
     m = frame.merge(ev, on="employee_id", how="inner")
@@ -100,6 +169,43 @@ def _at(rows: pd.DataFrame, units: pd.Series, month: np.ndarray) -> pd.DataFrame
     level the event gave them (conditioning on the outcome): promoted people would enter at the
     top, leavers not at all, and every event in a first month at risk would be lost (docs/CLAIMS.md).
     """
+    ix = _index_of(rows, "from_m")
+    q, r = ix.pairs(units.to_numpy(object))
+    inside = _inside(ix, q, r, month)
+    # per query: the first row in force (rows in order of from_m), else the first row at all
+    pick = np.full(len(units), -1)
+    first_any = np.flatnonzero(np.r_[True, q[1:] != q[:-1]]) if len(q) else np.zeros(0, int)
+    pick[q[first_any]] = r[first_any]
+    hit = np.flatnonzero(inside)
+    if len(hit):
+        h = hit[np.r_[True, q[hit][1:] != q[hit][:-1]]]
+        pick[q[h]] = r[h]
+    has = pick >= 0
+    out = {}
+    for c, dtype in (("department", object), ("level", object), ("level_rank", float)):
+        col = np.full(len(units), np.nan, dtype=dtype)
+        col[has] = ix.col(c, dtype)[pick[has]]
+        out[c] = col
+    return pd.DataFrame(out)
+
+
+def _first_from(rows: pd.DataFrame, units: pd.Series) -> np.ndarray:
+    """Each unit's earliest history row start (-inf for a row since the start of the data, NaN
+    for a person without history): the first row of the index ordered by `from_m`."""
+    ix = _index_of(rows, "from_m")
+    first = ix.col("from_m", fill=-np.inf)[ix.order[ix.starts]] if len(ix.order) else np.zeros(0)
+    k = ix.index.get_indexer(units.to_numpy(object))
+    return np.where(k >= 0, first[np.maximum(k, 0)] if len(first) else np.nan, np.nan)
+
+
+def _inside(ix: _Index, q: np.ndarray, r: np.ndarray, month: np.ndarray) -> np.ndarray:
+    """Whether history row r is in force during the month of query q (from_m <= month <= to_m, NULL open)."""
+    m = np.asarray(month, float)[q]
+    return (ix.col("from_m", fill=-np.inf)[r] <= m) & (m <= ix.col("to_m", fill=np.inf)[r])
+
+
+def _at_reference(rows: pd.DataFrame, units: pd.Series, month: np.ndarray) -> pd.DataFrame:
+    """`_at` by a pandas merge (the previous code; its test compares both)."""
     frame = pd.DataFrame({"employee_id": units.to_numpy(), "m": month, "pos": np.arange(len(units))})
     r = rows.assign(from_m=rows["from_m"].fillna(-np.inf), to_m=rows["to_m"].fillna(np.inf))
     m = frame.merge(r, on="employee_id", how="left")
@@ -134,16 +240,17 @@ def risk_set(panel: Panel, data: OutcomeData, outcome: str, role: Role, matched:
     start_all = _month(panel.start(role.value).reset_index(drop=True))
     part_all = np.isfinite(start_all)
     rows = data.rows
-    first_row = rows["from_m"].fillna(-np.inf).groupby(rows["employee_id"]).min()  # NULL = since the start
-    entry_hist = units.map(first_row).to_numpy(float)
+    entry_hist = _first_from(rows, units)
     hire = _month(r["hire_date"].reset_index(drop=True))
     entry = np.fmax(np.where(np.isfinite(entry_hist), entry_hist, -np.inf), np.where(np.isfinite(hire), hire, -np.inf))
     entry = np.where(np.isfinite(entry), entry, lo)
     first_in = np.maximum(entry, lo)  # the first month a person could be at risk (in the roster, in the window)
     entry = np.where(part_all, start_all + 1, entry)
     entry = np.maximum(entry, lo)
-    at_all = _at(rows, units, entry)
     selected = r["selected"].to_numpy(bool)
+    # each person's row is their own: look up only the people the view selects (a department's)
+    sel = np.flatnonzero(selected)
+    at_sel = _at(rows, units.iloc[sel].reset_index(drop=True), entry[sel])
     outside = ~r["any_pair"].to_numpy(bool)
     # Who may enter depends only on each person's own history and on the levels the role's
     # participants held at their start in the whole organisation (every cohort), never on the view:
@@ -156,12 +263,14 @@ def risk_set(panel: Panel, data: OutcomeData, outcome: str, role: Role, matched:
     in_role = np.isfinite(start_org)
     levels = set(_at(rows, units[in_role].reset_index(drop=True),
                      np.maximum(start_org[in_role] + 1, lo))["level"].dropna())
-    cand = selected & (part_all | (outside & at_all["level"].isin(levels).to_numpy()))
+    level_in = np.zeros(len(units), bool)
+    level_in[sel] = at_sel["level"].isin(levels).to_numpy()
+    cand = selected & (part_all | (outside & level_in))
     cand = restrict_sample(panel, cand, part_all)
     idx = np.flatnonzero(cand)
     units = units.iloc[idx].reset_index(drop=True)
     part, start, entry = part_all[idx], start_all[idx], entry[idx]
-    at = at_all.iloc[idx].reset_index(drop=True)
+    at = at_sel.iloc[np.searchsorted(sel, idx)].reset_index(drop=True)  # candidates are selected
     left = _first_after(data.events, "left", units, entry)
     people = pd.DataFrame({"unit": np.arange(len(units)), "employee_id": units, "entry": entry,
                            "start": np.where(part, start, np.nan), "department": at["department"].fillna("not recorded"),
@@ -211,6 +320,49 @@ def segments(people: pd.DataFrame, rows: pd.DataFrame, hi: int) -> pd.DataFrame:
     falls in it. The participant's profile for the 12-month figures is their first segment's.
     """
     end = np.fmin(np.fmin(people["exit"].to_numpy(float), people["censor"].to_numpy(float)), float(hi))
+    ix = _index_of(rows, "from_m")
+    q, r = ix.pairs(people["employee_id"].to_numpy(object))  # each person's rows, in order of from_m
+    from_m, to_m = ix.col("from_m", fill=-np.inf)[r], ix.col("to_m", fill=np.inf)[r]
+    ex = people["exit"].to_numpy(float)[q]
+    event_here = np.isfinite(ex) & (ex == to_m)
+    hi_row = np.where(_continues(ix)[r] & ~event_here, to_m - 1, to_m)
+    seg_lo = np.maximum(people["entry"].to_numpy(float)[q], from_m)
+    seg_hi = np.minimum(end[q], hi_row)
+    # the month of a change belongs to one row only: the earlier (it holds the event, if any)
+    unit = people["unit"].to_numpy()[q]
+    o = np.lexsort((seg_hi, seg_lo, unit))  # stable
+    q, r, unit, seg_lo, seg_hi, ex = q[o], r[o], unit[o], seg_lo[o], seg_hi[o], ex[o]
+    same = np.r_[False, unit[1:] == unit[:-1]]
+    prev = np.where(same, np.r_[np.nan, seg_hi[:-1]], np.nan)
+    seg_lo = np.where(np.isfinite(prev), np.maximum(seg_lo, prev + 1), seg_lo)
+    ok = seg_lo <= seg_hi
+    m = people.drop(columns=["department", "level"]).iloc[q[ok]].reset_index(drop=True)
+    m["entry"], m["censor"] = seg_lo[ok], seg_hi[ok]
+    ex = ex[ok]
+    m["exit"] = np.where((ex >= m["entry"].to_numpy()) & (ex <= m["censor"].to_numpy()), ex, np.nan)
+    for c in ("department", "level"):
+        v = pd.Series(ix.col(c, object)[r[ok]]).fillna("not recorded").astype(str).to_numpy(object)
+        m[c] = v
+    return m
+
+
+def _continues(ix: _Index) -> np.ndarray:
+    """Per history row: the person's next row (in order of from_m) starts in the month this one ends."""
+    if "continues" not in ix._cols:
+        o = ix.order
+        fm, tm = ix.frame["from_m"].to_numpy(float)[o], ix.frame["to_m"].to_numpy(float)[o]
+        codes = np.repeat(np.arange(len(ix.counts)), ix.counts)
+        nxt = np.r_[fm[1:], np.nan]
+        nxt[np.r_[codes[1:] != codes[:-1], True]] = np.nan  # last row of a person: no next
+        out = np.zeros(len(ix.frame), bool)
+        out[o] = np.isfinite(nxt) & (nxt == tm)
+        ix._cols["continues"] = out
+    return ix._cols["continues"]
+
+
+def _segments_reference(people: pd.DataFrame, rows: pd.DataFrame, hi: int) -> pd.DataFrame:
+    """`segments` by pandas merges and group shifts (the previous code; its test compares both)."""
+    end = np.fmin(np.fmin(people["exit"].to_numpy(float), people["censor"].to_numpy(float)), float(hi))
     p = people.assign(_end=end, _exit=people["exit"])
     r = rows[["employee_id", "from_m", "to_m", "department", "level"]].sort_values(
         ["employee_id", "from_m"], na_position="first")
@@ -239,6 +391,15 @@ def segments(people: pd.DataFrame, rows: pd.DataFrame, hi: int) -> pd.DataFrame:
 def _employed(rows: pd.DataFrame, units: pd.Series, month: np.ndarray) -> np.ndarray:
     """Whether each unit has a history row in force during `month` (employed at some point of it:
     a person who leaves during their first month at risk is at risk in it, and leaves in it)."""
+    ix = _index_of(rows, "from_m")
+    q, r = ix.pairs(units.to_numpy(object))
+    out = np.zeros(len(units), bool)
+    out[q[_inside(ix, q, r, month)]] = True
+    return out
+
+
+def _employed_reference(rows: pd.DataFrame, units: pd.Series, month: np.ndarray) -> np.ndarray:
+    """`_employed` by a pandas merge (the previous code; its test compares both)."""
     frame = pd.DataFrame({"employee_id": units.to_numpy(), "m": month, "pos": np.arange(len(units))})
     r = rows.assign(from_m=rows["from_m"].fillna(-np.inf), to_m=rows["to_m"].fillna(np.inf))
     m = frame.merge(r, on="employee_id", how="inner")
@@ -264,12 +425,8 @@ def _pre_people(data: OutcomeData, future: pd.DataFrame, comparison: pd.DataFram
     participants *not* promoted to the top before their start — a selection on the pre-start
     outcome that made the check lean low under the null (docs/CLAIMS.md).
     """
-    ev = data.events[data.events["kind"] == "promoted"]
-    inside = ev[ev["to_level"].isin(levels)]
-    outside = ev[~ev["to_level"].isin(levels)]
-
-    def first(events: pd.DataFrame, units: pd.Series, after: np.ndarray) -> np.ndarray:
-        return _first_after(events.assign(kind="x"), "x", units, after)
+    def first(within: bool, units: pd.Series, after: np.ndarray) -> np.ndarray:
+        return _first_after(data.events, "promoted", units, after, levels, within)
 
     f = future.copy()
     f["entry"] = np.maximum(np.maximum(f["start"] - PRE_MONTHS, lo), f.pop("first_in"))
@@ -283,16 +440,16 @@ def _pre_people(data: OutcomeData, future: pd.DataFrame, comparison: pd.DataFram
     f["department"] = at["department"].fillna("not recorded").astype(str).to_numpy(object)
     f["level"] = at["level"].fillna("not recorded").astype(str).to_numpy(object)
     e = f["entry"].to_numpy(float)
-    f["exit"] = first(inside, units, e)
-    f["censor"] = np.fmin(np.fmin(_first_after(data.events, "left", units, e), first(outside, units, e)),
+    f["exit"] = first(True, units, e)
+    f["censor"] = np.fmin(np.fmin(_first_after(data.events, "left", units, e), first(False, units, e)),
                           f["start"].to_numpy(float) - 1)
     # in risk_cells a participant is treated throughout: mark them with a start before entry
     f["start"] = f["entry"] - 1
     c = comparison.copy()
     cu = c["employee_id"].reset_index(drop=True)
     ce = c["entry"].to_numpy(float)
-    c["exit"] = first(inside, cu, ce)
-    c["censor"] = np.fmin(_first_after(data.events, "left", cu, ce), first(outside, cu, ce))
+    c["exit"] = first(True, cu, ce)
+    c["censor"] = np.fmin(_first_after(data.events, "left", cu, ce), first(False, cu, ce))
     both = pd.concat([f, c], ignore_index=True).assign(unit=lambda d: np.arange(len(d)))
     return segments(both, data.rows, data.window[1])
 

@@ -362,10 +362,10 @@ def hazard_from_cells(rc: RiskCells, covariates: tuple[str, ...] = (), horizon: 
     data = data.groupby([*terms, "treated"], observed=True)[["sum", "count"]].sum().reset_index()
     X = _design(data, terms)
     y = np.column_stack([data["sum"], data["count"] - data["sum"]]).astype(float)
-    fit = sm.GLM(y, X, family=sm.families.Binomial(link=sm.families.links.CLogLog())).fit()
-    beta, se = float(fit.params["treated"]), float(fit.bse["treated"])
+    params, cov = _cloglog_fit(y, X)
+    beta, se = float(params["treated"]), float(np.sqrt(cov.loc["treated", "treated"]))
     z = stats.norm.ppf(0.975)
-    names = list(fit.params.index)
+    names = list(params.index)
     prof = rc.profiles
     never = np.zeros(len(prof), bool)
     for c in covariates:
@@ -375,9 +375,8 @@ def hazard_from_cells(rc: RiskCells, covariates: tuple[str, ...] = (), horizon: 
     if not len(prof):
         raise ValueError("no participant can have the event in this model")
     counts = prof["people"].to_numpy(float)
-    p1, p0 = _additive_probabilities(fit.params.to_numpy()[None, :], names, prof, covariates, event_months, horizon)
-    draws = np.random.default_rng(seed).multivariate_normal(fit.params.to_numpy(), _psd(fit.cov_params().to_numpy()),
-                                                              size=n_draws)
+    p1, p0 = _additive_probabilities(params.to_numpy()[None, :], names, prof, covariates, event_months, horizon)
+    draws = np.random.default_rng(seed).multivariate_normal(params.to_numpy(), _psd(cov.to_numpy()), size=n_draws)
     s1, s0 = _additive_probabilities(draws, names, prof, covariates, event_months, horizon)
     share = counts.sum() / total  # participants who cannot have the event count as 0 in both
     p1, p0, s1, s0 = p1 * share, p0 * share, s1 * share, s0 * share
@@ -391,6 +390,48 @@ def hazard_from_cells(rc: RiskCells, covariates: tuple[str, ...] = (), horizon: 
         prob_diff_ci_low=float(np.quantile(sims, 0.025)), prob_diff_ci_high=float(np.quantile(sims, 0.975)),
         n_treated=rc.n_treated, n_comparison=rc.n_comparison, events_treated=rc.events_treated,
         events_comparison=rc.events_comparison, person_months=int(cells["count"].sum()), horizon=horizon)
+
+
+def _cloglog_fit(y: np.ndarray, X: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame]:
+    """Coefficients and covariance of the grouped binomial cloglog GLM (``y``: events, non-events).
+
+    The same iterations as ``sm.GLM(y, X, family=Binomial(CLogLog())).fit()`` — its starting
+    values, its Fisher-scoring (IRLS) steps and its stopping rule (deviance change under 1e-8,
+    at most 100 steps), and its covariance (X'WX)^-1 at the final weights — but each weighted
+    least-squares step is solved through the normal equations (the p x p matrix X'WX) instead of
+    an SVD of the whole (cells x p) design: at 200,000 people (40,000 cells, 60 columns) that
+    is the difference between seconds and a tenth of one. The figures agree to round-off (the
+    test compares both). A design that is not of full rank goes to statsmodels, whose
+    pseudo-inverse handles it.
+    """
+    family = sm.families.Binomial(link=sm.families.links.CLogLog())
+    x = X.to_numpy(float)
+    if np.linalg.matrix_rank(x.T @ x) < x.shape[1]:
+        fit = sm.GLM(y, X, family=family).fit()
+        return fit.params, fit.cov_params()
+    endog, n_trials = family.initialize(y, np.ones(len(y)))
+    ones = np.ones(len(endog))
+    mu = family.starting_mu(endog)
+    lin_pred = family.predict(mu)
+    deviance = [np.inf, family.deviance(endog, mu, ones, ones, 1.0)]
+    for _ in range(100):
+        w = n_trials * family.weights(mu)
+        z = lin_pred + family.link.deriv(mu) * (endog - mu)
+        xw = x * w[:, None]
+        gram = xw.T @ x
+        params = np.linalg.solve(gram, xw.T @ z)
+        lin_pred = x @ params
+        mu = family.fitted(lin_pred)
+        deviance.append(family.deviance(endog, mu, ones, ones, 1.0))
+        if np.allclose(deviance[-2], deviance[-1], atol=1e-8, rtol=0.0):
+            break
+    # statsmodels' reported fit: the last step's least squares again, with its covariance
+    xw = x * w[:, None]
+    gram = xw.T @ x
+    params = np.linalg.solve(gram, xw.T @ z)
+    cov = np.linalg.inv(gram)
+    names = list(X.columns)
+    return pd.Series(params, index=names), pd.DataFrame(cov, index=names, columns=names)
 
 
 def _psd(cov: np.ndarray) -> np.ndarray:
@@ -433,8 +474,13 @@ def _additive_probabilities(beta: np.ndarray, names: list[str], prof: pd.DataFra
     t = beta[:, [index["treated"]]]
     out = []
     for eta in (lin + t, lin):
-        p = 1 - np.exp(-np.exp(np.minimum(eta, ETA_CAP)) * ms)
-        out.append((p * people).sum(axis=1) / people.sum())
+        # mean of 1 - exp(-exp(eta) * ms) over people, in place (draws x profiles is large)
+        e = np.minimum(eta, ETA_CAP)
+        np.exp(e, out=e)
+        e *= ms
+        np.negative(e, out=e)
+        np.exp(e, out=e)
+        out.append(1 - (e @ people) / people.sum())
     return out[0], out[1]
 
 
