@@ -163,3 +163,22 @@ def test_segments_equal_the_merges():
     fast, ref = oc.segments(people, rows, 36), oc._segments_reference(people, rows, 36)
     assert len(fast) > n // 2
     pd.testing.assert_frame_equal(fast, ref, check_dtype=False)
+
+
+def test_history_lookups_on_an_organisation_without_events():
+    """No leaver and no promotion at all (a small roster history): every look-up finds nothing, as
+    the merge does (the index of an empty frame once failed on a person it did not hold)."""
+    import pandas as pd
+
+    from analytics.claims import outcome_claims as oc
+
+    rows, events = _history(np.random.default_rng(12), n=20)
+    none = events.iloc[0:0]
+    units = pd.Series(["E0001", "E0003", "nobody"])
+    month = np.array([1.0, np.nan, 3.0])
+    for kind in ("left", "promoted"):
+        got = oc._first_after(none, kind, units, month)
+        np.testing.assert_array_equal(got, oc._first_after_reference(none, kind, units, month))
+        assert np.isnan(got).all()
+    empty = rows.iloc[0:0]
+    assert not oc._employed(empty, units, month).any()

@@ -76,7 +76,12 @@ LEE_BOOTSTRAP = 200
 def _trimmed_means(x, W, q: float, drop: str) -> np.ndarray:
     """`trimmed_mean` for each row of the weight matrix W (bootstrap replicates), sorting x once."""
     order = np.argsort(x if drop == "top" else -x, kind="stable")
-    xs, Ws = x[order], W[:, order]
+    return _trim_sorted(x[order], W[:, order], q)
+
+
+def _trim_sorted(xs: np.ndarray, Ws: np.ndarray, q: float) -> np.ndarray:
+    """Each row's weighted mean of `xs` (sorted so that the part to drop comes last) after dropping
+    the share `q` of the row's weight from the end."""
     cum = np.cumsum(Ws, axis=1)
     keep = (1 - q) * Ws.sum(axis=1, keepdims=True)
     part = np.clip(keep - (cum - Ws), 0, Ws)
@@ -159,13 +164,7 @@ def _trimmed_means_of(mult: np.ndarray, idx: np.ndarray, x: np.ndarray, w: np.nd
                       drop: str) -> np.ndarray:
     """`_trimmed_means(x, mult[:, idx] * w, q, drop)`, gathering the multipliers once, already sorted."""
     order = np.argsort(x if drop == "top" else -x, kind="stable")
-    xs, Ws = x[order], mult[:, idx[order]] * w[order]
-    cum = np.cumsum(Ws, axis=1)
-    keep = (1 - q) * Ws.sum(axis=1, keepdims=True)
-    part = np.clip(keep - (cum - Ws), 0, Ws)
-    tot = part.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(tot > 0, part @ xs / tot, np.nan)
+    return _trim_sorted(x[order], mult[:, idx[order]] * w[order], q)
 
 
 def _lee_bounds_reference(specs, weights_over_cells, w, n_boot: int = LEE_BOOTSTRAP,

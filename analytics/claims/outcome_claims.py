@@ -103,9 +103,11 @@ class _Index:
         """(query position, frame row) for every match of each unit, queries ascending, each
         query's rows in the index's order (the rows of an inner merge, sorted)."""
         k = self.index.get_indexer(np.asarray(units, dtype=object))
-        cnt = np.where(k >= 0, self.counts[k], 0)
+        found = k >= 0
+        kk = np.where(found, k, 0)  # -1 (not found) would wrap around, or fail on an empty frame
+        cnt = np.where(found, self.counts[kk], 0) if len(self.counts) else np.zeros(len(k), int)
         q = np.repeat(np.arange(len(k)), cnt)
-        base = np.repeat(np.where(k >= 0, self.starts[k], 0), cnt)
+        base = np.repeat(np.where(found, self.starts[kk], 0) if len(self.starts) else np.zeros(len(k), int), cnt)
         off = np.arange(cnt.sum()) - np.repeat(np.cumsum(cnt) - cnt, cnt)
         return q, self.order[base + off]
 
