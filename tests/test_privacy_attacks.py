@@ -721,70 +721,20 @@ def test_the_topic_screen_reads_whole_groups_of_participants(small_org):
             assert (sizes >= K).all(), (construct, sizes[sizes < K].to_dict())
 
 
-def _hazard_candidates(db, f: Filters, k: int) -> dict:
-    """(outcome, role) → reporting group → the candidates the retention / promotion test considers
-    in view `f` (before `restrict_sample` keeps groups of ≥ k of them)."""
+def _candidates(db, f: Filters, k: int, module, entry: str, label) -> dict:
+    """label → reporting group → the candidates `module.entry` hands to `restrict_sample` in view
+    `f` (before it keeps groups of ≥ k of them); `label(*args)` names the call (claim and role)."""
     from analytics.claims import engine
-    from analytics.claims import outcome_claims as oc
     from analytics.claims import scorecard
 
     out: dict = {}
-    risk_set, restrict = oc.risk_set, oc.restrict_sample
-    current: list = []
-
-    def spy_risk_set(panel, data, outcome, role, matched):
-        current[:] = [(outcome, role.value)]
-        return risk_set(panel, data, outcome, role, matched)
-
-    def spy_restrict(panel, people, participant=None):
-        ids, blocks = panel.roster["employee_id"].to_numpy(), panel.roster["block_id"].to_numpy()
-        groups = out.setdefault(current[0], {})
-        for e, b in zip(ids[people], blocks[people]):
-            groups.setdefault(b, set()).add(e)
-        return restrict(panel, people, participant)
-
-    with engine._CACHE_LOCK:
-        engine._CACHE.clear()
-    oc.risk_set, oc.restrict_sample = spy_risk_set, spy_restrict
-    try:
-        scorecard(db, f, min_group=k)
-    finally:
-        oc.risk_set, oc.restrict_sample = risk_set, restrict
-    return out
-
-
-def test_the_hazard_claims_take_whole_groups_of_candidates_in_every_view(small_org):
-    """Within a reporting group, a view's retention / promotion test must consider all or none of
-    the candidates the unfiltered view considers (else two views can differ by part of a group).
-    Found: cohort=2025-A leaves out one Executive-at-entry colleague of an 8-person "Other" group
-    from the mentees' pool, because that cohort's mentees held no Executive level at their start."""
-    path, _ = small_org
-    with Database(path, read_only=True) as db:
-        cohorts = views.filter_options(db).values.get("cohort", [])
-        base = _hazard_candidates(db, Filters(), K)
-        split = []
-        for c in cohorts:
-            for test, groups in _hazard_candidates(db, Filters(cohort=(c,)), K).items():
-                split += [(c, test, g, len(m), len(base[test][g])) for g, m in groups.items()
-                          if m != base[test].get(g, set())]
-    assert not split, split
-
-
-def _survey_pool_candidates(db, f: Filters, k: int) -> dict:
-    """role → reporting group → the candidates the survey claims' pool (`population.role_pool`)
-    considers in view `f`, before `restrict_sample` keeps groups of ≥ k of them."""
-    from analytics.claims import engine
-    from analytics.claims import population as pop
-    from analytics.claims import scorecard
-
-    out: dict = {}
-    pool, restrict = pop.role_pool, pop.restrict_sample
+    inner, restrict = getattr(module, entry), module.restrict_sample
     inside: list = []
 
-    def spy_pool(panel, role):
-        inside[:] = [role.value]
+    def spy_entry(*args):
+        inside[:] = [label(*args)]
         try:
-            return pool(panel, role)
+            return inner(*args)
         finally:
             inside.clear()
 
@@ -798,12 +748,53 @@ def _survey_pool_candidates(db, f: Filters, k: int) -> dict:
 
     with engine._CACHE_LOCK:
         engine._CACHE.clear()
-    pop.role_pool, pop.restrict_sample = spy_pool, spy_restrict
+    setattr(module, entry, spy_entry)
+    module.restrict_sample = spy_restrict
     try:
         scorecard(db, f, min_group=k)
     finally:
-        pop.role_pool, pop.restrict_sample = pool, restrict
+        setattr(module, entry, inner)
+        module.restrict_sample = restrict
     return out
+
+
+def _hazard_candidates(db, f: Filters, k: int) -> dict:
+    """(outcome, role) → reporting group → the retention / promotion test's candidates."""
+    from analytics.claims import outcome_claims as oc
+
+    return _candidates(db, f, k, oc, "risk_set", lambda panel, data, outcome, role, matched: (outcome, role.value))
+
+
+def _splits(db, views_: list[Filters], collect) -> list:
+    """(view, test, group, candidates in the view, in the unfiltered view) for every group a view
+    takes only part of."""
+    base = collect(db, Filters(), K)
+    split = []
+    for f in views_:
+        for test, groups in collect(db, f, K).items():
+            split += [(f.describe(), test, g, len(m), len(base[test].get(g, ()))) for g, m in groups.items()
+                      if m != base[test].get(g, set())]
+    assert base
+    return split
+
+
+def test_the_hazard_claims_take_whole_groups_of_candidates_in_every_view(small_org):
+    """Within a reporting group, a view's retention / promotion test must consider all or none of
+    the candidates the unfiltered view considers (else two views can differ by part of a group).
+    Found: cohort=2025-A leaves out one Executive-at-entry colleague of an 8-person "Other" group
+    from the mentees' pool, because that cohort's mentees held no Executive level at their start."""
+    path, _ = small_org
+    with Database(path, read_only=True) as db:
+        cohorts = views.filter_options(db).values.get("cohort", [])
+        split = _splits(db, [Filters(cohort=(c,)) for c in cohorts], _hazard_candidates)
+    assert not split, split
+
+
+def _survey_pool_candidates(db, f: Filters, k: int) -> dict:
+    """role → reporting group → the candidates of the survey claims' pool (`population.role_pool`)."""
+    from analytics.claims import population as pop
+
+    return _candidates(db, f, k, pop, "role_pool", lambda panel, role: role.value)
 
 
 def test_the_survey_claims_take_whole_groups_of_candidates_in_every_view(small_org):
@@ -816,11 +807,7 @@ def test_the_survey_claims_take_whole_groups_of_candidates_in_every_view(small_o
     path, _ = small_org
     with Database(path, read_only=True) as db:
         options = views.filter_options(db).values
-        base = _survey_pool_candidates(db, Filters(), K)
-        split = []
-        for dim in ("cohort", "department", "level"):
-            for value in options.get(dim, []):
-                for role, groups in _survey_pool_candidates(db, Filters(**{dim: (value,)}), K).items():
-                    split += [(dim, value, role, g, len(m), len(base[role].get(g, ()))) for g, m in groups.items()
-                              if not (m == base[role].get(g, set()))]
-    assert base and not split, split
+        single = [Filters(**{dim: (value,)}) for dim in ("cohort", "department", "level")
+                  for value in options.get(dim, [])]
+        split = _splits(db, single, _survey_pool_candidates)
+    assert not split, split
