@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from analytics.claims import checks
+from tests import fast_path_references as reference
 
 
 def _lee_problem(rng, n=400, cells=4, sign=1.0):
@@ -34,7 +35,7 @@ def test_lee_bounds_equal_the_reference(sign):
     rng = np.random.default_rng(7)
     specs, a, w = _lee_problem(rng, sign=sign)
     fast = checks.lee_bounds(specs, a, w, n_boot=50)
-    ref = checks._lee_bounds_reference(specs, a, w, n_boot=50)
+    ref = reference._lee_bounds_reference(specs, a, w, n_boot=50)
     assert not np.isnan(fast[2])  # the bounds were computed (material gap)
     np.testing.assert_allclose(fast, ref, rtol=1e-9, atol=1e-12)
 
@@ -132,18 +133,18 @@ def test_history_lookups_equal_the_merges():
     month = rng.integers(-2, 42, len(units)).astype(float)
     month[::17] = np.nan
     pd.testing.assert_frame_equal(oc._at(rows, units, month).astype(object),
-                                  oc._at_reference(rows, units, month).astype(object))
-    assert (oc._employed(rows, units, month) == oc._employed_reference(rows, units, month)).all()
+                                  reference._at_reference(rows, units, month).astype(object))
+    assert (oc._employed(rows, units, month) == reference._employed_reference(rows, units, month)).all()
     for kind in ("left", "promoted"):
         np.testing.assert_array_equal(oc._first_after(events, kind, units, month),
-                                      oc._first_after_reference(events, kind, units, month))
+                                      reference._first_after_reference(events, kind, units, month))
     levels = {"L1"}
     within = events[events["to_level"].isin(levels)]
     beyond = events[~events["to_level"].isin(levels)]
     np.testing.assert_array_equal(oc._first_after(events, "promoted", units, month, levels, True),
-                                  oc._first_after_reference(within, "promoted", units, month))
+                                  reference._first_after_reference(within, "promoted", units, month))
     np.testing.assert_array_equal(oc._first_after(events, "promoted", units, month, levels, False),
-                                  oc._first_after_reference(beyond, "promoted", units, month))
+                                  reference._first_after_reference(beyond, "promoted", units, month))
 
 
 def test_segments_equal_the_merges():
@@ -160,7 +161,7 @@ def test_segments_equal_the_merges():
                            "entry": entry, "start": np.where(rng.random(n) < 0.3, entry - 1, np.nan),
                            "department": "x", "level": "y", "participant": rng.random(n) < 0.3,
                            "exit": exit_, "censor": np.where(rng.random(n) < 0.2, entry + 5, np.nan)})
-    fast, ref = oc.segments(people, rows, 36), oc._segments_reference(people, rows, 36)
+    fast, ref = oc.segments(people, rows, 36), reference._segments_reference(people, rows, 36)
     assert len(fast) > n // 2
     pd.testing.assert_frame_equal(fast, ref, check_dtype=False)
 
@@ -178,7 +179,7 @@ def test_history_lookups_on_an_organisation_without_events():
     month = np.array([1.0, np.nan, 3.0])
     for kind in ("left", "promoted"):
         got = oc._first_after(none, kind, units, month)
-        np.testing.assert_array_equal(got, oc._first_after_reference(none, kind, units, month))
+        np.testing.assert_array_equal(got, reference._first_after_reference(none, kind, units, month))
         assert np.isnan(got).all()
     empty = rows.iloc[0:0]
     assert not oc._employed(empty, units, month).any()

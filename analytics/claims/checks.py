@@ -73,10 +73,6 @@ def trimmed_mean(x, w, q: float, drop: str) -> float:
 LEE_BOOTSTRAP = 200
 
 
-def _trimmed_means(x, W, q: float, drop: str) -> np.ndarray:
-    """`trimmed_mean` for each row of the weight matrix W (bootstrap replicates), sorting x once."""
-    order = np.argsort(x if drop == "top" else -x, kind="stable")
-    return _trim_sorted(x[order], W[:, order], q)
 
 
 def _trim_sorted(xs: np.ndarray, Ws: np.ndarray, q: float) -> np.ndarray:
@@ -167,50 +163,6 @@ def _trimmed_means_of(mult: np.ndarray, idx: np.ndarray, x: np.ndarray, w: np.nd
     return _trim_sorted(x[order], mult[:, idx[order]] * w[order], q)
 
 
-def _lee_bounds_reference(specs, weights_over_cells, w, n_boot: int = LEE_BOOTSTRAP,
-               seed: int = 20240) -> tuple[float, float, float, float, float, float, float]:
-    """The straightforward `lee_bounds` (one weight matrix per cell and group), kept as the
-    reference its test compares the fast version with."""
-    gap = float(sum(a * meta["response_gap"] for a, (meta, *_rest) in zip(weights_over_cells, specs)))
-    gap_se = _gap_se(specs, weights_over_cells)
-    nan = float("nan")
-    if not response_material(gap, gap_se):  # the trimming (sorting every cell) only when it matters
-        return gap, gap_se, nan, nan, 0.0, nan, nan
-    n = len(w)
-    mult = np.random.default_rng(seed).poisson(1.0, (n_boot, n)).astype(float)
-    lo, hi, q_mean = 0.0, 0.0, 0.0
-    lo_b, hi_b = np.zeros(n_boot), np.zeros(n_boot)
-    for a, (meta, dy, trt, ctrl) in zip(weights_over_cells, specs):
-        if a == 0:
-            continue
-        g_k = meta["response_gap"]
-        yt, wt = dy[trt], np.ones(int(trt.sum()))
-        yc, wc = dy[ctrl], w[ctrl]
-        Wt, Wc = mult[:, trt] * wt, mult[:, ctrl] * wc
-        mt, mc = np.average(yt, weights=wt), np.average(yc, weights=wc)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mt_b, mc_b = Wt @ yt / Wt.sum(axis=1), Wc @ yc / Wc.sum(axis=1)
-        if g_k > 0 and meta["response_treated"] > 0:
-            q = min((g_k + Z * meta["response_gap_se"]) / meta["response_treated"], 0.9)
-            q_mean += a * q
-            lo += a * (trimmed_mean(yt, wt, q, "top") - mc)
-            hi += a * (trimmed_mean(yt, wt, q, "bottom") - mc)
-            lo_b += a * (_trimmed_means(yt, Wt, q, "top") - mc_b)
-            hi_b += a * (_trimmed_means(yt, Wt, q, "bottom") - mc_b)
-        elif g_k < 0 and meta["response_comparison"] > 0:
-            q = min((-g_k + Z * meta["response_gap_se"]) / meta["response_comparison"], 0.9)
-            q_mean += a * q
-            lo += a * (mt - trimmed_mean(yc, wc, q, "bottom"))
-            hi += a * (mt - trimmed_mean(yc, wc, q, "top"))
-            lo_b += a * (mt_b - _trimmed_means(yc, Wc, q, "bottom"))
-            hi_b += a * (mt_b - _trimmed_means(yc, Wc, q, "top"))
-        else:
-            lo += a * (mt - mc)
-            hi += a * (mt - mc)
-            lo_b += a * (mt_b - mc_b)
-            hi_b += a * (mt_b - mc_b)
-    se_lo, se_hi = float(np.nanstd(lo_b, ddof=1)), float(np.nanstd(hi_b, ddof=1))
-    return float(gap), float(gap_se), float(lo), float(hi), float(q_mean), se_lo, se_hi
 
 
 def _gap_se(specs, weights_over_cells) -> float:

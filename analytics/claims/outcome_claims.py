@@ -149,18 +149,6 @@ def _first_after(events: pd.DataFrame, kind: str, units: pd.Series, after: np.nd
     return np.where(np.isfinite(out), out, np.nan)
 
 
-def _first_after_reference(events: pd.DataFrame, kind: str, units: pd.Series, after: np.ndarray) -> np.ndarray:
-    """`_first_after` by a pandas merge (the previous code; its test compares both)."""
-    ev = events[events["kind"] == kind][["employee_id", "month"]]
-    frame = pd.DataFrame({"employee_id": units.to_numpy(), "after": after, "pos": np.arange(len(units))})
-    m = frame.merge(ev, on="employee_id", how="inner")
-    m = m[m["month"] >= m["after"]]
-    first = m.groupby("pos")["month"].min()
-    out = np.full(len(units), np.nan)
-    out[first.index.to_numpy(int)] = first.to_numpy(float)
-    return out
-
-
 def _at(rows: pd.DataFrame, units: pd.Series, month: np.ndarray) -> pd.DataFrame:
     """Each unit's history row in force at the beginning of `month` (department, level,
     level_rank); the first row when the month precedes the history.
@@ -204,17 +192,6 @@ def _inside(ix: _Index, q: np.ndarray, r: np.ndarray, month: np.ndarray) -> np.n
     """Whether history row r is in force during the month of query q (from_m <= month <= to_m, NULL open)."""
     m = np.asarray(month, float)[q]
     return (ix.col("from_m", fill=-np.inf)[r] <= m) & (m <= ix.col("to_m", fill=np.inf)[r])
-
-
-def _at_reference(rows: pd.DataFrame, units: pd.Series, month: np.ndarray) -> pd.DataFrame:
-    """`_at` by a pandas merge (the previous code; its test compares both)."""
-    frame = pd.DataFrame({"employee_id": units.to_numpy(), "m": month, "pos": np.arange(len(units))})
-    r = rows.assign(from_m=rows["from_m"].fillna(-np.inf), to_m=rows["to_m"].fillna(np.inf))
-    m = frame.merge(r, on="employee_id", how="left")
-    inside = (m["from_m"] <= m["m"]) & (m["m"] <= m["to_m"])
-    m = m.assign(order=np.where(inside, 0, 1)).sort_values(["pos", "order", "from_m"])
-    first = m.drop_duplicates("pos").set_index("pos").reindex(np.arange(len(units)))
-    return first[["department", "level", "level_rank"]].reset_index(drop=True)
 
 
 @dataclass(frozen=True)
@@ -362,34 +339,6 @@ def _continues(ix: _Index) -> np.ndarray:
     return ix._cols["continues"]
 
 
-def _segments_reference(people: pd.DataFrame, rows: pd.DataFrame, hi: int) -> pd.DataFrame:
-    """`segments` by pandas merges and group shifts (the previous code; its test compares both)."""
-    end = np.fmin(np.fmin(people["exit"].to_numpy(float), people["censor"].to_numpy(float)), float(hi))
-    p = people.assign(_end=end, _exit=people["exit"])
-    r = rows[["employee_id", "from_m", "to_m", "department", "level"]].sort_values(
-        ["employee_id", "from_m"], na_position="first")
-    nxt = r.groupby("employee_id")["from_m"].shift(-1)
-    r = r.assign(continues=nxt.notna() & (nxt == r["to_m"]), from_m=r["from_m"].fillna(-np.inf),
-                 to_m=r["to_m"].fillna(np.inf))
-    m = p.drop(columns=["department", "level"]).merge(r, on="employee_id", how="inner")
-    event_here = m["_exit"].notna() & (m["_exit"] == m["to_m"])
-    hi_row = np.where(m["continues"] & ~event_here, m["to_m"] - 1, m["to_m"])
-    seg_lo = np.maximum(m["entry"].to_numpy(float), m["from_m"].to_numpy(float))
-    seg_hi = np.minimum(m["_end"].to_numpy(float), hi_row)
-    # the month of a change belongs to one row only: the earlier (it holds the event, if any)
-    m = m.assign(_lo=seg_lo, _hi=seg_hi).sort_values(["unit", "_lo", "_hi"], kind="stable")
-    prev = m.groupby("unit")["_hi"].shift(1).to_numpy(float)
-    seg_lo = np.where(np.isfinite(prev), np.maximum(m["_lo"].to_numpy(float), prev + 1), m["_lo"].to_numpy(float))
-    seg_hi = m["_hi"].to_numpy(float)
-    ok = seg_lo <= seg_hi
-    m = m.loc[ok].assign(entry=seg_lo[ok], censor=seg_hi[ok]).drop(columns=["_lo", "_hi"])
-    ex = m["_exit"].to_numpy(float)
-    m["exit"] = np.where((ex >= m["entry"]) & (ex <= m["censor"]), ex, np.nan)
-    m["department"] = m["department"].fillna("not recorded").astype(str).to_numpy(object)
-    m["level"] = m["level"].fillna("not recorded").astype(str).to_numpy(object)
-    return m.drop(columns=["_end", "_exit", "continues", "from_m", "to_m"]).reset_index(drop=True)
-
-
 def _employed(rows: pd.DataFrame, units: pd.Series, month: np.ndarray) -> np.ndarray:
     """Whether each unit has a history row in force during `month` (employed at some point of it:
     a person who leaves during their first month at risk is at risk in it, and leaves in it)."""
@@ -397,17 +346,6 @@ def _employed(rows: pd.DataFrame, units: pd.Series, month: np.ndarray) -> np.nda
     q, r = ix.pairs(units.to_numpy(object))
     out = np.zeros(len(units), bool)
     out[q[_inside(ix, q, r, month)]] = True
-    return out
-
-
-def _employed_reference(rows: pd.DataFrame, units: pd.Series, month: np.ndarray) -> np.ndarray:
-    """`_employed` by a pandas merge (the previous code; its test compares both)."""
-    frame = pd.DataFrame({"employee_id": units.to_numpy(), "m": month, "pos": np.arange(len(units))})
-    r = rows.assign(from_m=rows["from_m"].fillna(-np.inf), to_m=rows["to_m"].fillna(np.inf))
-    m = frame.merge(r, on="employee_id", how="inner")
-    hit = m.loc[(m["from_m"] <= m["m"]) & (m["m"] <= m["to_m"]), "pos"].unique()
-    out = np.zeros(len(units), bool)
-    out[hit] = True
     return out
 
 
