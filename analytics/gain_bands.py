@@ -111,11 +111,13 @@ def bands_for(db, claim_id: str, filters: Filters, min_group: int) -> pd.DataFra
     """The chart frame for a within claim: dose bands, safety points, or None for other claims."""
     if claim_id not in ("dose_response", "psych_safety_moderation"):
         return None
-    if filters.key() == Filters().key():  # the unfiltered bands are stored with a published snapshot
-        from analytics.claims.engine import resolve_min_group
-        from analytics.store import stored_results
+    from analytics.store import stored_results
 
-        stored = stored_results.gain_bands(db, claim_id, resolve_min_group(min_group))
+    view = stored_results.view_key(filters)
+    if view is not None:  # the unfiltered and one-department bands are stored with a published snapshot
+        from analytics.claims.engine import resolve_min_group
+
+        stored = stored_results.gain_bands(db, claim_id, resolve_min_group(min_group), view)
         if stored is not None:
             return None if stored.empty and stored.attrs.get("none") else stored
     gains = claim_gains(db, claim_id, filters, min_group)

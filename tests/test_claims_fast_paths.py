@@ -183,3 +183,67 @@ def test_history_lookups_on_an_organisation_without_events():
         assert np.isnan(got).all()
     empty = rows.iloc[0:0]
     assert not oc._employed(empty, units, month).any()
+
+
+# -- roster-filtered views selected from the unfiltered panel vs built by their own queries ------------
+ROSTER_VIEWS = [{"department": ("Engineering",)}, {"level": ("Manager", "Director")},
+                {"department": ("Sales", "Marketing"), "generation": ("Gen Z", "Millennial")},
+                {"location": ("Nowhere",)}]
+
+
+@pytest.mark.parametrize("view", ROSTER_VIEWS, ids=lambda v: "+".join(v))
+def test_a_roster_filtered_panel_selected_from_the_unfiltered_one_equals_its_own_build(demo_path, view):
+    import pandas as pd
+
+    from analytics.claims.panel import build_panel, select
+    from analytics.filters import Filters
+    from analytics.store import Database
+    from analytics.store.released import released
+
+    db = Database.reader(demo_path)
+    try:
+        with released(db, 5):
+            built = build_panel(db, Filters(**view))
+            chosen = select(build_panel(db, Filters()), Filters(**view))
+    finally:
+        db.close()
+    assert built.roster["selected"].any() or view == {"location": ("Nowhere",)}
+    pd.testing.assert_frame_equal(chosen.roster, built.roster, check_exact=True)
+    assert chosen.filters == built.filters
+    for name in built.scores:
+        np.testing.assert_array_equal(chosen.scores[name], built.scores[name])
+    np.testing.assert_array_equal(chosen.leadership, built.leadership)
+    assert [m.name for m in chosen.metrics] == [m.name for m in built.metrics]
+    for a, b in zip(chosen.metrics, built.metrics):
+        np.testing.assert_array_equal(a.values, b.values)
+    pd.testing.assert_frame_equal(chosen.waves, built.waves)
+    pd.testing.assert_frame_equal(chosen.doses.sort_values("idx", ignore_index=True),  # (a query in no order)
+                                  built.doses.sort_values("idx", ignore_index=True))
+
+
+def test_a_roster_filtered_scorecard_is_the_same_whichever_way_its_panel_was_made(demo_path, monkeypatch):
+    """The engine selects a department's panel from the cached unfiltered one; forcing it to
+    build the panel by query instead gives the same scorecard, figure for figure."""
+    from analytics.claims import engine
+    from analytics.filters import Filters
+    from analytics.store import Database
+
+    view = Filters(department=("Engineering",))
+    db = Database.reader(demo_path)
+    try:
+        engine.forget(db)
+        fast = engine.run(db, view, 5, 0.2)
+        assert any(key[0] == id(db) for key in engine._PANELS)  # it went through the unfiltered panel
+        engine.forget(db)
+        monkeypatch.setattr(engine, "shares_base", lambda filters: False)
+        slow = engine.run(db, view, 5, 0.2)
+        assert not any(key[0] == id(db) for key in engine._PANELS)
+        from analytics.claims.scorecard import claim_row
+        from analytics.store.stored_results import same_value
+
+        rows = [[claim_row(res, r.sesoi, r.min_group, True) for res in r.results.values()] for r in (fast, slow)]
+        assert len(rows[0]) == 12 and any(row["verdict"] != "insufficient_data" for row in rows[0])
+        assert same_value(rows[0], rows[1])  # every figure, NaN for NaN
+    finally:
+        engine.forget(db)
+        db.close()

@@ -171,15 +171,76 @@ def test_stored_engine_results_serve_only_their_request(published, tmp_path):
         assert stored_results.scorecard_rows(db, K) is None
 
 
-def test_a_filtered_scorecard_runs_the_engine(published, monkeypatch):
+def test_other_filtered_views_run_the_engine(published, monkeypatch):
     from analytics.store import stored_results
 
     path, reader = published
     asked = []
     monkeypatch.setattr(stored_results, "scorecard_rows", lambda *a: asked.append(a))
-    claims.scorecard(reader, Filters(department=("Engineering",)), min_group=K)
+    claims.scorecard(reader, Filters(department=("Engineering", "Sales")), min_group=K)
+    claims.scorecard(reader, Filters(level=("Manager",)), min_group=K)
+    claims.scorecard(reader, Filters(department=("Engineering",), cohort=("2025-A",)), min_group=K)
     claims.scorecard(reader, min_group=K, sesoi=0.3)
     assert asked == []
+
+
+def test_every_one_department_view_is_stored_and_served_without_the_engine(published, monkeypatch):
+    """The Where page's default grouping and a link to one department open from the snapshot."""
+    from analytics.claims import CLAIMS, engine
+    from analytics.store.dashboard import filter_values
+    from analytics.store.released import released as entered
+
+    path, reader = published
+    with entered(reader, K):
+        departments = filter_values(reader)["department"]
+    assert len(departments) >= 3
+
+    def no_engine(*a, **kw):
+        raise AssertionError("the engine ran for a stored view")
+
+    import importlib
+
+    monkeypatch.setattr(engine, "run", no_engine)
+    for module in ("analytics.claims.scorecard", "analytics.claims.detail"):  # (their own names for it)
+        monkeypatch.setattr(importlib.import_module(module), "run", no_engine)
+    for dept in departments:
+        view = Filters(department=(dept,))
+        assert len(claims.scorecard(reader, view, min_group=K)) == len(CLAIMS)
+        for c in CLAIMS:
+            claims.claim_detail(reader, c.id, view, min_group=K)
+    assert not claims.event_study(reader, "engagement", Filters(department=("Engineering",)), min_group=K).empty
+
+
+@pytest.mark.parametrize("dept", ["Engineering", "Sales"])
+def test_a_stored_one_department_view_is_exactly_the_engines(published, demo_path, dept):
+    from analytics import gain_bands
+    from analytics.claims import CLAIMS
+    from analytics.store import stored_results
+
+    path, reader = published
+    view = Filters(department=(dept,))
+    key = f"department={dept}"
+    assert stored_results.scorecard_rows(reader, K, key) is not None
+    assert stored_results.scorecard_rows(reader, K, "department=Nowhere") is None
+    with Database(demo_path, read_only=True) as plain:  # nothing stored: the engine runs
+        _deep_same(claims.scorecard(reader, view, min_group=K).to_dict("records"),
+                   claims.scorecard(plain, view, min_group=K).to_dict("records"), key)
+        for c in CLAIMS:
+            assert stored_results.same_value(claims.claim_detail(reader, c.id, view, min_group=K),
+                                             claims.claim_detail(plain, c.id, view, min_group=K)), c.id
+            stored_es = stored_results.event_study(reader, c.id, K, key)
+            if stored_es is not None:
+                pd.testing.assert_frame_equal(stored_es, claims.event_study(plain, c.id, view, min_group=K), obj=c.id)
+            if c.metrics:
+                assert stored_results.metric_event_studies(reader, c.id, K, key) is not None
+                pd.testing.assert_frame_equal(claims.metric_event_studies(reader, c.id, view, min_group=K),
+                                              claims.metric_event_studies(plain, c.id, view, min_group=K), obj=c.id)
+        for cid in ("dose_response", "psych_safety_moderation"):
+            assert stored_results.gain_bands(reader, cid, K, key) is not None, cid
+            served, computed = (gain_bands.bands_for(d, cid, view, K) for d in (reader, plain))
+            assert (served is None) == (computed is None), cid
+            if computed is not None:
+                pd.testing.assert_frame_equal(served, computed, obj=cid)
 
 
 def test_the_value_page_from_stored_engine_figures_equals_the_engines(published, demo_path):

@@ -303,12 +303,13 @@ def event_study(db, claim_id: str, filters: Filters = Filters(), min_group: int 
 
     With `metric`, the monthly event study of that objective metric instead (claims with metrics)."""
     claim = _lookup(claim_id)
-    from analytics.claims.scorecard import _unfiltered
+    from analytics.claims.scorecard import _stored_view
 
-    if metric is None and _unfiltered(filters, sesoi, base):  # stored at publish time
+    view = _stored_view(filters, sesoi, base)
+    if metric is None and view is not None:  # stored at publish time
         from analytics.store import stored_results
 
-        stored = stored_results.event_study(db, claim_id, resolve_min_group(min_group))
+        stored = stored_results.event_study(db, claim_id, resolve_min_group(min_group), view)
         if stored is not None:
             return stored
     r = run(db, filters, resolve_min_group(min_group), sesoi)
@@ -323,6 +324,15 @@ def metric_event_studies(db, claim_id: str, filters: Filters = Filters(), min_gr
                          sesoi: float = 0.2) -> pd.DataFrame:
     """The monthly event studies of every objective metric of a claim (every role), one tidy frame."""
     claim = _lookup(claim_id)
+    from analytics.claims.scorecard import _stored_view
+
+    view = _stored_view(filters, sesoi, None)
+    if view is not None:  # stored at publish time
+        from analytics.store import stored_results
+
+        stored = stored_results.metric_event_studies(db, claim_id, resolve_min_group(min_group), view)
+        if stored is not None:
+            return stored
     return metric_event_study_frame(run(db, filters, resolve_min_group(min_group), sesoi), claim)
 
 
@@ -331,12 +341,13 @@ def claim_detail(db, claim_id: str, filters: Filters = Filters(), min_group: int
     """Everything behind one scorecard row (see `ClaimDetail`). No table has a group below `min_group`."""
     claim = _lookup(claim_id)
     k = resolve_min_group(min_group)
-    from analytics.claims.scorecard import _unfiltered
+    from analytics.claims.scorecard import _stored_view
 
-    if _unfiltered(filters, sesoi, did.BasePeriod.PRE_MEAN):
+    view = _stored_view(filters, sesoi, did.BasePeriod.PRE_MEAN)
+    if view is not None:
         from analytics.store import stored_results  # stored at publish time
 
-        stored = stored_results.claim_detail(db, claim_id, k)
+        stored = stored_results.claim_detail(db, claim_id, k, view)
         if stored is not None:
             return stored
     card = scorecard(db, filters, k, sesoi)

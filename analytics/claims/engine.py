@@ -28,7 +28,7 @@ from analytics.claims._threads import single_blas_thread
 from analytics.claims.definitions import CLAIMS, Claim, Design, Role
 from analytics.claims.estimate import (Diagnostics, Estimate, covariance, estimate_did, estimate_within,
                                        within_role_tests)
-from analytics.claims.panel import Panel, build_panel
+from analytics.claims.panel import Panel, base_filters, build_panel, select, shares_base
 from analytics.claims.population import build_population
 from analytics.claims.verdict import (ALPHA, equivalence_p, headline, holm, magnitude, mde, subgroup_factor,
                                       verdict)
@@ -260,6 +260,45 @@ def _no_gc():
             gc.enable()
 
 
+#: Unfiltered panels, by data state, threshold and pinned version: every roster-filtered view of
+#: that state is selected from one of them (`panel.select`) instead of querying again.
+_PANELS: "OrderedDict[tuple, Panel]" = OrderedDict()
+_PANELS_SIZE = 2
+
+
+def _panel_key(db, filters: Filters, min_group: int) -> tuple:
+    return (id(db), str(getattr(db, "path", "")), db.data_version(), min_group, filters.as_of)
+
+
+def _panel(db, filters: Filters, min_group: int) -> Panel:
+    """The view's panel (inside `released()`): selected from the cached unfiltered panel for a
+    roster-filtered view, built (and, when unfiltered, kept) otherwise."""
+    if not shares_base(filters):
+        return build_panel(db, filters)
+    key = _panel_key(db, filters, min_group)
+    with _CACHE_LOCK:
+        base = _PANELS.get(key)
+        if base is not None:
+            _PANELS.move_to_end(key)
+    if base is None:
+        base = build_panel(db, base_filters(filters))
+        if any(c.design is Design.HAZARD for c in CLAIMS):  # leavers and promotions, released people only
+            base.cache[outcome_claims.CACHE_KEY] = outcome_claims.read(db)
+        with _CACHE_LOCK:
+            _PANELS[key] = base
+            while len(_PANELS) > _PANELS_SIZE:
+                _PANELS.popitem(last=False)
+    return select(base, filters, keep=(outcome_claims.CACHE_KEY,))
+
+
+def forget(db) -> None:
+    """Drop every cached run and panel of `db` (a publishing process has no further use for them)."""
+    with _CACHE_LOCK:
+        for cache in (_CACHE, _PANELS):
+            for key in [key for key in cache if key[0] == id(db)]:
+                cache.pop(key, None)
+
+
 def run(db, filters: Filters, min_group: int, sesoi: float, base=did.BasePeriod.PRE_MEAN) -> Run:
     """The whole pipeline for one database state and filter (cached)."""
     base = did.BasePeriod(base)
@@ -275,9 +314,9 @@ def run(db, filters: Filters, min_group: int, sesoi: float, base=did.BasePeriod.
         # anonymity: the panel is read from released data only (docs/PRIVACY.md); every figure
         # below is computed from these arrays, so nothing downstream can reach raw rows
         with released(db, min_group, filters.as_of):
-            panel = build_panel(db, filters)
-            if any(c.design is Design.HAZARD for c in CLAIMS):  # leavers and promotions, released people only
-                panel.cache[outcome_claims.CACHE_KEY] = outcome_claims.read(db)
+            panel = _panel(db, filters, min_group)
+            if outcome_claims.CACHE_KEY not in panel.cache and any(c.design is Design.HAZARD for c in CLAIMS):
+                panel.cache[outcome_claims.CACHE_KEY] = outcome_claims.read(db)  # leavers and promotions, released people only
             factor = subgroup_factor(filters, filter_values(db)) if not filters.is_empty() else 1
             cross = anonymous.cross_section_frames(db, panel, filters, min_group, CLAIMS)
         panel.cache["min_group"] = min_group

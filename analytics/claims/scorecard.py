@@ -100,9 +100,11 @@ def _frame_of(rows: list[dict]) -> pd.DataFrame:
     return out
 
 
-def _unfiltered(filters: Filters, sesoi: float, base) -> bool:
-    """Whether a request is the one a published snapshot stores: no filter, the default SESOI and base."""
-    return filters.key() == Filters().key() and float(sesoi) == 0.2 and did.BasePeriod(base) is did.BasePeriod.PRE_MEAN
+def _stored_view(filters: Filters, sesoi: float, base) -> str | None:
+    """The view a published snapshot stores for this request (`stored_results.view_key`), or None."""
+    from analytics.store.stored_results import view_key
+
+    return view_key(filters, sesoi, base)
 
 
 def _check(sesoi: float) -> None:
@@ -126,10 +128,11 @@ def scorecard(db, filters: Filters = Filters(), min_group: int | None = None, se
     """
     _check(sesoi)
     min_group = resolve_min_group(min_group)
-    if _unfiltered(filters, sesoi, base):  # stored at publish time (analytics.store.stored_results)
+    view = _stored_view(filters, sesoi, base)
+    if view is not None:  # stored at publish time (analytics.store.stored_results)
         from analytics.store import stored_results
 
-        rows = stored_results.scorecard_rows(db, min_group)
+        rows = stored_results.scorecard_rows(db, min_group, view)
         if rows is not None:
             return _frame_of(rows)
     r = run(db, filters, min_group, sesoi, base)

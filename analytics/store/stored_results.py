@@ -20,6 +20,11 @@ A stored result is used only when it matches the file: the same threshold, lates
 data version and *engine fingerprint* — a hash of every module of `analytics` and the versions
 of the numerical libraries, so a result computed by other code is never served. The figures
 come from released data only: the engine reads inside `released()` when it runs at publish.
+
+The same results are stored for each one-department view (`STORED_DIMENSIONS`): the Where page
+opens with every department's scorecard, and a link filtered to one department is the most
+common filtered view, so neither should wait for the engine (2–3 s a view at 200,000 people,
+and 3 s more for the first in a process). Other filtered views run the engine on demand.
 """
 
 from __future__ import annotations
@@ -38,6 +43,48 @@ from analytics.store.database import Database
 
 #: Table (in the stored maps' schema of the snapshot) holding the results, and its info table.
 TABLE, INFO = "engine_results", "engine_info"
+#: The filter dimensions whose single-value views are stored too (each value a view).
+STORED_DIMENSIONS: tuple[str, ...] = ("department",)
+
+
+def view_key(filters, sesoi: float = 0.2, base=None) -> str | None:
+    """The stored view a request is for: "" for the unfiltered view, ``department=<value>`` for a
+    single-value view of a `STORED_DIMENSIONS` dimension; None when no stored result can answer it
+    (other filters, a pinned version, another SESOI, base period or method).
+
+    Examples
+    --------
+    >>> from analytics.filters import Filters
+    >>> view_key(Filters()), view_key(Filters(department=("IT",))), view_key(Filters(department=("IT",), level=("L1",)))
+    ('', 'department=IT', None)
+    """
+    from analytics.claims import did
+    from analytics.filters import Filters
+
+    if float(sesoi) != 0.2 or (base is not None and did.BasePeriod(base) is not did.BasePeriod.PRE_MEAN):
+        return None
+    if filters.key() == Filters().key():
+        return ""
+    for dim in STORED_DIMENSIONS:
+        values = getattr(filters, dim)
+        if len(values) == 1 and filters.key() == Filters(**{dim: values}).key():
+            return f"{dim}={values[0]}"
+    return None
+
+
+def _views(db: Database, k: int) -> list[tuple[str, object]]:
+    """The views stored at publish: the unfiltered one, then one per released value of each
+    stored dimension (the values the sidebar and the Where page offer)."""
+    from analytics.filters import Filters
+    from analytics.store.dashboard import filter_values
+    from analytics.store.released import released
+
+    with released(db, k, None):
+        values = filter_values(db)
+    out: list[tuple[str, object]] = [("", Filters())]
+    for dim in STORED_DIMENSIONS:
+        out += [(f"{dim}={v}", Filters(**{dim: (v,)})) for v in values.get(dim, [])]
+    return out
 
 
 def _engine_fingerprint() -> str:
@@ -115,7 +162,7 @@ def _default(x):
 
 
 def _frame_obj(df: pd.DataFrame) -> dict:
-    return {"columns": [str(c) for c in df.columns], "dtypes": [str(t) for t in df.dtypes],
+    return {"columns": [str(c) for c in df.columns], "cdtype": str(df.columns.dtype), "dtypes": [str(t) for t in df.dtypes],
             "data": [list(row) for row in df.itertuples(index=False, name=None)]}
 
 
@@ -130,6 +177,8 @@ def frame_from_json(text: str) -> pd.DataFrame:
 
 def _frame_of(d: dict) -> pd.DataFrame:
     df = pd.DataFrame(d["data"], columns=d["columns"])
+    if "cdtype" in d and str(df.columns.dtype) != d["cdtype"]:  # an empty frame's column index: str, not object
+        df.columns = pd.Index(d["columns"], dtype=d["cdtype"])
     for col, dtype in zip(d["columns"], d["dtypes"]):
         if str(df[col].dtype) != dtype:
             df[col] = df[col].astype(dtype)
@@ -138,44 +187,26 @@ def _frame_of(d: dict) -> pd.DataFrame:
 
 def precompute(db: Database, k: int) -> None:
     """Run the engine on `db` (a snapshot being published, open read-write, with its released maps
-    stored) for the unfiltered view at threshold `k`, and store the scorecard rows and event studies.
+    stored) for the unfiltered view and each stored one-department view at threshold `k`, and
+    store their scorecard rows, claim details, event studies and gain bands (and the Value
+    page's engine figures, unfiltered only).
 
     Never stops a publish: on any error the results are simply not stored (readers run the engine).
     """
-    from analytics.claims import CLAIMS, engine
-    from analytics.claims.detail import event_study_frame
-    from analytics.claims.scorecard import claim_row
-    from analytics.filters import Filters
+    from analytics.claims import engine
 
     home, M = _schema(db)
     try:
         db.execute(f"DROP TABLE IF EXISTS {M}.{TABLE}")
         db.execute(f"DROP TABLE IF EXISTS {M}.{INFO}")
-        filters = Filters()
-        r = engine.run(db, filters, int(k), 0.2)
+        rows: list[tuple[str, str, str, str]] = []
         try:
-            weighted = filters.method == "weighted"
-            rows = [("scorecard", "", _encode([claim_row(res, r.sesoi, r.min_group, weighted)
-                                               for res in r.results.values()]))]
-            for claim in CLAIMS:
-                try:
-                    es = event_study_frame(r, claim)
-                except Exception:  # noqa: BLE001 — a claim without an event study: computed on demand
-                    continue
-                rows.append(("event_study", claim.id, frame_to_json(es)))
-                body = _detail_body(db, claim.id, int(k))
-                if body is not None:
-                    rows.append(("detail", claim.id, body))
-                body = _bands_body(db, claim.id, int(k))
-                if body is not None:
-                    rows.append(("gain_bands", claim.id, body))
-            rows.append(("value", "", _encode(_value_parts(db, int(k), r))))
+            for view, filters in _views(db, int(k)):
+                rows += _view_rows(db, int(k), view, filters)
         finally:
-            with engine._CACHE_LOCK:  # free the panel: the publishing process has no further use for it
-                for key in [key for key in engine._CACHE if key[0] == id(db)]:
-                    engine._CACHE.pop(key, None)
-        db.execute(f"CREATE TABLE {M}.{TABLE} (kind VARCHAR, claim_id VARCHAR, body VARCHAR)")
-        db.executemany(f"INSERT INTO {M}.{TABLE} VALUES (?, ?, ?)", rows)
+            engine.forget(db)  # free the panels: the publishing process has no further use for them
+        db.execute(f"CREATE TABLE {M}.{TABLE} (kind VARCHAR, view VARCHAR, claim_id VARCHAR, body VARCHAR)")
+        db.executemany(f"INSERT INTO {M}.{TABLE} VALUES (?, ?, ?, ?)", rows)
         db.execute(f"CREATE TABLE {M}.{INFO} AS SELECT ?::INTEGER AS k, ?::INTEGER AS latest, "
                    f"?::VARCHAR AS data_version, ?::VARCHAR AS fingerprint", list(_key(db, home, k)))
     except Exception as exc:  # noqa: BLE001 — an optimisation must never stop an import
@@ -188,27 +219,66 @@ def precompute(db: Database, k: int) -> None:
                 pass
 
 
-def _body(db: Database, kind: str, claim_id: str, k: int) -> str | None:
+def _view_rows(db: Database, k: int, view: str, filters) -> list[tuple[str, str, str, str]]:
+    """The stored rows of one view: (kind, view, claim_id, body)."""
+    from analytics.claims import CLAIMS, engine
+    from analytics.claims.detail import event_study_frame, metric_event_study_frame
+    from analytics.claims.scorecard import claim_row
+
+    r = engine.run(db, filters, k, 0.2)
+    weighted = filters.method == "weighted"
+    rows = [("scorecard", view, "", _encode([claim_row(res, r.sesoi, r.min_group, weighted)
+                                             for res in r.results.values()]))]
+    for claim in CLAIMS:
+        try:
+            es = event_study_frame(r, claim)
+        except Exception:  # noqa: BLE001 — a claim without an event study: computed on demand
+            continue
+        rows.append(("event_study", view, claim.id, frame_to_json(es)))
+        if claim.metrics:
+            try:
+                rows.append(("metric_event_study", view, claim.id, frame_to_json(metric_event_study_frame(r, claim))))
+            except Exception:  # noqa: BLE001 — computed on demand
+                pass
+        body = _detail_body(db, claim.id, k, filters)
+        if body is not None:
+            rows.append(("detail", view, claim.id, body))
+        body = _bands_body(db, claim.id, k, filters)
+        if body is not None:
+            rows.append(("gain_bands", view, claim.id, body))
+    if view == "":
+        rows.append(("value", view, "", _encode(_value_parts(db, k, r))))
+    return rows
+
+
+def _body(db: Database, kind: str, claim_id: str, k: int, view: str = "") -> str | None:
     home, M = _schema(db)
     try:
         row = db.query(f"SELECT k, latest, data_version, fingerprint FROM {M}.{INFO}").first()
         if row is None or tuple(row) != _key(db, home, k):
             return None
-        hit = db.query(f"SELECT body FROM {M}.{TABLE} WHERE kind = ? AND claim_id = ?", [kind, claim_id]).first()
-    except duckdb.CatalogException:
+        hit = db.query(f"SELECT body FROM {M}.{TABLE} WHERE kind = ? AND view = ? AND claim_id = ?",
+                       [kind, view, claim_id]).first()
+    except (duckdb.CatalogException, duckdb.BinderException):  # none stored, or stored by older code
         return None
     return None if hit is None else str(hit[0])
 
 
-def scorecard_rows(db: Database, k: int) -> list[dict] | None:
-    """The stored unfiltered scorecard rows for threshold `k` (`claim_row` output), or None."""
-    body = _body(db, "scorecard", "", k)
+def scorecard_rows(db: Database, k: int, view: str = "") -> list[dict] | None:
+    """The stored scorecard rows of `view` (`view_key`) for threshold `k` (`claim_row` output), or None."""
+    body = _body(db, "scorecard", "", k, view)
     return None if body is None else _loads(body)
 
 
-def event_study(db: Database, claim_id: str, k: int) -> pd.DataFrame | None:
-    """The stored unfiltered event-study frame of `claim_id` for threshold `k`, or None."""
-    body = _body(db, "event_study", claim_id, k)
+def event_study(db: Database, claim_id: str, k: int, view: str = "") -> pd.DataFrame | None:
+    """The stored event-study frame of `claim_id` in `view` for threshold `k`, or None."""
+    body = _body(db, "event_study", claim_id, k, view)
+    return None if body is None else frame_from_json(body)
+
+
+def metric_event_studies(db: Database, claim_id: str, k: int, view: str = "") -> pd.DataFrame | None:
+    """The stored monthly metric event studies of `claim_id` in `view` for threshold `k`, or None."""
+    body = _body(db, "metric_event_study", claim_id, k, view)
     return None if body is None else frame_from_json(body)
 
 
@@ -312,35 +382,34 @@ def same_value(a, b) -> bool:
     return bool(a == b) and isinstance(a, bool) == isinstance(b, bool)
 
 
-def _detail_body(db: Database, claim_id: str, k: int) -> str | None:
+def _detail_body(db: Database, claim_id: str, k: int, filters) -> str | None:
     """The claim's detail as stored JSON, or None when it does not come back exactly as computed
     (checked here, at publish: a detail that cannot round-trip is computed by readers instead)."""
     from analytics.claims.detail import claim_detail
 
     try:
-        detail = claim_detail(db, claim_id, min_group=k)
+        detail = claim_detail(db, claim_id, filters, min_group=k)
         body = _encode_detail(detail)
         return body if same_value(_decode_detail(body), detail) else None
     except Exception:  # noqa: BLE001 — computed on demand instead
         return None
 
 
-def claim_detail(db: Database, claim_id: str, k: int):
-    """The stored unfiltered `ClaimDetail` of `claim_id` for threshold `k`, or None."""
-    body = _body(db, "detail", claim_id, k)
+def claim_detail(db: Database, claim_id: str, k: int, view: str = ""):
+    """The stored `ClaimDetail` of `claim_id` in `view` for threshold `k`, or None."""
+    body = _body(db, "detail", claim_id, k, view)
     return None if body is None else _decode_detail(body)
 
 
-def _bands_body(db: Database, claim_id: str, k: int) -> str | None:
+def _bands_body(db: Database, claim_id: str, k: int, filters) -> str | None:
     """The Claims page's gain bands of a within claim (`gain_bands.bands_for`) as stored JSON
     (``null`` for none), when they come back exactly; None otherwise (and for other claims)."""
-    from analytics.filters import Filters
     from analytics.gain_bands import bands_for
 
     if claim_id not in ("dose_response", "psych_safety_moderation"):
         return None
     try:
-        bands = bands_for(db, claim_id, Filters(), k)
+        bands = bands_for(db, claim_id, filters, k)
         if bands is None:
             return _encode(None)
         body = _encode(_frame_obj(bands))
@@ -349,10 +418,10 @@ def _bands_body(db: Database, claim_id: str, k: int) -> str | None:
         return None
 
 
-def gain_bands(db: Database, claim_id: str, k: int) -> pd.DataFrame | None:
+def gain_bands(db: Database, claim_id: str, k: int, view: str = "") -> pd.DataFrame | None:
     """The stored unfiltered gain bands of `claim_id`; an empty frame with ``attrs["none"]`` when
     the stored answer is "no bands"; None when nothing is stored."""
-    body = _body(db, "gain_bands", claim_id, k)
+    body = _body(db, "gain_bands", claim_id, k, view)
     if body is None:
         return None
     d = _loads(body)
