@@ -20,7 +20,7 @@ command out, and a dashboard that opened it read-only would lock every import ou
   `v<N>.duckdb`, and replace the `LATEST` pointer (JSON) with an atomic rename. Before the
   check, the released data's maps for the default anonymity threshold are built into the copy
   (`released.precompute`), once per data version instead of once per reader process, and so
-  is the claims engine's unfiltered scorecard (`stored_results.precompute`).
+  is the claims engine's unfiltered and one-department results (`stored_results.precompute`).
 * **Readers** — the dashboard, `imports`, `claims` — never open the live file. They open the
   snapshot `LATEST` names, read-only, which any number of processes and app instances can do
   at once, even while an import runs. `Database.refresh()` reads `LATEST` (a few hundred
@@ -205,7 +205,7 @@ def _precompute(live: Path, tmp: Path) -> None:
     try:
         with Database(tmp) as copy:
             released.precompute(copy, privacy.min_group_size())
-            stored_results.precompute(copy, privacy.min_group_size())  # the unfiltered scorecard
+            stored_results.precompute(copy, privacy.min_group_size())  # the unfiltered and one-department results
             copy.checkpoint()
     except DatabaseDamaged:
         raise
