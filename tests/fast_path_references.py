@@ -124,3 +124,22 @@ def _lee_bounds_reference(specs, weights_over_cells, w, n_boot: int = checks.LEE
             hi_b += a * (mt_b - mc_b)
     se_lo, se_hi = float(np.nanstd(lo_b, ddof=1)), float(np.nanstd(hi_b, ddof=1))
     return float(gap), float(gap_se), float(lo), float(hi), float(q_mean), se_lo, se_hi
+
+
+def _restrict_sample_reference(panel, people, participant=None):
+    """`population.restrict_sample` as it was: grouping the reporting groups' text ids in pandas."""
+    import numpy as np
+    import pandas as pd
+
+    from analytics.privacy import whole_groups
+
+    k = panel.cache.get("min_group")
+    if k is None or "block_id" not in panel.roster or not people.any():
+        return people
+    part = np.zeros(len(people), bool) if participant is None else participant
+    frame = pd.DataFrame({"block_id": panel.roster["block_id"].to_numpy()[people], "participant": part[people],
+                          "unit": np.flatnonzero(people)})
+    keep = whole_groups(frame, int(k), ["block_id", "participant"], "unit")["unit"].to_numpy()
+    out = np.zeros(len(people), bool)
+    out[keep] = True
+    return out

@@ -247,3 +247,30 @@ def test_a_roster_filtered_scorecard_is_the_same_whichever_way_its_panel_was_mad
     finally:
         engine.forget(db)
         db.close()
+
+
+def test_whole_groups_on_integer_group_codes_equal_the_text_ids(demo_path):
+    from analytics.claims.panel import build_panel
+    from analytics.claims.population import restrict_sample
+    from analytics.filters import Filters
+    from analytics.store import Database
+    from analytics.store.released import released
+
+    db = Database.reader(demo_path)
+    try:
+        with released(db, 5):
+            panel = build_panel(db, Filters())
+    finally:
+        db.close()
+    panel.roster.loc[panel.roster.index[:7], "block_id"] = None  # people outside every group: one group
+    panel.cache["min_group"] = 5
+    rng = np.random.default_rng(3)
+    kept = 0
+    for share in (0.2, 0.5, 0.9):
+        people = rng.random(panel.n_people) < share
+        part = rng.random(panel.n_people) < 0.3
+        fast = restrict_sample(panel, people, part)
+        np.testing.assert_array_equal(fast, reference._restrict_sample_reference(panel, people, part))
+        kept += int(fast.sum())
+        assert (fast <= people).all() and fast.sum() < people.sum()  # some groups were too small
+    assert kept > 0

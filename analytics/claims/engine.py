@@ -29,7 +29,7 @@ from analytics.claims.definitions import CLAIMS, Claim, Design, Role
 from analytics.claims.estimate import (Diagnostics, Estimate, covariance, estimate_did, estimate_within,
                                        within_role_tests)
 from analytics.claims.panel import Panel, base_filters, build_panel, select, shares_base
-from analytics.claims.population import build_population
+from analytics.claims.population import BLOCK_CODES, block_codes, build_population
 from analytics.claims.verdict import (ALPHA, equivalence_p, headline, holm, magnitude, mde, subgroup_factor,
                                       verdict)
 from analytics.filters import Filters
@@ -284,11 +284,12 @@ def _panel(db, filters: Filters, min_group: int) -> Panel:
         base = build_panel(db, base_filters(filters))
         if any(c.design is Design.HAZARD for c in CLAIMS):  # leavers and promotions, released people only
             base.cache[outcome_claims.CACHE_KEY] = outcome_claims.read(db)
+        block_codes(base)  # once, for every view selected from it
         with _CACHE_LOCK:
             _PANELS[key] = base
             while len(_PANELS) > _PANELS_SIZE:
                 _PANELS.popitem(last=False)
-    return select(base, filters, keep=(outcome_claims.CACHE_KEY,))
+    return select(base, filters, keep=(outcome_claims.CACHE_KEY, BLOCK_CODES))
 
 
 def forget(db) -> None:

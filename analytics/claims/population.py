@@ -40,6 +40,19 @@ def selects_by_attributes(filters) -> bool:
     return any(getattr(filters, key) for key in SELECTION_KEYS)
 
 
+#: panel.cache key of the reporting groups as integer codes (filter-free: kept by `panel.select`).
+BLOCK_CODES = "block_codes"
+
+
+def block_codes(panel: Panel) -> np.ndarray:
+    """Each person's reporting group (`block_id`) as an integer code, one group for "none" (-1),
+    as `whole_groups` keeps missing keys together: the same partition, without turning 200,000
+    strings into Python objects for every sample."""
+    if BLOCK_CODES not in panel.cache:
+        panel.cache[BLOCK_CODES] = pd.factorize(panel.roster["block_id"], use_na_sentinel=True)[0]
+    return panel.cache[BLOCK_CODES]
+
+
 def restrict_sample(panel: Panel, people: np.ndarray, participant: np.ndarray | None = None) -> np.ndarray:
     """The boolean mask of people a claim may analyse, given the candidate mask: whole reporting
     groups only.
@@ -55,7 +68,7 @@ def restrict_sample(panel: Panel, people: np.ndarray, participant: np.ndarray | 
     if k is None or "block_id" not in panel.roster or not people.any():
         return people
     part = np.zeros(len(people), bool) if participant is None else participant
-    frame = pd.DataFrame({"block_id": panel.roster["block_id"].to_numpy()[people], "participant": part[people],
+    frame = pd.DataFrame({"block_id": block_codes(panel)[people], "participant": part[people],
                           "unit": np.flatnonzero(people)})
     keep = whole_groups(frame, int(k), ["block_id", "participant"], "unit")["unit"].to_numpy()
     out = np.zeros(len(people), bool)
