@@ -3,7 +3,7 @@
 Not part of the suite (too slow): the figures in docs/CLAIMS.md ("Retention and promotion",
 Simulations) come from
 
-    nice -n 10 .venv/bin/python -m tests.outcomes_coverage --runs 150 --seed 1 --k 5 1
+    nice -n 10 .venv/bin/python -m tests.outcomes_coverage --runs 300 --seed 1 --k 5 1 [--save FILE]   (and --seed 2)
 
 Each run draws one organisation from `tests.outcomes_sim` (the suite's planted ratios), builds the
 engine's panel inside `released()` at each k and estimates every role's test as the scorecard
