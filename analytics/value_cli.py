@@ -72,11 +72,14 @@ def text_report(doc: dict) -> str:
                          f"{p['people']} people × {p['unit_value']:,.0f}")
     for m in doc["not_valued"]:
         lines.append(f"  not valued  {m['part']}: {m['reason']}")
-    lines += ["", "Inputs (every default shown):"]
+    defaults = doc.get("defaults") or {}
+    lines += ["", f"Inputs (every default shown):{'':<9}{'in use':>14}{'default':>14}"]
     for key, v in doc["inputs"].items():
         if key == "metric_values":
             for metric, unit in v.items():
-                lines.append(f"  metric_values.{metric:<22} {unit:,.2f}")
+                d = (defaults.get("metric_values") or {}).get(metric, 0.0)
+                lines.append(f"  metric_values.{metric:<22} {unit:>14,.2f}{d:>14,.2f}")
         else:
-            lines.append(f"  {key:<36} {v:,}")
+            d = defaults.get(key)
+            lines.append(f"  {key:<36} {v:>14,}" + (f"{d:>14,}" if d is not None else ""))
     return "\n".join(lines)

@@ -216,7 +216,9 @@ def value_document(db: Database, k: int, as_of: int | None = None, override: Map
         costs = with_metric_defaults(validate(override, q.known_metrics(db), costs), q.known_metrics(db))
         source = {**source, "source": f"{source['source']} + given"}
     result, context = programme_value(db, costs, k, as_of)
-    return {**result.as_dict(), "inputs": costs.as_dict(), "inputs_source": source, **context}
+    # the defaults beside the inputs in force, so a saved or given value never hides its default
+    defaults = with_metric_defaults(Costs(), q.known_metrics(db)).as_dict()
+    return {**result.as_dict(), "inputs": costs.as_dict(), "defaults": defaults, "inputs_source": source, **context}
 
 
 # -- for the dashboard (cached by ui.cache) -----------------------------------------------------

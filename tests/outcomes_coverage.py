@@ -3,7 +3,7 @@
 Not part of the suite (too slow): the figures in docs/CLAIMS.md ("Retention and promotion",
 Simulations) come from
 
-    nice -n 10 .venv/bin/python -m tests.outcomes_coverage --runs 150 --seed 1 --k 5 1
+    nice -n 10 .venv/bin/python -m tests.outcomes_coverage --runs 300 --seed 1 --k 5 1 [--save FILE]   (and --seed 2)
 
 Each run draws one organisation from `tests.outcomes_sim` (the suite's planted ratios), builds the
 engine's panel inside `released()` at each k and estimates every role's test as the scorecard
@@ -16,6 +16,8 @@ log HR against the first (same organisations).
 from __future__ import annotations
 
 import argparse
+import pickle
+import sys
 import tempfile
 from pathlib import Path
 
@@ -54,6 +56,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--n", type=int, default=600, help="people per organisation")
     ap.add_argument("--k", type=int, nargs="+", default=[5, 1], help="anonymity thresholds (the first is the reference)")
+    ap.add_argument("--save", type=Path, help="pickle the per-run results here (for further analysis)")
     a = ap.parse_args()
     rng = np.random.default_rng(a.seed)
     results: dict[int, list[dict]] = {k: [] for k in a.k}
@@ -63,7 +66,11 @@ def main() -> None:
             write(db, organisation(rng, PLANTED, n=a.n))
             for k in a.k:
                 results[k].append(one_run(db, k))
+            if len(results[a.k[0]]) % 25 == 0:
+                print(f"{len(results[a.k[0]])} runs", file=sys.stderr, flush=True)
         db.close()
+    if a.save:
+        a.save.write_bytes(pickle.dumps(results))
     ref = a.k[0]
     for k in a.k:
         print(f"k = {k}: {a.runs} runs of {a.n} people, seed {a.seed}")

@@ -63,6 +63,21 @@ def blocks(raw: dict, k: int) -> pd.DataFrame:
             if not s.any():
                 break
             e.loc[s, dim] = "Other"
+        for _ in range(5):  # a leftover takes its (role, timing)'s smallest other block as a host
+            s = small()
+            if not s.any():
+                break
+            groups = set(zip(e.loc[s, "role"], e.loc[s, "timing"]))
+            cand = e[~e["withheld"] & ~s & ~(e[list(MERGE_ORDER)] == "Other").all(axis=1)]
+            cand = cand[[(r, t) in groups for r, t in zip(cand["role"], cand["timing"])]]
+            sizes = (cand.groupby(["role", "timing", *MERGE_ORDER], dropna=False).size().reset_index(name="n")
+                     .sort_values(["n", *MERGE_ORDER], na_position="last", kind="stable"))
+            for h in sizes.groupby(["role", "timing"]).head(1).itertuples(index=False):
+                host = ~e["withheld"] & (e["role"] == h.role) & (e["timing"] == h.timing)
+                for dim in MERGE_ORDER:
+                    v = getattr(h, dim)
+                    host &= e[dim].isna() if pd.isna(v) else (e[dim] == v)
+                e.loc[host, list(MERGE_ORDER)] = "Other"
         e.loc[small(), "withheld"] = True
         out = set(e.loc[e["withheld"], "employee_id"])
         partners = (set(p.loc[p["mentor_id"].isin(out), "mentee_id"]) | set(p.loc[p["mentee_id"].isin(out), "mentor_id"]))

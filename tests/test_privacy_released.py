@@ -127,6 +127,42 @@ def test_a_person_whose_pair_partner_is_withheld_is_withheld_too(db):
     assert sorted(b.loc[b["withheld"], "employee_id"]) == ["E3", "P", "Q"]
 
 
+def test_a_group_still_small_after_every_merge_joins_its_cohorts_smallest_group(db):
+    """k = 3. Mentors M1-M3 (Sales, L1) and M4 (Sales, L2, say promoted after the start) have
+    pairs in cohort A with mentees E1-E4 (one group of four). M4's group stays at one person after
+    location, generation, level and department read "Other". It used to be withheld, and with it
+    its partner E4, which selected the promotion claim's sample on the outcome (docs/CLAIMS.md).
+    Now the smallest other mentors' group of the same cohort and wave (M1-M3) reads "Other" in all
+    four too and takes it in: one group of four mentors, nobody withheld, every pair released
+    (worked by hand; the pandas restatement must agree)."""
+    rows = ([{"employee_id": f"M{i}", "level": "L1"} for i in (1, 2, 3)] + [{"employee_id": "M4", "level": "L2"}]
+            + [{"employee_id": f"E{i}", "level": "L3"} for i in (1, 2, 3, 4)]
+            + [{"employee_id": f"N{i}", "level": "L1"} for i in (1, 2, 3)])
+    add_employees(db, [{**r, "department": "Sales", "location": "Lisbon", "generation": "Gen X"} for r in rows])
+    db.insert_df("pairs", pd.DataFrame({
+        "pair_id": [f"A{i}" for i in (1, 2, 3, 4)], "mentor_id": [f"M{i}" for i in (1, 2, 3, 4)],
+        "mentee_id": [f"E{i}" for i in (1, 2, 3, 4)], "cohort": "A",
+        "start_date": pd.to_datetime(["2025-01-10"] * 4), "end_date": [None] * 4}))
+    db.bump_data_version()
+    with released(db, 3):
+        got = db.query_df("SELECT employee_id, department, location, generation, level, block_id FROM employees "
+                          "ORDER BY 1")
+        pairs = [r[0] for r in db.query("SELECT pair_id FROM pairs ORDER BY 1").rows]
+    assert got["employee_id"].tolist() == [*(f"E{i}" for i in (1, 2, 3, 4)), *(f"M{i}" for i in (1, 2, 3, 4)),
+                                          "N1", "N2", "N3"]
+    m = got[got["employee_id"].str.startswith("M")]
+    assert (m[["department", "location", "generation", "level"]] == "Other").all().all()
+    assert m["block_id"].nunique() == 1
+    e = got[got["employee_id"].str.startswith(("E", "N"))]
+    assert (e["department"] == "Sales").all() and (e["level"] != "Other").all()  # big enough: untouched
+    assert pairs == ["A1", "A2", "A3", "A4"]
+    raw = {t: db.query_df(f"SELECT * FROM {t}") for t in ("employees", "pairs", "waves", "items", "responses")}
+    b = release_blocks(raw, 3)
+    assert not b["withheld"].any()
+    assert (b.loc[b["employee_id"].str.startswith("M"), ["department", "location", "generation", "level"]]
+            == "Other").all().all()
+
+
 def test_a_claims_count_of_people_left_out_under_k_is_null():
     """`dropped_no_baseline` (participants without a score before their start) is a head count shown
     in every claim's diagnostics (`claims --json`, by_role); 1 to k−1 of them must read null.

@@ -19,7 +19,7 @@ from scipy import stats
 
 from analytics.cli import cli
 from analytics.store import Database
-from analytics.value import Benefit
+from analytics.value import Benefit, Costs
 from tests.released_reference import release
 
 COSTS = {"fixed": 1000, "per_pair": 10, "hourly_cost_mentor": 20, "hourly_cost_mentee": 50,
@@ -206,6 +206,13 @@ def test_costs_from_a_file_and_the_readable_table(vdb, tmp_path):
     assert "metric_values.tasks_completed" in res.output
     assert all(f"not valued  avoided leavers ({e.role})" in res.output or f"benefit  avoided leavers ({e.role})"
                in res.output for e in retention_effects(vdb))
+    # a given value does not hide its default: both are in the table and in the JSON
+    row = next(line for line in res.output.splitlines() if line.strip().startswith("metric_values.tasks_completed"))
+    assert row.split()[1:] == [f"{COSTS['metric_values']['tasks_completed']:,.2f}", "0.00"], row
+    fixed = next(line for line in res.output.splitlines() if line.strip().startswith("fixed "))
+    assert fixed.split()[-1] == f"{Costs().fixed:,}", fixed
+    doc = json.loads(invoke("value", "--db", vdb, "--costs", file, "--json").output)
+    assert doc["defaults"] == {**Costs().as_dict(), "metric_values": {m: 0.0 for m in doc["inputs"]["metric_values"]}}
     missing = invoke("value", "--db", vdb, "--costs", tmp_path / "nope.json")
     assert missing.exit_code == 1 and "neither a JSON object nor an existing file" in missing.output
 

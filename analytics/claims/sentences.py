@@ -293,7 +293,20 @@ def outcome_notes(result, min_group: int, sesoi: float) -> list[str]:
         notes.append(f"n for {who} = {t.n_treated} participants + {t.n_comparison} comparison colleagues = "
                      f"{t.n_people}; smallest effect of interest ±{_f(sesoi)} SD of a 12-month yes/no outcome at "
                      f"their rate without the programme = ±{100 * sesoi * t.sd:.1f} percentage points.")
+    if claim.construct == "promotion" and any(t.ok for t in result.tests):
+        notes.append(PROMOTION_GROUPS_NOTE.format(k=min_group))
     return notes
+
+
+#: Said on every promotion claim with an estimate (static: it tells nothing about the data). The
+#: whole-group rule keeps (reporting group, participant) sets of at least k candidates, and the
+#: groups carry today's level (and the first wave's), which for promotion is the outcome
+#: (docs/CLAIMS.md, "Known limit"; measured in simulation and on the demo there).
+PROMOTION_GROUPS_NOTE = ("Anonymity and promotion: only whole reporting groups of at least {k} candidates enter, "
+                         "and the groups follow each person's current level (and, with surveys linked to the "
+                         "roster, their level at their first wave). A promotion puts a person in a rarer group, "
+                         "so promoted people are more often left out, which can move this estimate "
+                         "either way.")
 
 
 def method_text(claim: Claim, weighted: bool = True) -> str:

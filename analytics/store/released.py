@@ -12,7 +12,9 @@ mechanism as `pinning.pinned` — so the dashboard and claims SQL, unchanged, re
   small only, location becomes "Other", then generation, then level, then department, until
   the block has ≥ k people and ≥ k respondents in every survey wave it has answers in. Role and
   timing are never merged (participants vs comparison and every cohort split must stay unions
-  of whole blocks); what still cannot reach k is withheld. Department, location, generation
+  of whole blocks); what still cannot reach k takes in the smallest other block of its role and
+  timing (which then reads "Other" too), and only what cannot reach k even so is withheld
+  (`_absorb_small`). Department, location, generation
   and level read as the block's labels, birth_year is withheld, and `block_id`, `role` and
   `timing` are added, so every filter selects whole blocks. These are today's groups
   (headcounts, programme figures, the claims engine).
@@ -684,6 +686,7 @@ def _build_blocks(db: Database, home: str, k: int, S: str) -> None:
                 break
             db.execute(f"UPDATE {S}.emp SET {dim} = '{OTHER}' "
                        f"WHERE employee_id IN (SELECT employee_id FROM _twoway_small)")
+        _absorb_small(db, S, small)
         db.execute(f"CREATE OR REPLACE TEMP TABLE _twoway_small AS {small}")
         db.execute(f"UPDATE {S}.emp SET withheld = TRUE WHERE employee_id IN (SELECT employee_id FROM _twoway_small)")
         more = db.query(f"""SELECT count(*) FROM (
@@ -701,6 +704,40 @@ def _build_blocks(db: Database, home: str, k: int, S: str) -> None:
         FROM (SELECT employee_id, dense_rank() OVER (ORDER BY {key}) AS bid FROM {S}.emp WHERE NOT withheld) b
         WHERE b.employee_id = {S}.emp.employee_id""")
     _build_period_blocks(db, home, k, S)
+
+
+def _absorb_small(db: Database, S: str, small: str, rounds: int = 5) -> None:
+    """Give what is still small after every merge a host instead of withholding it.
+
+    After the four merges a small block is a (role, timing) group's leftover, every attribute
+    "Other". The smallest other block of the same role and timing then becomes "Other" in all
+    four too and so joins it (a host per round, at most `rounds`); what is still small after that
+    is withheld as before. Role and timing stay as they were, so blocks remain a partition that
+    every filter selects whole, each of ≥ k people (docs/PRIVACY.md, point 1).
+
+    Why: the leftovers are people whose labels are rare for their role and cohort — above all
+    participants whose *promotion* moved them to a level few of their cohort hold. Withholding
+    them selected the promotion claim's sample on its outcome (docs/CLAIMS.md, "Known limit").
+    """
+    other = " AND ".join(f"coalesce({d} = '{OTHER}', FALSE)" for d in MERGE_ORDER)
+    dims = ", ".join(MERGE_ORDER)
+    dims_order = ", ".join(f"{d} NULLS LAST" for d in MERGE_ORDER)
+    for _ in range(rounds):
+        db.execute(f"CREATE OR REPLACE TEMP TABLE _twoway_small AS {small}")
+        if not db.query("SELECT count(*) FROM _twoway_small").scalar():
+            return
+        db.execute(f"""UPDATE {S}.emp SET {", ".join(f"{d} = '{OTHER}'" for d in MERGE_ORDER)}
+            FROM (SELECT role, timing, {dims} FROM (
+                      SELECT role, timing, {dims}, row_number() OVER (PARTITION BY role, timing
+                                                    ORDER BY count(*), {dims_order}) AS rn
+                      FROM {S}.emp
+                      WHERE NOT withheld AND employee_id NOT IN (SELECT employee_id FROM _twoway_small)
+                        AND NOT ({other})
+                        AND (role, timing) IN (SELECT DISTINCT role, timing FROM {S}.emp
+                                               WHERE employee_id IN (SELECT employee_id FROM _twoway_small))
+                      GROUP BY role, timing, {dims}) WHERE rn = 1) h
+            WHERE {" AND ".join(f"{S}.emp.{c} IS NOT DISTINCT FROM h.{c}" for c in ("role", "timing", *MERGE_ORDER))}
+              AND NOT {S}.emp.withheld""")
 
 
 def _build_period_blocks(db: Database, home: str, k: int, S: str) -> None:
