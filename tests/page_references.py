@@ -1,17 +1,23 @@
-"""The dashboard's previous per-view SQL (before the compact tables of issue #11), kept for
-`tests/test_page_fast_paths.py` to compare the fast paths with: each reads the released views
-(answers, sessions, metric values, rosters) directly, as the pages did. They are the code the fast
-paths replaced, run inside `released()` like them."""
+"""The dashboard's previous per-view SQL (before the compact tables of issue #11) and the activity
+view's previous pandas grouping of one row per pair, kept for `tests/test_page_fast_paths.py` to
+compare the fast paths with: each reads the released views (sessions, metric values, rosters)
+directly, as the pages did. They are the code the fast paths replaced, run inside `released()`
+like them, not an independent derivation (the test adds a few of those)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Sequence
 
+import numpy as np
 import pandas as pd
 
-from analytics.store.dashboard import GROUP_COLUMNS, _cohort_clause
+from analytics import privacy
+from analytics.filters import Filters
+from analytics.store.dashboard import GROUP_COLUMNS, _cohort_clause, latest_date
 from analytics.store.database import Database
+from analytics.views import INACTIVE_DAYS
+
 
 def filter_values(db: Database) -> dict[str, list[str]]:
     """The values each roster filter may take, sorted: every released label of today's groups,
@@ -166,3 +172,67 @@ def metric_before_after(db: Database, where: str, params: list, cohorts: Sequenc
         SELECT metric, participant, phase, count(*) AS n, avg(value) AS mean, stddev_samp(value) AS sd
         FROM val GROUP BY ALL ORDER BY metric, participant DESC, phase DESC""",
         [*c_params, *c_params, *params])
+
+
+def activity(db: Database, filters: Filters, k: int) -> dict[str, pd.DataFrame]:
+    """`analytics.views.activity` as it was (inside `released()`): the pair rows grouped in pandas.
+
+    Sessions per month, dose per pair, session mix, inactive pairs, ratings and cohorts.
+
+    n counts people (two per pair). Ratings are withheld for fewer than `k` raters.
+    """
+    where, params = filters.employee_where()
+    as_of = latest_date(db) or dt.date.today()
+    monthly = sessions_by_month(db, where, params, filters.cohort)
+    monthly = privacy.suppress(monthly, k, value_cols=["sessions", "pairs", "minutes"], complementary=False)
+
+    pairs = pair_activity(db, where, params, as_of, INACTIVE_DAYS, filters.cohort)
+    bins = [0, 1, 3, 6, 10, 15, 10_000]
+    labels = ["0", "1–2", "3–5", "6–9", "10–14", "15+"]
+    # counted per reporting group first: a (group, band) cell of fewer than k people is left out,
+    # so two views never differ by a handful of pairs in one band
+    band = pd.cut(pairs["sessions"], bins=bins, labels=labels, right=False)
+    cells = pairs.assign(band=band).groupby(["block", "band"], observed=False).size()
+    cells = cells[cells * 2 >= k]
+    dose = (cells.groupby(level="band", observed=False).sum().reindex(labels, fill_value=0)
+            .rename_axis("sessions per pair").reset_index(name="pairs"))
+    dose["n"] = dose["pairs"] * 2
+    dose = privacy.suppress(dose, k, value_cols=["pairs"], unit="people", complementary=False)
+
+    mix = session_mix(db, where, params, filters.cohort, min_pairs=(k + 1) // 2)
+    mix["n"] = mix["pairs"] * 2
+    mix = privacy.suppress(mix, k, value_cols=["sessions", "pairs"], complementary=False)
+
+    cohorts = (pairs.groupby("cohort", dropna=False)
+               .agg(pairs=("sessions", "size"), sessions=("sessions", "sum"),
+                    sessions_per_pair=("sessions", "mean"), median_sessions=("sessions", "median"),
+                    hours=("minutes", lambda m: m.sum() / 60), inactive_pairs=("inactive", "sum"),
+                    ongoing_pairs=("ongoing", "sum"),
+                    mentor_rating=("mentor_rating", "mean"), mentee_rating=("mentee_rating", "mean"),
+                    mentor_raters=("mentor_ratings", lambda s: int((s > 0).sum())),
+                    mentee_raters=("mentee_ratings", lambda s: int((s > 0).sum())))
+               .reset_index())
+    cohorts["cohort"] = cohorts["cohort"].fillna("no cohort")
+    cohorts["n"] = cohorts["pairs"] * 2
+    cohorts = privacy.suppress(cohorts, k, value_cols=["pairs", "sessions", "sessions_per_pair", "median_sessions",
+                                                       "hours", "inactive_pairs", "ongoing_pairs",
+                                                       "mentor_rating", "mentee_rating"])
+    for who in ("mentor", "mentee"):
+        few = cohorts[f"{who}_raters"] < k
+        cohorts.loc[few, f"{who}_rating"] = np.nan
+    ratings = cohorts.melt(id_vars=["cohort", "suppressed", "reason"], value_vars=["mentor_rating", "mentee_rating"],
+                           var_name="rated_by", value_name="rating")
+    ratings["rated_by"] = ratings["rated_by"].str.replace("_rating", "s", regex=False)
+    raters = cohorts.melt(id_vars=["cohort"], value_vars=["mentor_raters", "mentee_raters"],
+                          var_name="rated_by", value_name="raters")
+    raters["rated_by"] = raters["rated_by"].str.replace("_raters", "s", regex=False)
+    ratings = ratings.merge(raters, on=["cohort", "rated_by"])
+    ratings.loc[ratings["rating"].isna() & ~ratings["suppressed"] & (ratings["raters"] < k), "reason"] = \
+        privacy.reason_small(k, "raters")
+    total_pairs = len(pairs)
+    inactive = {"as_of": as_of, "pairs": total_pairs, "ongoing": int(pairs["ongoing"].sum()),
+                "inactive": int(pairs["inactive"].sum()), "days": INACTIVE_DAYS}
+    if 0 < total_pairs * 2 < k:
+        inactive.update(pairs=None, ongoing=None, inactive=None)
+    return {"monthly": monthly, "dose": dose, "mix": mix, "cohorts": cohorts.drop(columns=["n"]),
+            "ratings": ratings, "inactive": inactive}

@@ -205,11 +205,9 @@ def sessions_by_month(db: Database, where: str, params: list, cohorts: Sequence[
         [*cp, *params])
 
 
-def pair_activity(db: Database, where: str, params: list, as_of: dt.date, inactive_days: int = 60,
-                  cohorts: Sequence[str] = ()) -> pd.DataFrame:
-    """One row per pair (no identities): cohort, the mentee's reporting group (block), sessions,
-    minutes, days since last session, whether it is ongoing and inactive, mean mentor and mentee
-    ratings.
+def _pair_rows(db: Database, where: str, params: list, as_of: dt.date, inactive_days: int,
+               cohorts: Sequence[str]) -> tuple[str, list]:
+    """SELECT of one row per pair of the selection (see `pair_activity`) and its parameters.
 
     Read from the pairs' totals kept once per data version (`compact.c_pairs`), which count every
     released session: the data date (`latest_date`, what the page passes) is on or after all of
@@ -218,19 +216,19 @@ def pair_activity(db: Database, where: str, params: list, as_of: dt.date, inacti
     c_clause, cp = _cohort_clause(cohorts)
     last = db.query("SELECT max(last_date) FROM c_pairs").scalar()
     if last is None or last <= as_of:
-        return db.query_df(
-            f"""SELECT p.cohort, p.block_id AS block, p.sessions, p.minutes,
-                   date_diff('day', coalesce(p.last_date, p.start_date), ?::DATE) AS days_since_last,
-                   (p.end_date IS NULL OR p.end_date >= ?::DATE) AS ongoing,
-                   p.mentor_rating, p.mentee_rating, p.mentor_ratings, p.mentee_ratings
-            FROM c_pairs p
-            WHERE p.start_date <= ?::DATE AND {c_clause}
-              AND p.mentee_id IN (SELECT employee_id FROM employees e WHERE {where})""",
-            [as_of, as_of, as_of, *cp, *params]).assign(
-                inactive=lambda d: d["ongoing"] & (d["days_since_last"] > inactive_days))
+        return (f"""SELECT cohort, block, sessions, minutes, days_since_last, ongoing, mentor_rating, mentee_rating,
+                   mentor_ratings, mentee_ratings, ongoing AND days_since_last > ? AS inactive
+            FROM (SELECT p.cohort, p.block_id AS block, p.sessions, p.minutes,
+                         date_diff('day', coalesce(p.last_date, p.start_date), ?::DATE) AS days_since_last,
+                         (p.end_date IS NULL OR p.end_date >= ?::DATE) AS ongoing,
+                         p.mentor_rating, p.mentee_rating, p.mentor_ratings, p.mentee_ratings
+                  FROM c_pairs p
+                  WHERE p.start_date <= ?::DATE AND {c_clause}
+                    AND p.mentee_id IN (SELECT employee_id FROM employees e WHERE {where}))""",
+                [int(inactive_days), as_of, as_of, as_of, *cp, *params])
     cte, cp = _pairs_cte(where, cohorts)
-    return db.query_df(
-        f"""WITH {cte}
+    return (f"""WITH {cte}
+        SELECT *, ongoing AND days_since_last > ? AS inactive FROM (
         SELECT p.cohort, any_value(e.block_id) AS block, count(s.session_id) AS sessions, coalesce(sum(s.duration_min), 0) AS minutes,
                date_diff('day', coalesce(max(s.date), p.start_date), ?::DATE) AS days_since_last,
                (p.end_date IS NULL OR p.end_date >= ?::DATE) AS ongoing,
@@ -239,9 +237,47 @@ def pair_activity(db: Database, where: str, params: list, as_of: dt.date, inacti
         FROM prs p LEFT JOIN ses s ON s.pair_id = p.pair_id AND s.date <= ?::DATE
         JOIN employees e ON e.employee_id = p.mentee_id
         WHERE p.start_date <= ?::DATE
-        GROUP BY p.pair_id, p.cohort, p.start_date, p.end_date""",
-        [*params, *cp, as_of, as_of, as_of, as_of]).assign(
-            inactive=lambda d: d["ongoing"] & (d["days_since_last"] > inactive_days))
+        GROUP BY p.pair_id, p.cohort, p.start_date, p.end_date)""",
+            [*params, *cp, int(inactive_days), as_of, as_of, as_of, as_of])
+
+
+def pair_activity(db: Database, where: str, params: list, as_of: dt.date, inactive_days: int = 60,
+                  cohorts: Sequence[str] = ()) -> pd.DataFrame:
+    """One row per pair (no identities): cohort, the mentee's reporting group (block), sessions,
+    minutes, days since last session, whether it is ongoing and inactive, mean mentor and mentee
+    ratings (`compact.c_pairs`; see `_pair_rows`)."""
+    rows, rp = _pair_rows(db, where, params, as_of, inactive_days, cohorts)
+    return db.query_df(rows, rp)
+
+
+def pair_summary(db: Database, where: str, params: list, as_of: dt.date, inactive_days: int = 60,
+                 cohorts: Sequence[str] = (), bins: Sequence[int] = ()) -> dict[str, pd.DataFrame]:
+    """The activity page's pair figures, aggregated in DuckDB from the rows of `pair_activity`.
+
+    ``cohorts``: per cohort (NULL last) pairs, sessions, sessions_per_pair, median_sessions, hours,
+    inactive_pairs, ongoing_pairs, mean mentor and mentee ratings of the pairs' means, and the
+    pairs with a rating by each (mentor_raters, mentee_raters). ``dose``: pairs per reporting
+    group (block) and band, band ``i`` holding the pairs with ``bins[i] <= sessions < bins[i+1]``
+    (`pandas.cut(..., right=False)`; pairs outside every band are left out).
+    """
+    rows, rp = _pair_rows(db, where, params, as_of, inactive_days, cohorts)
+    cohort_table = db.query_df(
+        f"""SELECT cohort, count(*) AS pairs, sum(sessions)::BIGINT AS sessions, avg(sessions) AS sessions_per_pair,
+                   median(sessions)::DOUBLE AS median_sessions, sum(minutes) / 60 AS hours,
+                   count(*) FILTER (WHERE inactive) AS inactive_pairs, count(*) FILTER (WHERE ongoing) AS ongoing_pairs,
+                   avg(mentor_rating) AS mentor_rating, avg(mentee_rating) AS mentee_rating,
+                   count(*) FILTER (WHERE mentor_ratings > 0) AS mentor_raters,
+                   count(*) FILTER (WHERE mentee_ratings > 0) AS mentee_raters
+            FROM ({rows}) GROUP BY cohort ORDER BY cohort NULLS LAST""", rp)
+    edges = [int(b) for b in bins]
+    band = " ".join(f"WHEN sessions >= ? AND sessions < ? THEN {i}" for i in range(len(edges) - 1))
+    dose = db.query_df(
+        f"""SELECT block, band, count(*) AS pairs
+            FROM (SELECT block, CASE {band} END AS band FROM ({rows})) WHERE band IS NOT NULL
+            GROUP BY ALL ORDER BY block, band""",
+        [*[e for i in range(len(edges) - 1) for e in (edges[i], edges[i + 1])], *rp]) if len(edges) > 1 else \
+        pd.DataFrame({"block": [], "band": [], "pairs": []})
+    return {"cohorts": cohort_table, "dose": dose}
 
 
 def session_mix(db: Database, where: str, params: list, cohorts: Sequence[str] = (), min_pairs: int = 1) -> pd.DataFrame:
