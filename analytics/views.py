@@ -299,16 +299,17 @@ def activity(db: Database, filters: Filters, k: int) -> dict[str, pd.DataFrame]:
     monthly = sql.sessions_by_month(db, where, params, filters.cohort)
     monthly = privacy.suppress(monthly, k, value_cols=["sessions", "pairs", "minutes"], complementary=False)
 
-    pairs = sql.pair_activity(db, where, params, as_of, INACTIVE_DAYS, filters.cohort)
     bins = [0, 1, 3, 6, 10, 15, 10_000]
     labels = ["0", "1–2", "3–5", "6–9", "10–14", "15+"]
+    # the pair figures are aggregated in DuckDB (`sql.pair_summary`), one row per pair never leaves it
+    summary = sql.pair_summary(db, where, params, as_of, INACTIVE_DAYS, filters.cohort, bins)
     # counted per reporting group first: a (group, band) cell of fewer than k people is left out,
     # so two views never differ by a handful of pairs in one band
-    band = pd.cut(pairs["sessions"], bins=bins, labels=labels, right=False)
-    cells = pairs.assign(band=band).groupby(["block", "band"], observed=False).size()
-    cells = cells[cells * 2 >= k]
-    dose = (cells.groupby(level="band", observed=False).sum().reindex(labels, fill_value=0)
-            .rename_axis("sessions per pair").reset_index(name="pairs"))
+    cells = summary["dose"]
+    cells = cells[cells["pairs"] * 2 >= k]
+    per_band = cells.groupby("band")["pairs"].sum()
+    dose = pd.DataFrame({"sessions per pair": labels,
+                         "pairs": [int(per_band.get(i, 0)) for i in range(len(labels))]})
     dose["n"] = dose["pairs"] * 2
     dose = privacy.suppress(dose, k, value_cols=["pairs"], unit="people", complementary=False)
 
@@ -316,15 +317,9 @@ def activity(db: Database, filters: Filters, k: int) -> dict[str, pd.DataFrame]:
     mix["n"] = mix["pairs"] * 2
     mix = privacy.suppress(mix, k, value_cols=["sessions", "pairs"], complementary=False)
 
-    cohorts = (pairs.groupby("cohort", dropna=False)
-               .agg(pairs=("sessions", "size"), sessions=("sessions", "sum"),
-                    sessions_per_pair=("sessions", "mean"), median_sessions=("sessions", "median"),
-                    hours=("minutes", lambda m: m.sum() / 60), inactive_pairs=("inactive", "sum"),
-                    ongoing_pairs=("ongoing", "sum"),
-                    mentor_rating=("mentor_rating", "mean"), mentee_rating=("mentee_rating", "mean"),
-                    mentor_raters=("mentor_ratings", lambda s: int((s > 0).sum())),
-                    mentee_raters=("mentee_ratings", lambda s: int((s > 0).sum())))
-               .reset_index())
+    cohorts = summary["cohorts"]
+    total_pairs = int(cohorts["pairs"].sum())
+    ongoing, inactive_pairs = int(cohorts["ongoing_pairs"].sum()), int(cohorts["inactive_pairs"].sum())
     cohorts["cohort"] = cohorts["cohort"].fillna("no cohort")
     cohorts["n"] = cohorts["pairs"] * 2
     cohorts = privacy.suppress(cohorts, k, value_cols=["pairs", "sessions", "sessions_per_pair", "median_sessions",
@@ -342,9 +337,8 @@ def activity(db: Database, filters: Filters, k: int) -> dict[str, pd.DataFrame]:
     ratings = ratings.merge(raters, on=["cohort", "rated_by"])
     ratings.loc[ratings["rating"].isna() & ~ratings["suppressed"] & (ratings["raters"] < k), "reason"] = \
         privacy.reason_small(k, "raters")
-    total_pairs = len(pairs)
-    inactive = {"as_of": as_of, "pairs": total_pairs, "ongoing": int(pairs["ongoing"].sum()),
-                "inactive": int(pairs["inactive"].sum()), "days": INACTIVE_DAYS}
+    inactive = {"as_of": as_of, "pairs": total_pairs, "ongoing": ongoing, "inactive": inactive_pairs,
+                "days": INACTIVE_DAYS}
     if 0 < total_pairs * 2 < k:
         inactive.update(pairs=None, ongoing=None, inactive=None)
     return {"monthly": monthly, "dose": dose, "mix": mix, "cohorts": cohorts.drop(columns=["n"]),

@@ -23,7 +23,16 @@ calls the page and its sidebar make (`PAGES`), through the same functions `ui.ca
   page (one department; every subgroup on "where") runs the claims engine;
 * **pandas**: a straightforward pandas version of the same aggregates — read the tables it needs
   into pandas, join and group there (no anonymity layer, so it does less work) — in a fresh
-  process too. `ratio` is pandas time / Twoway cold time.
+  process too. `ratio` is pandas time / Twoway cold time. Each page's version computes every table
+  the page shows (activity: monthly sessions and minutes, the dose bands, the cohort table with
+  medians, hours, inactive pairs and ratings, the format / channel / topic mix); the Upload page
+  has no sidebar, so its version reads the import history alone.
+
+Before the first run the project's modules are byte-compiled (`compileall`, into the
+git-ignored `__pycache__` folders), as an installed app's are: with PYTHONDONTWRITEBYTECODE set
+(as in this sandbox) every fresh process would otherwise compile each module it imports lazily
+(the snapshot reader, the importer, the claims engine) from source, a cost the pandas baseline's
+libraries, installed with their bytecode, never pay (`--no-compile` measures that way anyway).
 
 Medians of `--runs` runs. The machine is shared: keep `--runs` small. Figures are printed, never
 asserted (docs/CONTRIBUTING.md: speed targets live in bench scripts).
@@ -152,6 +161,10 @@ def worker_pandas(db_path: str, page: str) -> dict:
 
     started = time.perf_counter()
     con = duckdb.connect(db_path, read_only=True)
+    if page == "upload":  # the page's one table, and it has no sidebar (no filter choices to load)
+        _load(con, "imports", "import_id, imported_at, file_name, kind, rows, status").sort_values(
+            "import_id", ascending=False).head(200)
+        return {"seconds": time.perf_counter() - started, "peak_mb": _peak_mb()}
     emp = _load(con, "employees", "employee_id, department, location, generation, level")
     pairs = _load(con, "pairs")
     part = set(pairs["mentor_id"]).union(pairs["mentee_id"])
@@ -191,14 +204,30 @@ def worker_pandas(db_path: str, page: str) -> dict:
             tv = w.groupby(["survey", "construct", "respondent"])["value"].sum().groupby(level=[0, 1]).var()
             kk = k.set_index(["survey", "construct"])["k"]
             (kk / (kk - 1) * (1 - iv / tv)).dropna()
-    if page == "activity":
+    if page == "activity":  # every table the page shows: monthly, dose, cohorts with ratings, mix
         s = _load(con, "sessions")
         s["month"] = pd.to_datetime(s["date"]).dt.to_period("M")
         s = s.merge(pairs[["pair_id", "mentee_id", "cohort"]], on="pair_id")
-        s.groupby(["month", "format"]).agg(sessions=("pair_id", "size"), pairs=("pair_id", "nunique"))
-        per_pair = s.groupby("pair_id").size().reindex(pairs["pair_id"], fill_value=0)
-        pd.cut(per_pair, [0, 1, 3, 6, 10, 15, 10_000], right=False).value_counts()
-        s.groupby("cohort").agg(sessions=("pair_id", "size"))
+        s.groupby(["month", "format"]).agg(sessions=("pair_id", "size"), pairs=("pair_id", "nunique"),
+                                           minutes=("duration_min", "sum"))
+        as_of = pd.to_datetime(s["date"]).max()
+        per_pair = pairs.set_index("pair_id").join(
+            s.groupby("pair_id").agg(sessions=("pair_id", "size"), minutes=("duration_min", "sum"),
+                                     last=("date", "max"), mentor_rating=("mentor_rating", "mean"),
+                                     mentee_rating=("mentee_rating", "mean")))
+        per_pair["sessions"] = per_pair["sessions"].fillna(0)
+        pd.cut(per_pair["sessions"], [0, 1, 3, 6, 10, 15, 10_000], right=False).value_counts()
+        last = pd.to_datetime(per_pair["last"]).fillna(pd.to_datetime(per_pair["start_date"]))
+        ongoing = per_pair["end_date"].isna() | (pd.to_datetime(per_pair["end_date"]) >= as_of)
+        per_pair["inactive"] = ongoing & ((as_of - last).dt.days > 60)
+        per_pair.groupby("cohort").agg(pairs=("sessions", "size"), sessions=("sessions", "sum"),
+                                       median=("sessions", "median"), minutes=("minutes", "sum"),
+                                       inactive=("inactive", "sum"), mentor_rating=("mentor_rating", "mean"),
+                                       mentee_rating=("mentee_rating", "mean"))
+        for col in ("format", "channel"):
+            s.groupby(col, dropna=False).agg(sessions=("pair_id", "size"), pairs=("pair_id", "nunique"))
+        s[["pair_id", "topics"]].explode("topics").groupby("topics").agg(
+            sessions=("pair_id", "size"), pairs=("pair_id", "nunique"))
     if page == "productivity" or page == "value" or page == "claim:productivity":
         m = _load(con, "metrics").merge(emp, on="employee_id")
         m.groupby(["metric", "period", "participant"])["value"].agg(["mean", "std", "count"])
@@ -225,6 +254,7 @@ def main() -> None:
     ap.add_argument("--pages", default=",".join(PAGES))
     ap.add_argument("--no-pandas", action="store_true")
     ap.add_argument("--parts", action="store_true", help="print each view's cold time")
+    ap.add_argument("--no-compile", action="store_true", help="leave the project's modules uncompiled")
     ap.add_argument("--worker", nargs="+")
     args = ap.parse_args()
     if args.worker:
@@ -233,6 +263,11 @@ def main() -> None:
                else worker_twoway(db_path, page, dept=(kind == "dept")))
         print(json.dumps(res))
         return
+    if not args.no_compile:
+        import compileall
+
+        for folder in ("analytics", "ui", "pages"):
+            compileall.compile_dir(str(ROOT / folder), quiet=1)
     pages = [p.strip() for p in args.pages.split(",") if p.strip()]
     print(f"{args.db}, medians of {args.runs} runs (each in a fresh process)", flush=True)
     head = f"{'page':17s} {'cold':>7s} {'1 dept':>7s} {'warm':>7s} {'peak':>8s} {'pandas':>8s} {'ratio':>6s}  targets"

@@ -44,3 +44,14 @@ def test_reliability_is_filled_in_last_but_shown_in_place(app_env, monkeypatch):
     heads = [h.value for h in at.subheader]
     assert "Survey items mapped to constructs" in heads and "Import history" in heads
     assert "Construct reliability" not in heads
+
+
+def test_where_draws_its_heading_control_and_progress_before_the_first_subgroup_estimate(app_env, monkeypatch):
+    """The Where page runs the claims engine once per subgroup (its slowest part, seconds each at
+    200,000 people): the title, the "Effect by" control and the progress bar come first."""
+    _block(monkeypatch, {"scorecard"})
+    at = open_app({}, "pages/where.py")
+    assert at.exception and at.exception[0].message == "scorecard"
+    assert at.title and at.title[0].value == "Where it works"
+    assert at.get("button_group"), "the grouping control must be on the page before the estimates"
+    assert [p for p in at.get("progress") if "Estimating" in str(p.proto)], "and the progress bar"

@@ -23,7 +23,20 @@ figures need, so a chart reads thousands of rows instead:
 * ``c_metrics`` — the engine's person × month metric table (`claims.panel_metrics`): per
   (employee, metric) the monthly mean of every month, as columns p0 … p{P−1} in the month order
   of ``c_metric_months`` (period → j; column names are numbers, never data);
-* ``c_waves`` — per wave: respondents, linked people, unlinked respondents (`programme.links_sql`).
+* ``c_waves`` — per wave: respondents, linked people, unlinked respondents (`programme.links_sql`);
+* ``c_labels`` — every released label of each roster column (today's groups, every wave, month
+  and the data date): the filter choices; ``c_people`` — each released person's distinct label
+  sets over those rosters, so a selection's size is one small count (`dashboard.selection_size`);
+* the programme activity page's tables, per today's reporting group of the pair's mentee
+  (``block_id``: a pair belongs to its mentee's group, and every roster filter selects whole
+  groups) and the pair's cohort (one per pair), so a selection is a union of whole rows:
+  ``c_pairs`` (one row per released pair: its sessions, minutes, last date, mean ratings),
+  ``c_session_months`` (per month and format: sessions, pairs, minutes) and ``c_session_mix``
+  (per kind — format, channel, topic — and value: sessions, pairs). Distinct pairs add up over
+  these rows because a pair is in one group and one cohort;
+* ``c_metric_cells`` — the productivity page's metric figures per (group in the month
+  (`month_roster`), month, metric, participant, phase): people, values, mean and m2, combined
+  exactly like ``c_scores``; ``c_month_blocks`` the month groups' labels (for the filters).
 
 They are built from the released views themselves (whatever those release), inside
 `analytics.store.released`, and stored in the published snapshot with the maps.
@@ -50,7 +63,14 @@ SCORES = f"""
 
 #: The compact tables (each readable by its name inside `released()`).
 TABLES: tuple[str, ...] = ("c_cell", "c_scores", "c_respondents", "c_unlinked", "c_panel",
-                           "alpha_totals", "alpha_items", "c_waves", "c_metrics", "c_metric_months")
+                           "alpha_totals", "alpha_items", "c_waves", "c_metrics", "c_metric_months",
+                           "c_labels", "c_people", "c_pairs", "c_session_months", "c_session_mix",
+                           "c_metric_cells", "c_month_blocks")
+
+#: Roster columns a page may filter and group by (`dashboard.GROUP_COLUMNS`).
+LABEL_COLUMNS: tuple[str, ...] = ("department", "level", "location", "generation")
+#: The released relations that say who was in which group when (`analytics.store.released`).
+ROSTERS: tuple[str, ...] = ("employees", "wave_roster", "month_roster", "roster_now")
 
 
 def build(db: Database, M: str, R: str) -> None:
@@ -99,6 +119,70 @@ def build(db: Database, M: str, R: str) -> None:
 
     db.execute(f"CREATE OR REPLACE TABLE {M}.c_waves AS {programme.links_sql(R)}")
     quality.build(db, M, R)
+    _build_pages(db, M, R)
+
+
+def _build_pages(db: Database, M: str, R: str) -> None:
+    """The sidebar's, the activity page's and the productivity page's compact tables (see the
+    module docstring), from the released views of schema `R` into schema `M`.
+
+    Each is the previous per-view query grouped once more by the reporting group and cohort a
+    filter selects, so a view sums a few thousand rows instead of joining the sessions or the
+    3 million metric values again (`analytics.store.dashboard` reads them).
+    """
+    labels = " UNION ALL ".join(
+        f"SELECT '{col}' AS col, {col} AS value FROM {R}.{rel} WHERE {col} IS NOT NULL"
+        for col in LABEL_COLUMNS for rel in ROSTERS)  # names from the constants above
+    db.execute(f"CREATE OR REPLACE TABLE {M}.c_labels AS SELECT DISTINCT col, value FROM ({labels})")
+    cols = ", ".join(LABEL_COLUMNS)
+    people = " UNION ".join(f"SELECT employee_id, {cols} FROM {R}.{rel}" for rel in ROSTERS)
+    db.execute(f"CREATE OR REPLACE TABLE {M}.c_people AS {people}")
+    # one row per released pair, with its mentee's group today; sessions of any date (the page
+    # asks for those up to the data date, which is on or after every released session)
+    db.execute(f"""CREATE OR REPLACE TABLE {M}.c_pairs AS
+        SELECT p.pair_id, p.mentee_id, any_value(e.block_id) AS block_id, p.cohort, p.start_date, p.end_date,
+               count(s.session_id) AS sessions, coalesce(sum(s.duration_min), 0) AS minutes,
+               max(s.date) AS last_date,
+               avg(s.mentor_rating) AS mentor_rating, avg(s.mentee_rating) AS mentee_rating,
+               count(s.mentor_rating) AS mentor_ratings, count(s.mentee_rating) AS mentee_ratings
+        FROM {R}.pairs p JOIN {R}.employees e ON e.employee_id = p.mentee_id
+        LEFT JOIN {R}.sessions s ON s.pair_id = p.pair_id
+        GROUP BY p.pair_id, p.mentee_id, p.cohort, p.start_date, p.end_date""")
+    sb = f"""SELECT s.*, p.block_id, p.cohort FROM {R}.sessions s JOIN {M}.c_pairs p USING (pair_id)"""
+    db.execute(f"""CREATE OR REPLACE TABLE {M}.c_session_months AS
+        SELECT block_id, cohort, date_trunc('month', date)::DATE AS month, format, count(*) AS sessions,
+               count(DISTINCT pair_id) AS pairs, sum(duration_min) AS minutes
+        FROM ({sb}) GROUP BY ALL""")
+    db.execute(f"""CREATE OR REPLACE TABLE {M}.c_session_mix AS
+        WITH sb AS ({sb})
+        SELECT block_id, cohort, 'format' AS kind, format AS value, count(*) AS sessions,
+               count(DISTINCT pair_id) AS pairs FROM sb GROUP BY ALL
+        UNION ALL
+        SELECT block_id, cohort, 'channel', coalesce(channel, 'not recorded'), count(*), count(DISTINCT pair_id)
+          FROM sb GROUP BY ALL
+        UNION ALL
+        SELECT block_id, cohort, 'topic', topic, count(*), count(DISTINCT pair_id)
+          FROM (SELECT block_id, cohort, pair_id, unnest(topics) AS topic FROM sb) GROUP BY ALL""")
+    # metric values per month group, month, metric, participant (any released pair) and phase
+    # (before/after the start of the person's first pair; everyone else split at the first start)
+    db.execute(f"""CREATE OR REPLACE TABLE {M}.c_metric_cells AS
+        WITH starts AS (SELECT id AS employee_id, min(start_date) AS start
+                        FROM (SELECT mentor_id AS id, start_date FROM {R}.pairs
+                              UNION ALL SELECT mentee_id, start_date FROM {R}.pairs)
+                        GROUP BY id),
+        cut AS (SELECT min(start) AS first_start FROM starts)
+        SELECT e.block_id, m.metric, m.period, st.start IS NOT NULL AS participant,
+               CASE WHEN strptime(m.period || '-01', '%Y-%m-%d')::DATE
+                         < date_trunc('month', coalesce(st.start, (SELECT first_start FROM cut)))
+                    THEN 'before' ELSE 'after' END AS phase,
+               count(DISTINCT m.employee_id) AS people, count(*) AS n, avg(m.value) AS mean,
+               coalesce(var_samp(m.value) * (count(*) - 1), 0) AS m2
+        FROM {R}.metrics m JOIN {R}.month_roster e ON e.period = m.period AND e.employee_id = m.employee_id
+             LEFT JOIN starts st ON st.employee_id = m.employee_id
+        WHERE m.value IS NOT NULL
+        GROUP BY ALL""")
+    db.execute(f"""CREATE OR REPLACE TABLE {M}.c_month_blocks AS
+        SELECT DISTINCT block_id, {cols} FROM {R}.month_roster""")
 
 
 def combine(rows: str, keys: list[str]) -> str:

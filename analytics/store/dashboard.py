@@ -25,7 +25,7 @@ from analytics.store import compact
 from analytics.store.database import Database, Results
 
 #: Roster columns a page may group by (identifiers never come from user input).
-GROUP_COLUMNS: tuple[str, ...] = ("department", "level", "location", "generation")
+GROUP_COLUMNS: tuple[str, ...] = compact.LABEL_COLUMNS
 _WAVES = """
     wv AS (SELECT survey, opened, closed FROM waves
            WHERE (CAST(? AS DATE) IS NULL OR opened >= ?) AND (CAST(? AS DATE) IS NULL OR opened <= ?))
@@ -52,12 +52,10 @@ def _cohort_clause(cohorts: Sequence[str], alias: str = "p") -> tuple[str, list]
 def filter_values(db: Database) -> dict[str, list[str]]:
     """The values each roster filter may take, sorted: every released label of today's groups,
     of any wave, any month and the data date (so a department that no longer exists appears)."""
-    out: dict[str, list[str]] = {}
-    for col in GROUP_COLUMNS:
-        out[col] = [r[0] for r in db.query(
-            f"SELECT {col} FROM employees WHERE {col} IS NOT NULL UNION SELECT {col} FROM wave_roster "
-            f"WHERE {col} IS NOT NULL UNION SELECT {col} FROM month_roster WHERE {col} IS NOT NULL "
-            f"UNION SELECT {col} FROM roster_now WHERE {col} IS NOT NULL ORDER BY 1").rows]
+    # the labels are collected once per data version (`compact.c_labels`)
+    out: dict[str, list[str]] = {col: [] for col in GROUP_COLUMNS}
+    for col, value in db.query("SELECT col, value FROM c_labels ORDER BY col, value").rows:
+        out[col].append(value)
     out["cohort"] = [r[0] for r in db.query(
         "SELECT DISTINCT cohort FROM pairs WHERE cohort IS NOT NULL ORDER BY 1").rows]
     return out
@@ -72,13 +70,12 @@ def selection_size(db: Database, where: str, params: list) -> int:
     """People a selection holds in any period (`where` over `e`): today's groups, any survey wave,
     any metrics month or the data date, so a department that exists only in the past is not an
     empty view.
-    Only compared with k (`privacy.check_selection`), never shown."""
-    return int(db.query(
-        f"""SELECT count(*) FROM (SELECT employee_id FROM employees e WHERE {where}
-                                 UNION SELECT employee_id FROM wave_roster e WHERE {where}
-                                 UNION SELECT employee_id FROM month_roster e WHERE {where}
-                                 UNION SELECT employee_id FROM roster_now e WHERE {where})""",
-        [*params, *params, *params, *params]).scalar())
+    Only compared with k (`privacy.check_selection`), never shown.
+
+    `compact.c_people` holds each person's distinct label sets over those four rosters, and
+    `where` reads only a person's labels and id, so the people it selects in any roster are the
+    people with a row there it selects."""
+    return int(db.query(f"SELECT count(DISTINCT employee_id) FROM c_people e WHERE {where}", params).scalar())
 
 
 def unlinked_respondents(db: Database) -> dict[str, int]:
@@ -180,26 +177,58 @@ def latest_date(db: Database) -> dt.date | None:
     return db.query("SELECT greatest((SELECT max(date) FROM sessions), (SELECT max(closed) FROM waves))").scalar()
 
 
+def _groups(where: str) -> str:
+    """Today's reporting groups (`block_id`) holding someone `where` selects (over `employees` `e`).
+
+    The programme tables are kept per group of the pair's mentee and per cohort
+    (`compact.c_session_months`, `c_session_mix`, `c_pairs`). A roster filter reads a person's
+    group labels only, so it selects whole groups; the cohort filter's clause of
+    `Filters.employee_where` ("has a pair in one of the cohorts") holds for the mentee of every
+    pair of those cohorts. So "the mentee is in the selection and the pair in the cohorts" is
+    "the mentee's group is one of these and the pair in the cohorts", when `where` is the
+    `employee_where()` of filters whose cohorts are the ones passed with it.
+    """
+    return f"SELECT block_id FROM employees e WHERE {where}"
+
+
 def sessions_by_month(db: Database, where: str, params: list, cohorts: Sequence[str] = ()) -> pd.DataFrame:
-    """Per month and format: sessions, pairs meeting, people in those pairs, total minutes."""
-    cte, cp = _pairs_cte(where, cohorts)
+    """Per month and format: sessions, pairs meeting, people in those pairs, total minutes.
+
+    Summed over the groups and cohorts of the selection (`compact.c_session_months`); the pairs
+    of two groups or two cohorts are different pairs, so their counts add up."""
+    c_clause, cp = _cohort_clause(cohorts, "c")
     return db.query_df(
-        f"""WITH {cte}
-        SELECT date_trunc('month', s.date)::DATE AS month, s.format, count(*) AS sessions,
-               count(DISTINCT s.pair_id) AS pairs, 2 * count(DISTINCT s.pair_id) AS n,
-               sum(s.duration_min) AS minutes
-        FROM ses s GROUP BY ALL ORDER BY month, s.format""",
-        [*params, *cp])
+        f"""SELECT month, format, sum(sessions)::BIGINT AS sessions, sum(pairs)::BIGINT AS pairs,
+                   (2 * sum(pairs))::BIGINT AS n, sum(minutes) AS minutes
+        FROM c_session_months c WHERE {c_clause} AND c.block_id IN ({_groups(where)})
+        GROUP BY ALL ORDER BY month, format""",
+        [*cp, *params])
 
 
-def pair_activity(db: Database, where: str, params: list, as_of: dt.date, inactive_days: int = 60,
-                  cohorts: Sequence[str] = ()) -> pd.DataFrame:
-    """One row per pair (no identities): cohort, the mentee's reporting group (block), sessions,
-    minutes, days since last session, whether it is ongoing and inactive, mean mentor and mentee
-    ratings."""
+def _pair_rows(db: Database, where: str, params: list, as_of: dt.date, inactive_days: int,
+               cohorts: Sequence[str]) -> tuple[str, list]:
+    """SELECT of one row per pair of the selection (see `pair_activity`) and its parameters.
+
+    Read from the pairs' totals kept once per data version (`compact.c_pairs`), which count every
+    released session: the data date (`latest_date`, what the page passes) is on or after all of
+    them. An earlier `as_of` counts the sessions up to it from the sessions themselves.
+    """
+    c_clause, cp = _cohort_clause(cohorts)
+    last = db.query("SELECT max(last_date) FROM c_pairs").scalar()
+    if last is None or last <= as_of:
+        return (f"""SELECT cohort, block, sessions, minutes, days_since_last, ongoing, mentor_rating, mentee_rating,
+                   mentor_ratings, mentee_ratings, ongoing AND days_since_last > ? AS inactive
+            FROM (SELECT p.cohort, p.block_id AS block, p.sessions, p.minutes,
+                         date_diff('day', coalesce(p.last_date, p.start_date), ?::DATE) AS days_since_last,
+                         (p.end_date IS NULL OR p.end_date >= ?::DATE) AS ongoing,
+                         p.mentor_rating, p.mentee_rating, p.mentor_ratings, p.mentee_ratings
+                  FROM c_pairs p
+                  WHERE p.start_date <= ?::DATE AND {c_clause}
+                    AND p.mentee_id IN (SELECT employee_id FROM employees e WHERE {where}))""",
+                [int(inactive_days), as_of, as_of, as_of, *cp, *params])
     cte, cp = _pairs_cte(where, cohorts)
-    return db.query_df(
-        f"""WITH {cte}
+    return (f"""WITH {cte}
+        SELECT *, ongoing AND days_since_last > ? AS inactive FROM (
         SELECT p.cohort, any_value(e.block_id) AS block, count(s.session_id) AS sessions, coalesce(sum(s.duration_min), 0) AS minutes,
                date_diff('day', coalesce(max(s.date), p.start_date), ?::DATE) AS days_since_last,
                (p.end_date IS NULL OR p.end_date >= ?::DATE) AS ongoing,
@@ -208,47 +237,99 @@ def pair_activity(db: Database, where: str, params: list, as_of: dt.date, inacti
         FROM prs p LEFT JOIN ses s ON s.pair_id = p.pair_id AND s.date <= ?::DATE
         JOIN employees e ON e.employee_id = p.mentee_id
         WHERE p.start_date <= ?::DATE
-        GROUP BY p.pair_id, p.cohort, p.start_date, p.end_date""",
-        [*params, *cp, as_of, as_of, as_of, as_of]).assign(
-            inactive=lambda d: d["ongoing"] & (d["days_since_last"] > inactive_days))
+        GROUP BY p.pair_id, p.cohort, p.start_date, p.end_date)""",
+            [*params, *cp, int(inactive_days), as_of, as_of, as_of, as_of])
+
+
+def pair_activity(db: Database, where: str, params: list, as_of: dt.date, inactive_days: int = 60,
+                  cohorts: Sequence[str] = ()) -> pd.DataFrame:
+    """One row per pair (no identities): cohort, the mentee's reporting group (block), sessions,
+    minutes, days since last session, whether it is ongoing and inactive, mean mentor and mentee
+    ratings (`compact.c_pairs`; see `_pair_rows`)."""
+    rows, rp = _pair_rows(db, where, params, as_of, inactive_days, cohorts)
+    return db.query_df(rows, rp)
+
+
+def pair_summary(db: Database, where: str, params: list, as_of: dt.date, inactive_days: int = 60,
+                 cohorts: Sequence[str] = (), bins: Sequence[int] = ()) -> dict[str, pd.DataFrame]:
+    """The activity page's pair figures, aggregated in DuckDB from the rows of `pair_activity`.
+
+    ``cohorts``: per cohort (NULL last) pairs, sessions, sessions_per_pair, median_sessions, hours,
+    inactive_pairs, ongoing_pairs, mean mentor and mentee ratings of the pairs' means, and the
+    pairs with a rating by each (mentor_raters, mentee_raters). ``dose``: pairs per reporting
+    group (block) and band, band ``i`` holding the pairs with ``bins[i] <= sessions < bins[i+1]``
+    (`pandas.cut(..., right=False)`; pairs outside every band are left out).
+    """
+    rows, rp = _pair_rows(db, where, params, as_of, inactive_days, cohorts)
+    cohort_table = db.query_df(
+        f"""SELECT cohort, count(*) AS pairs, sum(sessions)::BIGINT AS sessions, avg(sessions) AS sessions_per_pair,
+                   median(sessions)::DOUBLE AS median_sessions, sum(minutes) / 60 AS hours,
+                   count(*) FILTER (WHERE inactive) AS inactive_pairs, count(*) FILTER (WHERE ongoing) AS ongoing_pairs,
+                   avg(mentor_rating) AS mentor_rating, avg(mentee_rating) AS mentee_rating,
+                   count(*) FILTER (WHERE mentor_ratings > 0) AS mentor_raters,
+                   count(*) FILTER (WHERE mentee_ratings > 0) AS mentee_raters
+            FROM ({rows}) GROUP BY cohort ORDER BY cohort NULLS LAST""", rp)
+    edges = [int(b) for b in bins]
+    band = " ".join(f"WHEN sessions >= ? AND sessions < ? THEN {i}" for i in range(len(edges) - 1))
+    dose = db.query_df(
+        f"""SELECT block, band, count(*) AS pairs
+            FROM (SELECT block, CASE {band} END AS band FROM ({rows})) WHERE band IS NOT NULL
+            GROUP BY ALL ORDER BY block, band""",
+        [*[e for i in range(len(edges) - 1) for e in (edges[i], edges[i + 1])], *rp]) if len(edges) > 1 else \
+        pd.DataFrame({"block": [], "band": [], "pairs": []})
+    return {"cohorts": cohort_table, "dose": dose}
 
 
 def session_mix(db: Database, where: str, params: list, cohorts: Sequence[str] = (), min_pairs: int = 1) -> pd.DataFrame:
     """Sessions by kind ('format', 'channel', 'topic') and value, with the pairs involved.
 
     Counted per reporting group of the mentee first: a (group, kind, value) cell with fewer than
-    `min_pairs` pairs is left out, so two views never differ by a handful of pairs' topics.
+    `min_pairs` pairs is left out, so two views never differ by a handful of pairs' topics. The
+    cells are sums over the cohorts of the selection of `compact.c_session_mix` (a pair has one
+    cohort, so its distinct pairs add up).
     """
-    cte, cp = _pairs_cte(where, cohorts)
+    c_clause, cp = _cohort_clause(cohorts, "c")
     return db.query_df(
-        f"""WITH {cte},
-        sb AS (SELECT s.*, e.block_id FROM ses s JOIN prs p ON p.pair_id = s.pair_id
-               JOIN employees e ON e.employee_id = p.mentee_id),
-        cells AS (
-          SELECT block_id, 'format' AS kind, format AS value, count(*) AS sessions, count(DISTINCT pair_id) AS pairs
-            FROM sb GROUP BY ALL
-          UNION ALL
-          SELECT block_id, 'channel', coalesce(channel, 'not recorded'), count(*), count(DISTINCT pair_id)
-            FROM sb GROUP BY ALL
-          UNION ALL
-          SELECT block_id, 'topic', topic, count(*), count(DISTINCT pair_id)
-            FROM (SELECT block_id, pair_id, unnest(topics) AS topic FROM sb) GROUP BY ALL)
+        f"""WITH cells AS (
+          SELECT block_id, kind, value, sum(sessions) AS sessions, sum(pairs) AS pairs
+          FROM c_session_mix c WHERE {c_clause} AND c.block_id IN ({_groups(where)}) GROUP BY ALL)
         SELECT kind, value, sum(sessions)::BIGINT AS sessions, sum(pairs)::BIGINT AS pairs
         FROM cells WHERE pairs >= ? GROUP BY ALL
         ORDER BY kind, sessions DESC""",
-        [*params, *cp, int(min_pairs)])
+        [*cp, *params, int(min_pairs)])
 
 
 # -- objective metrics --------------------------------------------------------------------------------
 def metric_defs(db: Database) -> pd.DataFrame:
+    """The metrics with released values (`compact.c_metrics` has one row per person and metric)."""
     return db.query_df(
         "SELECT DISTINCT m.metric, coalesce(d.higher_is_better, TRUE) AS higher_is_better, d.unit "
-        "FROM metrics m LEFT JOIN metric_defs d USING (metric) ORDER BY 1")
+        "FROM (SELECT DISTINCT metric FROM c_metrics) m LEFT JOIN metric_defs d USING (metric) ORDER BY 1")
+
+
+def _metric_cells(where: str, keys: str) -> str:
+    """n (people), rows, mean and sd of the metric values per `keys` (columns of
+    `compact.c_metric_cells`), summed over the month groups `where` (over `month_roster` labels,
+    alias `e`; no cohort clause) selects, combined as `compact.combine` does."""
+    return f"""WITH cells AS (SELECT * FROM c_metric_cells
+                            WHERE block_id IN (SELECT block_id FROM c_month_blocks e WHERE {where})),
+        g AS (SELECT *, sum(n * mean) OVER w / sum(n) OVER w AS gmean FROM cells WINDOW w AS (PARTITION BY {keys}))
+        SELECT {keys}, sum(people)::BIGINT AS people, sum(n)::BIGINT AS n, any_value(gmean) AS mean,
+               CASE WHEN sum(n) > 1 THEN sqrt(sum(m2 + n * (mean - gmean) * (mean - gmean)) / (sum(n) - 1)) END AS sd
+        FROM g GROUP BY {keys}"""
 
 
 def metric_by_period(db: Database, where: str, params: list, cohorts: Sequence[str] = ()) -> pd.DataFrame:
     """Per metric, month and participant flag: n people, mean, sd (`where` over `month_roster`
-    `e`: attributes in that month; people not employed then do not count)."""
+    `e`: attributes in that month; people not employed then do not count).
+
+    Without a cohort filter this sums the cells kept once per data version
+    (`compact.c_metric_cells`: per month group, month, metric and participant), which is exact:
+    a roster filter selects whole month groups, and a person is in one group a month."""
+    if not cohorts:
+        return db.query_df(
+            f"""SELECT metric, period, participant, people AS n, mean, sd
+            FROM ({_metric_cells(where, "metric, period, participant")}) ORDER BY metric, period""", params)
     c_clause, c_params = _cohort_clause(cohorts)
     return db.query_df(
         f"""
@@ -272,7 +353,14 @@ def metric_before_after(db: Database, where: str, params: list, cohorts: Sequenc
     month, metric) cells, so two views — or two pinned versions of one view — differ by whole
     cells, never by part of a person. (A mean of person means did not: a late value for someone
     with no other month in the phase added one whole person to the figure between versions.)
+    Without a cohort filter the phases are those of `compact.c_metric_cells`, summed as in
+    `metric_by_period`.
     """
+    if not cohorts:
+        return db.query_df(
+            f"""SELECT metric, participant, phase, n, mean, sd
+            FROM ({_metric_cells(where, "metric, participant, phase")})
+            ORDER BY metric, participant DESC, phase DESC""", params)
     c_clause, c_params = _cohort_clause(cohorts)
     return db.query_df(
         f"""
