@@ -336,6 +336,7 @@ def _read_csv_fast(path: Path, name: str, encoding: str, size: int, progress: Pr
     table = pa.Table.from_batches(batches, schema=batches[0].schema) if batches else None
     if table is None or table.num_rows == 0:
         return pd.DataFrame(dtype=str), delimiter
+    _check_cell_lengths(table, name)
     if encoding == "utf-8-sig" or encoding == "utf-8":
         first = table.column(0)[0].as_py()
         if first.startswith("\ufeff"):
@@ -347,6 +348,27 @@ def _read_csv_fast(path: Path, name: str, encoding: str, size: int, progress: Pr
     cells.index = pd.RangeIndex(1, len(cells) + 1)
     progress(0.6, "read the file")
     return cells, delimiter
+
+
+def _check_cell_lengths(table, name: str) -> None:
+    """Refuse a cell over MAX_FIELD_CHARS characters, naming its row and column, never quoting it.
+
+    Arrow reads any cell that fits its 4 MiB block, so without this check a cell of one to four
+    million characters passed the fast reader while the row-by-row reader (and XLSX) refused it.
+    Byte lengths bound character lengths from above, so characters are counted only in a column
+    whose longest cell has more bytes than the limit.
+    """
+    import pyarrow.compute as pc
+
+    for pos in range(table.num_columns):
+        col = table.column(pos)
+        if (pc.max(pc.binary_length(col)).as_py() or 0) <= MAX_FIELD_CHARS:
+            continue
+        over = pc.greater(pc.utf8_length(col), MAX_FIELD_CHARS)
+        if pc.any(over).as_py():
+            row = int(pc.index(over, True).as_py()) + 1  # the header is row 1
+            raise TwowayError(f"{name}, row {row}, column {_letter(pos)}: a cell longer than "
+                              f"{MAX_FIELD_CHARS:,} characters")
 
 
 def _read_csv(path: Path, name: str, encoding: str, size: int, progress: Progress,
