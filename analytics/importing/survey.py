@@ -23,8 +23,9 @@ from analytics.errors import TwowayError
 from analytics.importing.dates import parse_datetimes
 from analytics.importing.formats import (EMPLOYEE_ID_NAMES, GOOGLE_TIMESTAMP, RESPONSE_ID_NAMES, SUBMITTED_NAMES, Column,
                                          header_rows, snake, survey_columns)
-from analytics.importing.labels import (AGREEMENT_TABLES, FREQUENCY_TABLES, MISSING_LABELS, TABLES, agreement_table,
-                                        frequency_table, label_table_for, leading_number, normalise, parse_number)
+from analytics.importing.labels import (AGREEMENT_TABLES, FIVE_POINT_FREQUENCY_ONLY, FREQUENCY_TABLES, MISSING_LABELS,
+                                        TABLES, agreement_table, frequency_table, label_table_for, leading_number,
+                                        normalise, parse_number)
 from analytics.importing.mapping import ItemSpec, suggest_construct, suggest_reverse
 from analytics.importing.reading import RawTable, clip, clip_message
 from analytics.store import Database
@@ -380,6 +381,9 @@ def analyse_survey(db: Database, table: RawTable, fmt: str, *, survey: str, mapp
             frequency_words |= words
     agreement = agreement_table(agreement_words)
     frequency = frequency_table(frequency_words)
+    # Never/Rarely/Sometimes alone fit both frequency tables: the labels give the numbers, not the top
+    frequency_open = bool(frequency_words) and "frequently" not in frequency_words \
+        and not frequency_words & FIVE_POINT_FREQUENCY_ONLY
     tables = {k: (agreement if v in AGREEMENT_TABLES else frequency if v in FREQUENCY_TABLES else v)
               for k, v in tables.items()}
     for k, c in enumerate(item_cols):
@@ -413,7 +417,7 @@ def analyse_survey(db: Database, table: RawTable, fmt: str, *, survey: str, mapp
     if not plans and not issues.errors:
         raise TwowayError(f"{name}: no rating items found (give a mapping naming the items)")
 
-    _decide_scales(plans, report, issues)
+    _decide_scales(plans, report, issues, frequency_open)
 
     # 5. roster links
     ids = respondent[has_id]
@@ -554,12 +558,17 @@ def _own_scale(values: pd.Series) -> tuple[float, float] | None:
     return lo, float(next((m for m in STANDARD_MAXIMA.get(int(lo), ()) if m >= hi), hi))
 
 
-def _decide_scales(plans: list[ItemPlan], report: dict, issues: Issues) -> None:
+def _decide_scales(plans: list[ItemPlan], report: dict, issues: Issues, frequency_open: bool = False) -> None:
     """Each item's scale: the mapping, else its labels, else the survey's other items; the item's
     own answers only when nothing else says. Values beyond the scale are errors (row and column).
 
     "The survey's other items" are their stated scales when any item states one, else the scale
     most items' answers fit (so one stray 7 among 1–5 items is an error, not a 1–7 scale).
+
+    `frequency_open`: the survey's frequency answers are only labels both frequency tables share
+    (Never, Rarely, Sometimes), so the labels give each answer's number but not the scale's top
+    (4 for Never–Frequently, 5 for Never–Always). Such items keep 1–5 but are listed in
+    `scale_ambiguous` and leave the scale unconfirmed: "Ready" needs the mapping to say.
     """
     for p in plans:
         if p.spec.scale:
@@ -604,7 +613,14 @@ def _decide_scales(plans: list[ItemPlan], report: dict, issues: Issues) -> None:
                                   "mapping if it differs)"}.get(p.scale_from, "")
             issues.error(f"row {row}, {p.column.where()}: value {out.iloc[0]:g} is outside the item's scale "
                          f"{lo:g}–{hi:g}" + (f" ({len(out)} such values)" if len(out) > 1 else "") + why)
-    report["scale_confirmed"] = all(p.scale_from in ("mapping", "labels") for p in plans)
+    ambiguous = [p.column.id for p in plans if frequency_open and p.table in FREQUENCY_TABLES
+                 and p.scale_from == "labels" and not p.spec.labels]
+    if ambiguous:
+        report["scale_ambiguous"] = ambiguous
+        issues.warn(f"the answers to {len(ambiguous)} frequency item(s) ({', '.join(ambiguous[:5])}) fit both the "
+                    "4-point (Never … Frequently) and the 5-point (Never … Always) scale: read as 1–5; give "
+                    "\"scale\" in the mapping (or the scale columns on the Upload page) to be sure")
+    report["scale_confirmed"] = not ambiguous and all(p.scale_from in ("mapping", "labels") for p in plans)
 
 
 def _answer_options(series: pd.Series, limit: int = 12) -> list[str]:
