@@ -116,3 +116,19 @@ def test_the_upload_preview_never_shows_addresses(org):
     prev = preview(org, EXPORTS / "google_forms_email.csv")
     assert (prev["head"]["Email address"] == "(e-mail address)").all()
     _no_address(prev["head"].to_csv())
+
+
+def test_the_unlinked_warning_says_what_to_do_for_this_roster(org):
+    """The roster has e-mails, so an unknown address is not a missing column: the warning said
+    "add an email column to the roster" even then."""
+    rep = import_file(org, EXPORTS / "google_forms_email.csv", survey="gf", dry_run=True)
+    warning = next(w for w in rep["warnings"] if "stay unlinked" in w)
+    assert "check the roster's email column" in warning and "add an email column" not in warning
+
+
+def test_without_roster_addresses_the_warning_asks_for_the_column(db, tmp_path):
+    (tmp_path / "emp.csv").write_text("employee_id,department\nE001,Sales\n")
+    import_file(db, tmp_path / "emp.csv")
+    rep = import_file(db, EXPORTS / "google_forms_email.csv", survey="gf", dry_run=True)
+    assert rep["linked"] == 0
+    assert any("add an email column to the roster" in w for w in rep["warnings"]), rep["warnings"]

@@ -431,8 +431,10 @@ def analyse_survey(db: Database, table: RawTable, fmt: str, *, survey: str, mapp
     if email_mode:  # never an address (nor its pseudonym) in the report
         report["unlinked"] = {"count": int(len(unlinked)), "examples": []}
         if unlinked:
+            hint = ("check the roster's email column for them" if roster_store.has_emails(db)
+                    else "add an email column to the roster to link them")
             issues.warn(f"{len(unlinked)} e-mail address(es) are not in the roster and stay unlinked "
-                        "(addresses not shown; add an email column to the roster to link them)")
+                        f"(addresses not shown; {hint})")
     else:
         report["unlinked"] = {"count": int(len(unlinked)), "examples": unlinked[:5]}
         if unlinked:
