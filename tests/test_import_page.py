@@ -256,3 +256,25 @@ def test_check_is_not_ready_when_frequency_answers_fit_four_and_five_points(page
         '{"How often do you try new tools?": {"construct": "agility", "scale": [1, 4]}}')
     at.button(key="check").click().run()
     assert "Ready: 3 respondents." in _texts(at.success)
+
+
+def test_a_foreign_survey_from_years_before_does_not_stretch_the_wave_slider(small_demo, tmp_path):
+    """Issue #10: a 3-person test survey from 2018 stretched the wave slider back to 2018. The
+    slider spans the organisation's own waves (those with respondents linked to the roster)."""
+    from analytics import views
+    from analytics.store import dashboard
+
+    with Database(small_demo) as db:
+        own = dashboard.waves(db)["survey"].tolist()
+    foreign = tmp_path / "foreign.csv"
+    foreign.write_text('"Timestamp","I feel I belong in my team"\n"2018/01/10 9:00:01 AM","Agree"\n'
+                       '"2018/01/10 9:00:02 AM","Agree"\n"2018/01/10 9:00:03 AM","Disagree"\n')
+    with Database(small_demo) as db:
+        import_file(db, foreign, survey="foreign-2018")
+        assert views.filter_options(db, 5).waves["survey"].tolist() == own
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.switch_page("pages/overview.py")
+    at.run()
+    assert not at.exception
+    slider = next(s for s in at.select_slider if s.label == "Survey waves")
+    assert list(slider.value) == [own[0], own[-1]] and "Jan 2018" not in slider.options
