@@ -94,6 +94,8 @@ def test_frequency_answers_that_fit_four_and_five_points_are_not_ready(org, tmp_
     assert (it["scale"], it["scale_from"], it["mean"]) == ([1, 5], "labels", 2.25)
     assert rep["scale_confirmed"] is False and rep["scale_ambiguous"] == ["How often do you try new tools?"]
     assert any("4-point" in w and "5-point" in w for w in rep["warnings"]), rep["warnings"]
+    shown = preview(org, tmp_path / "s.csv")["items"].set_index("item")["detected_scale"]
+    assert shown["How often do you try new tools?"] == "1–5 (labels; or 1–4: set it)"  # the mapping step says so
     stated = import_file(org, _write(tmp_path, text), dry_run=True,
                          mapping={"How often do you try new tools?": {"construct": "agility", "scale": [1, 4]}})
     assert stated["items"][0]["scale"] == [1, 4] and stated["scale_confirmed"] is True
