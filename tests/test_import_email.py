@@ -132,3 +132,16 @@ def test_without_roster_addresses_the_warning_asks_for_the_column(db, tmp_path):
     rep = import_file(db, EXPORTS / "google_forms_email.csv", survey="gf", dry_run=True)
     assert rep["linked"] == 0
     assert any("add an email column to the roster" in w for w in rep["warnings"]), rep["warnings"]
+
+
+def test_an_email_column_that_mostly_holds_no_addresses_says_why_nobody_is_linked(org, tmp_path):
+    """Google Forms' 'Email address' with one value in three not an address is not used (90 %
+    needed): the report said only "no person id column", as if the export had none."""
+    (tmp_path / "gf.csv").write_text('"Timestamp","Email address","I feel I belong in my team"\n'
+                                     '"2025/03/01 9:00:01 AM","ana@corp.example","Agree"\n'
+                                     '"2025/03/01 9:00:02 AM","bruno@corp.example","Agree"\n'
+                                     '"2025/03/01 9:00:03 AM","not given","Disagree"\n')
+    rep = import_file(org, tmp_path / "gf.csv", survey="gf", dry_run=True)
+    assert rep["person_key"] == "response" and rep["linked"] == 0
+    assert any("'Email address': only 2 of 3 values look like e-mail addresses" in w for w in rep["warnings"])
+    _no_address(json.dumps(rep, default=str))

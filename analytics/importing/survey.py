@@ -132,18 +132,34 @@ def _find(cols: list[Column], names, roles=("meta", "item")) -> Column | None:
     return None
 
 
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+$"
+
+
 def _holds_emails(series: pd.Series) -> bool:
     """Most non-blank cells look like e-mail addresses."""
     vals = series[~masked(series)].str.strip()
-    return bool(len(vals)) and float(vals.str.match(r"^[^@\s]+@[^@\s]+$").mean()) >= 0.9
+    return bool(len(vals)) and float(vals.str.match(EMAIL_PATTERN).mean()) >= 0.9
 
 
-def _email_column(cols: list[Column], fmt: str, data: pd.DataFrame) -> Column | None:
-    """The export's e-mail column, when it holds addresses (not blank or 'anonymous')."""
+def _email_column(cols: list[Column], fmt: str, data: pd.DataFrame, issues: Issues | None = None) -> Column | None:
+    """The export's e-mail column, when it holds addresses (not blank or 'anonymous').
+
+    A column named like one whose cells are mostly not addresses is not used; `issues` gets a
+    warning saying so (with counts, never a cell), since otherwise nobody is linked without a word.
+    """
+    warned = set()
     for names in (EMAIL_NAMES.get(fmt, ()), GENERIC_EMAIL_NAMES):
         c = _find(cols, names)
         if c is not None and _holds_emails(data[c.pos]):
             return c
+        if c is not None and issues is not None and c.pos not in warned:
+            warned.add(c.pos)
+            vals = data[c.pos][~masked(data[c.pos])].str.strip()
+            if len(vals):
+                n = int(vals.str.match(EMAIL_PATTERN).sum())
+                issues.warn(f"column {clip(c.id)}: only {n:,} of {len(vals):,} values look like e-mail addresses "
+                            "(90 % needed), so it does not identify people; fix those cells or name it with "
+                            "--id-column")
     return None
 
 
@@ -306,7 +322,7 @@ def analyse_survey(db: Database, table: RawTable, fmt: str, *, survey: str, mapp
                 break
             report.setdefault("notes", []).append(f"column {clip(c.id)} is masked or empty: not used as a person id")
         if person is None:
-            person = _email_column(cols, fmt, data)
+            person = _email_column(cols, fmt, data, issues)
             email_mode = person is not None
         report["person_key"] = "response" if person is None else ("email" if email_mode else "employee_id")
     report["id_column"] = person.id if person is not None else None
