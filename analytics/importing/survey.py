@@ -335,6 +335,13 @@ def analyse_survey(db: Database, table: RawTable, fmt: str, *, survey: str, mapp
         has_id = ~masked(ids)
         if email_mode:  # the person is the roster employee with that e-mail, case ignored
             ids = _people_by_email(db, ids, has_id, table.sha256)
+        else:  # an address among ids links by e-mail too, and is never stored (unless it is an employee_id)
+            looks = has_id & ids.str.match(EMAIL_PATTERN).fillna(False).astype(bool)
+            if looks.any():
+                not_ids = store.missing_ids(db, "employees", "employee_id", ids[looks])
+                looks &= ids.isin(not_ids)
+            if looks.any():
+                ids = ids.where(~looks, _people_by_email(db, ids, looks, table.sha256))
         respondent = ids.where(has_id, fallback)
         if (~has_id).any():
             issues.warn(f"{int((~has_id).sum())} response(s) have no value in {person.id!r}; each is counted "
@@ -452,10 +459,11 @@ def analyse_survey(db: Database, table: RawTable, fmt: str, *, survey: str, mapp
             issues.warn(f"{len(unlinked)} e-mail address(es) are not in the roster and stay unlinked "
                         f"(addresses not shown; {hint})")
     else:
-        report["unlinked"] = {"count": int(len(unlinked)), "examples": unlinked[:5]}
+        shown = [u for u in unlinked if not str(u).startswith(UNLINKED_EMAIL)]  # never an address's pseudonym
+        report["unlinked"] = {"count": int(len(unlinked)), "examples": shown[:5]}
         if unlinked:
-            issues.warn(f"{len(unlinked)} respondent id(s) are not in the roster and stay unlinked "
-                        f"(e.g. {', '.join(unlinked[:3])})")
+            issues.warn(f"{len(unlinked)} respondent id(s) are not in the roster and stay unlinked"
+                        + (f" (e.g. {', '.join(shown[:3])})" if shown else ""))
 
     report["rows"] = int(len(data))
     report["items"] = [{"question": p.column.question, "item": p.column.id, "n": int(p.values.notna().sum()),
