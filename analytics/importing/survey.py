@@ -395,9 +395,11 @@ def analyse_survey(db: Database, table: RawTable, fmt: str, *, survey: str, mapp
     tables = {}
     agreement_words: set[str] = set()
     frequency_words: set[str] = set()
+    col_words: dict[int, set[str]] = {}
     for c in item_cols:
         spec = resolved[c.pos] if resolved is not None else ItemSpec()
         tables[c.pos], words = _column_table(data[c.pos], spec, dc)
+        col_words[c.pos] = words
         if tables[c.pos] in AGREEMENT_TABLES:
             agreement_words |= words
         elif tables[c.pos] in FREQUENCY_TABLES:
@@ -409,6 +411,10 @@ def analyse_survey(db: Database, table: RawTable, fmt: str, *, survey: str, mapp
         and not frequency_words & FIVE_POINT_FREQUENCY_ONLY
     tables = {k: (agreement if v in AGREEMENT_TABLES else frequency if v in FREQUENCY_TABLES else v)
               for k, v in tables.items()}
+    for c in item_cols:
+        spec = resolved[c.pos] if resolved is not None else ItemSpec()
+        if spec.scale and tables[c.pos] is not None:
+            tables[c.pos] = _table_for_scale(c, tables[c.pos], spec.scale, col_words[c.pos], issues)
     for k, c in enumerate(item_cols):
         if progress is not None and k % 5 == 0:
             progress(0.62 + 0.2 * k / len(item_cols), f"checking item {k + 1:,} of {len(item_cols):,}")
@@ -582,6 +588,28 @@ def _own_scale(values: pd.Series) -> tuple[float, float] | None:
     lo, hi = float(v.min()), float(v.max())
     lo = 0.0 if 0 <= lo < 1 else (1.0 if lo >= 1 else lo)
     return lo, float(next((m for m in STANDARD_MAXIMA.get(int(lo), ()) if m >= hi), hi))
+
+
+def _table_for_scale(c: Column, table: str, scale: tuple[float, float], words: set[str],
+                     issues: Issues) -> str | None:
+    """The built-in label table for an item whose scale the mapping states.
+
+    The survey-wide choice (`agreement_table`, `frequency_table`) decides a table's length from the
+    answers; a stated scale decides it for its item: answers of only Agree / Strongly agree /
+    Disagree on a stated 1–7 scale are 7-point (Agree 6), not 5-point numbers under a 1–7 scale.
+    Labels no table of that length holds (Often on a stated 1–4) are an error: the mapping must
+    give the item's labels.
+    """
+    if tuple(float(v) for v in TABLES[table][1]) == tuple(float(v) for v in scale):
+        return table
+    family, kind = (AGREEMENT_TABLES, "agreement") if table in AGREEMENT_TABLES else (FREQUENCY_TABLES, "frequency")
+    for name in sorted(family):
+        if tuple(float(v) for v in TABLES[name][1]) == tuple(float(v) for v in scale) and words <= set(TABLES[name][0]):
+            return name
+    lo, hi = TABLES[table][1]
+    issues.error(f"{c.where()}: its answers are labels of the {lo:g}–{hi:g} {kind} scale, but the mapping's scale is "
+                 f"{scale[0]:g}–{scale[1]:g}; give the item's \"labels\" in the mapping")
+    return table
 
 
 def _decide_scales(plans: list[ItemPlan], report: dict, issues: Issues, frequency_open: bool = False) -> None:
