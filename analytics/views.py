@@ -29,7 +29,7 @@ from analytics.store import Database
 from analytics.store import dashboard as sql
 from analytics.store.released import active, released
 from analytics.vocab import GENERATION_NAMES
-from analytics.waves import own_waves
+from analytics.waves import own_wave_span, own_waves
 
 F = TypeVar("F", bound=Callable)
 
@@ -107,9 +107,18 @@ def guarded(fn: F) -> F:
 
 @memo
 def filter_options(db: Database, k: int | None = None, as_of: int | None = None) -> FilterOptions:
-    """The filter values of the released data: reporting-group labels ("Other" where merged)."""
+    """The filter values of the released data: reporting-group labels ("Other" where merged), and
+    the waves the wave slider offers: those opening within the organisation's own waves' period
+    (`analytics.waves.own_wave_span`), so a foreign or test survey from years before or after
+    never stretches it; every wave when no wave is linked to the roster (an anonymous survey)."""
     with released(db, privacy.min_group_size(k), as_of):
-        return FilterOptions(sql.filter_values(db), sql.waves(db))
+        waves = sql.waves(db)
+        span = own_wave_span(db)
+        if span is not None:
+            opened = pd.to_datetime(waves["opened"])
+            inside = opened.isna() | opened.between(pd.Timestamp(span[0]), pd.Timestamp(span[1]))
+            waves = waves[inside.to_numpy()].reset_index(drop=True)
+        return FilterOptions(sql.filter_values(db), waves)
 
 
 @guarded

@@ -163,7 +163,8 @@ if staged is not None:
     if b1.button("Check (nothing is written)", key="check", icon=":material/rule:"):
         try:
             report, _, _ = check_file(db, info["path"], **args)
-            unconfirmed = [i["item"] for i in report["items"] if i.get("scale_from") in ("other items", "answers")]
+            unconfirmed = [i["item"] for i in report["items"] if i.get("scale_from") in ("other items", "answers")
+                           or i["item"] in report.get("scale_ambiguous", ())]
             noun = "respondents" if kind == "survey" else "rows"
             if not report["errors"] and not unconfirmed:
                 st.success(f"Ready: {report['rows']:,} {noun}.")

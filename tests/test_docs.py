@@ -50,3 +50,32 @@ def test_quick_start_is_two_commands_near_the_top():
     ci = (ROOT / ".ci" / "run").read_text()
     test_command = next(c for c in commands if "test" in c).split("#")[0].strip()
     assert test_command in ci, "CI must run exactly the README's test command"
+
+
+def _readme_template_columns(kind: str) -> dict[str, str]:
+    """Column → "required" cell of the README's table under `#### {kind}.csv`."""
+    section = README.split(f"#### {kind}.csv", 1)[1].split("\n#", 1)[0]
+    out = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("| `") and len(cells) >= 2:
+            for col in re.findall(r"`([a-z_]+)`", cells[0]):
+                out[col] = cells[1]
+    return out
+
+
+@pytest.mark.parametrize("kind", ["employees", "pairs", "sessions", "metrics"])
+def test_every_template_column_is_documented(kind):
+    from analytics.importing.templates import template_columns
+
+    assert set(template_columns(kind)) <= set(_readme_template_columns(kind)), kind
+
+
+def test_the_roster_template_documents_its_optional_history_columns():
+    """Issue #10: the roster template gains email, termination_date and effective_date, all optional."""
+    from analytics.importing.templates import template_columns
+
+    documented = _readme_template_columns("employees")
+    for col in ("email", "termination_date", "effective_date"):
+        assert col in template_columns("employees")
+        assert documented[col] == "", (col, documented[col])  # optional: the "required" cell is empty

@@ -116,3 +116,60 @@ def test_the_upload_preview_never_shows_addresses(org):
     prev = preview(org, EXPORTS / "google_forms_email.csv")
     assert (prev["head"]["Email address"] == "(e-mail address)").all()
     _no_address(prev["head"].to_csv())
+
+
+def test_the_unlinked_warning_says_what_to_do_for_this_roster(org):
+    """The roster has e-mails, so an unknown address is not a missing column: the warning said
+    "add an email column to the roster" even then."""
+    rep = import_file(org, EXPORTS / "google_forms_email.csv", survey="gf", dry_run=True)
+    warning = next(w for w in rep["warnings"] if "stay unlinked" in w)
+    assert "check the roster's email column" in warning and "add an email column" not in warning
+
+
+def test_without_roster_addresses_the_warning_asks_for_the_column(db, tmp_path):
+    (tmp_path / "emp.csv").write_text("employee_id,department\nE001,Sales\n")
+    import_file(db, tmp_path / "emp.csv")
+    rep = import_file(db, EXPORTS / "google_forms_email.csv", survey="gf", dry_run=True)
+    assert rep["linked"] == 0
+    assert any("add an email column to the roster" in w for w in rep["warnings"]), rep["warnings"]
+
+
+def test_an_email_column_that_mostly_holds_no_addresses_says_why_nobody_is_linked(org, tmp_path):
+    """Google Forms' 'Email address' with one value in three not an address is not used (90 %
+    needed): the report said only "no person id column", as if the export had none."""
+    (tmp_path / "gf.csv").write_text('"Timestamp","Email address","I feel I belong in my team"\n'
+                                     '"2025/03/01 9:00:01 AM","ana@corp.example","Agree"\n'
+                                     '"2025/03/01 9:00:02 AM","bruno@corp.example","Agree"\n'
+                                     '"2025/03/01 9:00:03 AM","not given","Disagree"\n')
+    rep = import_file(org, tmp_path / "gf.csv", survey="gf", dry_run=True)
+    assert rep["person_key"] == "response" and rep["linked"] == 0
+    assert any("'Email address': only 2 of 3 values look like e-mail addresses" in w for w in rep["warnings"])
+    _no_address(json.dumps(rep, default=str))
+
+
+def test_addresses_in_a_named_id_column_are_never_stored_or_shown(org, tmp_path):
+    """--id-column naming a column that is mostly not addresses (so not e-mail mode): the addresses
+    in it were stored as respondents and printed as unlinked examples. Each value that is an
+    address links by e-mail (or gets a pseudonym); other values stay ids."""
+    (tmp_path / "gf.csv").write_text('"Timestamp","Contact","I feel I belong in my team"\n'
+                                     '"2025/03/01 9:00:01 AM","ANA@corp.example","Agree"\n'
+                                     '"2025/03/01 9:00:02 AM","stranger@else.example","Agree"\n'
+                                     '"2025/03/01 9:00:03 AM","E004","Disagree"\n'
+                                     '"2025/03/01 9:00:04 AM","desk 12","Disagree"\n')
+    rep = import_file(org, tmp_path / "gf.csv", survey="gf", id_column="Contact")
+    # ANA@ is E001 (case ignored), E004 is an id; the stranger and "desk 12" stay unlinked
+    assert (rep["person_key"], rep["linked"], rep["unlinked"]["count"]) == ("Contact", 2, 2)
+    assert rep["unlinked"]["examples"] == ["desk 12"]
+    stored = [r[0] for r in org.query("SELECT DISTINCT respondent FROM responses").rows]
+    _no_address(json.dumps(rep, default=str), *stored)
+    assert sorted(r[0] for r in org.query("SELECT DISTINCT employee_id FROM responses WHERE employee_id IS NOT NULL"
+                                          ).rows) == ["E001", "E004"]
+
+
+def test_an_organisation_whose_employee_ids_are_addresses_still_links_by_id(db, tmp_path):
+    (tmp_path / "emp.csv").write_text("employee_id,department\nana@corp.example,Sales\nbruno@corp.example,IT\n")
+    import_file(db, tmp_path / "emp.csv")
+    (tmp_path / "s.csv").write_text("employee_id,submitted_at,q1\nana@corp.example,2025-03-01,4\n"
+                                    "bruno@corp.example,2025-03-01,3\n")
+    rep = import_file(db, tmp_path / "s.csv", survey="s")
+    assert (rep["person_key"], rep["linked"]) == ("employee_id", 2)

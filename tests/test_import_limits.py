@@ -219,3 +219,24 @@ def test_a_formatted_empty_cell_far_right_is_not_a_column(tmp_path):
     # Excel may store a styled, empty cell far to the right; only filled cells make columns
     path = write_xlsx(tmp_path / "styled.xlsx", rows=[b'<row r="2"><c r="A2"><v>7</v></c><c r="XFD2" s="1"/></row>'])
     assert read_table(path).cells[0].tolist() == ["employee_id", "7"]
+
+
+@pytest.mark.parametrize("chars", [MAX_FIELD_CHARS + 1, 2 * MAX_FIELD_CHARS])
+def test_a_csv_cell_over_the_limit_is_refused_naming_its_cell(db, tmp_path, chars):
+    # Under Arrow's 4 MiB block a long cell used to pass the fast reader: a 2,000,000-character
+    # department was imported. It is refused with its row and column, never quoted, nothing written.
+    path = tmp_path / "employees.csv"
+    path.write_text("employee_id,department\nE001,Sales\nE002," + "x" * chars + "\n")
+    message = refused(path, f"row 3, column B: a cell longer than {MAX_FIELD_CHARS:,} characters")
+    assert "xxxxxxxxxx" not in message
+    before = snapshot(db)
+    with pytest.raises(TwowayError):
+        import_file(db, path)
+    assert snapshot(db) == before
+
+
+def test_a_multibyte_cell_at_the_limit_in_characters_is_read(tmp_path):
+    # the limit counts characters, not bytes: 1,000,000 'é' (2,000,000 bytes of UTF-8) is one allowed cell
+    path = tmp_path / "long.csv"
+    path.write_text("employee_id,department\nE001," + "é" * MAX_FIELD_CHARS + "\n", encoding="utf-8")
+    assert len(read_table(path).cells.iloc[1, 1]) == MAX_FIELD_CHARS

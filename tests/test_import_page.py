@@ -236,3 +236,45 @@ def test_a_foreign_three_person_survey_leaves_the_overview_rate_as_it_was(small_
     row = flagged.set_index("Survey").loc["foreign-test"]
     assert row["Flag"].startswith("not linked") and "fewer than 5 respondents" in row["Flag"]
     assert row["Linked"] in (0, "0") and (pd.isna(row["Respondents"]) or row["Respondents"] in ("", "—"))
+
+
+def test_check_is_not_ready_when_frequency_answers_fit_four_and_five_points(page_db, tmp_path):
+    """Never/Rarely/Sometimes only: the labels do not say whether the scale ends at Frequently (4)
+    or Always (5), so Check warns instead of "Ready"; stating the scale in the table makes it ready."""
+    path = tmp_path / "freq.csv"
+    path.write_text("employee_id,submitted_at,How often do you try new tools?\nE001,2025-01-01,Never\n"
+                    "E002,2025-01-01,Rarely\nE003,2025-01-01,Sometimes\n")
+    with Database(page_db) as db:
+        staged = {"key": None, "path": path, "name": path.name, "preview": preview(db, path)}
+    at = _app(staged)
+    at.button(key="check").click().run()
+    assert not at.exception
+    assert not [s for s in _texts(at.success) if s.startswith("Ready")]
+    assert any("not stated by a mapping or by labels" in w for w in _texts(at.warning))
+    assert any("4-point" in w and "5-point" in w for w in _texts(at.warning))
+    at.text_area(key="mapping_json").input(
+        '{"How often do you try new tools?": {"construct": "agility", "scale": [1, 4]}}')
+    at.button(key="check").click().run()
+    assert "Ready: 3 respondents." in _texts(at.success)
+
+
+def test_a_foreign_survey_from_years_before_does_not_stretch_the_wave_slider(small_demo, tmp_path):
+    """Issue #10: a 3-person test survey from 2018 stretched the wave slider back to 2018. The
+    slider spans the organisation's own waves (those with respondents linked to the roster)."""
+    from analytics import views
+    from analytics.store import dashboard
+
+    with Database(small_demo) as db:
+        own = dashboard.waves(db)["survey"].tolist()
+    foreign = tmp_path / "foreign.csv"
+    foreign.write_text('"Timestamp","I feel I belong in my team"\n"2018/01/10 9:00:01 AM","Agree"\n'
+                       '"2018/01/10 9:00:02 AM","Agree"\n"2018/01/10 9:00:03 AM","Disagree"\n')
+    with Database(small_demo) as db:
+        import_file(db, foreign, survey="foreign-2018")
+        assert views.filter_options(db, 5).waves["survey"].tolist() == own
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.switch_page("pages/overview.py")
+    at.run()
+    assert not at.exception
+    slider = next(s for s in at.select_slider if s.label == "Survey waves")
+    assert list(slider.value) == [own[0], own[-1]] and "Jan 2018" not in slider.options

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 import pytest
 from click.testing import CliRunner
 
 from analytics.cli import cli
 from analytics.errors import TwowayError
-from analytics.importing import import_file, undo_import
+from analytics.importing import ImportFailed, import_file, undo_import
 from analytics.store import Database
 from analytics.store import roster
 from tests.fixtures import snapshot
@@ -235,3 +236,46 @@ def test_a_pinned_link_sees_the_roster_as_it_was_after_its_import(db, tmp_path):
     with pinned(db, 1):  # only the January roster: nobody has left, A is still in Sales
         assert _on(db, "2025-08-01") == {"A": ("Sales", "L1"), "B": ("Sales", "L2"), "C": ("IT", "L1"),
                                          "D": ("IT", "L2"), "E": ("Ops", "L1")}
+
+
+@pytest.mark.parametrize("text,kw,match", [
+    # a first roster: hired in May, left in January
+    (HEAD + ",termination_date\nA,IT,L1,,,2024-05-01,,2024-01-01\nB,IT,L1,,,,,\n", {},
+     r"row 2, column H 'termination_date': before this person's hire_date"),
+    # a dated snapshot: a new person without a hire_date starts on the snapshot date, after they left
+    (APR + "G,HR,L1,,,,\n", None, None),
+])
+def test_a_spell_that_ends_before_it_starts_is_refused(db, tmp_path, text, kw, match):
+    """A termination date before the person's start wrote a history row ending before it began
+    (employed on no day, yet counted as added). It is an error naming the row and column."""
+    if kw is None:  # the snapshot case
+        import_file(db, _write(tmp_path, "jan.csv", JAN))
+        text = HEAD + ",termination_date\n" + "\n".join(line + "," for line in APR.splitlines()[1:]) \
+            + "\nG,HR,L1,,,,,2025-03-10\nH,HR,L1,,,2025-02-01,,2025-01-20\n"
+        kw = {"as_of": "2025-04-01"}
+        match = (r"row 7, column H 'termination_date': before this new person's start on the snapshot date "
+                 r"2025-04-01 \(give their hire_date\)")
+    before = snapshot(db)
+    with pytest.raises(ImportFailed) as info:
+        import_file(db, _write(tmp_path, "bad.csv", text), **kw)
+    assert snapshot(db) == before
+    errors = info.value.report["errors"]
+    assert any(re.search(match, e) for e in errors), errors
+    if kw:
+        assert any("row 8, column H 'termination_date': before this person's hire_date" in e for e in errors), errors
+
+
+def test_new_people_with_a_termination_date_are_counted_as_left(db, tmp_path):
+    """A first roster listing a former employee (termination date given) reported left 0; the
+    person is added and leaves on that date, so both counts name them. The 40 % check still
+    counts only current employees a snapshot ends."""
+    rep = import_file(db, _write(tmp_path, "jan.csv", HEAD + ",termination_date\nA,IT,L1,,,2019-01-01,,\n"
+                                                       "B,IT,L1,,,2019-01-01,,2024-06-01\n"))
+    assert rep["added"] == {"count": 2, "examples": ["A", "B"]} and rep["left"] == {"count": 1, "examples": ["B"]}
+    assert set(_on(db, "2024-05-31")) == {"A", "B"} and set(_on(db, "2024-06-01")) == {"A"}
+    # a snapshot with one current employee (A) and three new people who already left: 0 of 1 ended
+    rep = import_file(db, _write(tmp_path, "feb.csv", HEAD + ",termination_date\nA,IT,L1,,,2019-01-01,,\n"
+                                                       "C,IT,L1,,,2024-07-01,,2024-09-01\n"
+                                                       "D,IT,L1,,,2024-07-01,,2024-09-01\n"
+                                                       "E,IT,L1,,,2024-07-01,,2024-09-01\n"), as_of="2025-02-01")
+    assert rep["left"]["count"] == 3 and "needs_force" not in rep

@@ -82,6 +82,54 @@ def test_four_point_frequency_is_never_read_as_1_to_5(org, tmp_path):
     assert frequency_table({"never", "often", "always"}) == "frequency_5"
 
 
+def test_frequency_answers_that_fit_four_and_five_points_are_not_ready(org, tmp_path):
+    """Never, Rarely, Sometimes only: the 4-point (… Frequently) and the 5-point (… Always) scales
+    both fit, so the labels do not say the scale's top. The item keeps its label numbers on 1–5
+    (the old reading) but the scale is not confirmed (no "Ready") until the mapping states it."""
+    text = ("employee_id,submitted_at,How often do you try new tools?\nE001,2025-01-01,Never\n"
+            "E002,2025-01-01,Rarely\nE003,2025-01-01,Sometimes\nE004,2025-01-01,Sometimes\n")
+    rep = import_file(org, _write(tmp_path, text), dry_run=True)
+    it = rep["items"][0]
+    # Never 1, Rarely 2, Sometimes 3 on either table: mean (1 + 2 + 3 + 3) / 4 = 2.25
+    assert (it["scale"], it["scale_from"], it["mean"]) == ([1, 5], "labels", 2.25)
+    assert rep["scale_confirmed"] is False and rep["scale_ambiguous"] == ["How often do you try new tools?"]
+    assert any("4-point" in w and "5-point" in w for w in rep["warnings"]), rep["warnings"]
+    shown = preview(org, tmp_path / "s.csv")["items"].set_index("item")["detected_scale"]
+    assert shown["How often do you try new tools?"] == "1–5 (labels; or 1–4: set it)"  # the mapping step says so
+    stated = import_file(org, _write(tmp_path, text), dry_run=True,
+                         mapping={"How often do you try new tools?": {"construct": "agility", "scale": [1, 4]}})
+    assert stated["items"][0]["scale"] == [1, 4] and stated["scale_confirmed"] is True
+    assert "scale_ambiguous" not in stated
+    # one item answering "Frequently" settles the table for the survey's other frequency items
+    both = ("employee_id,submitted_at,How often do you try new tools?,How often do you share?\n"
+            "E001,2025-01-01,Never,Frequently\nE002,2025-01-01,Rarely,Never\n")
+    rep2 = import_file(org, _write(tmp_path, both), dry_run=True)
+    assert [i["scale"] for i in rep2["items"]] == [[1, 4], [1, 4]] and rep2["scale_confirmed"] is True
+
+
+def test_a_stated_scale_picks_the_label_table_of_that_length(org, tmp_path):
+    """The mapping says 1–7 and the answers are only Agree, Strongly agree and Disagree: they were
+    read on the 5-point table (Agree 4) under a 1–7 scale, "Ready", silently wrong. A stated scale
+    now picks the 7-point table (Agree 6, Strongly agree 7, Disagree 2), and labels no table of
+    that length holds are an error naming the column."""
+    text = ("employee_id,submitted_at,I feel I belong in my team\nE001,2025-01-01,Agree\n"
+            "E002,2025-01-01,Strongly agree\nE003,2025-01-01,Disagree\n")
+    q = "I feel I belong in my team"
+    rep = import_file(org, _write(tmp_path, text), dry_run=True, mapping={q: {"construct": "belonging", "scale": [1, 7]}})
+    # 7-point agreement: (6 + 7 + 2) / 3 = 5
+    assert (rep["items"][0]["scale"], rep["items"][0]["mean"]) == ([1, 7], 5.0) and rep["scale_confirmed"] is True
+    five = import_file(org, _write(tmp_path, text), dry_run=True, mapping={q: {"construct": "belonging", "scale": [1, 5]}})
+    assert five["items"][0]["mean"] == pytest.approx(11 / 3)  # (4 + 5 + 2) / 3 on the 5-point table
+    often = ("employee_id,submitted_at,How often do you try new tools?\nE001,2025-01-01,Often\n"
+             "E002,2025-01-01,Never\n")
+    before = snapshot(org)
+    with pytest.raises(ImportFailed, match=r"column C 'How often do you try new tools\?': its answers are labels of "
+                                           r"the 1–5 frequency scale, but the mapping's scale is 1–4"):
+        import_file(org, _write(tmp_path, often), mapping={"How often do you try new tools?": {
+            "construct": "agility", "scale": [1, 4]}})
+    assert snapshot(org) == before
+
+
 @pytest.mark.skipif(not (REAL_EXPORTS / "surveymonkey_results.csv").is_file(), reason="real exports not present")
 def test_real_surveymonkey_frequency_items_are_four_point(db):
     """The OSPO 2018 SurveyMonkey export (748 respondents) asks 'How often…' on Never–Frequently."""

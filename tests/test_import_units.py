@@ -101,6 +101,23 @@ def test_cp1252_detected_after_the_first_block(db, tmp_path):
     assert db.query("SELECT department FROM employees WHERE employee_id = 'Z-last'").scalar() == "Équipe"
 
 
+@pytest.mark.parametrize("late", [False, True])
+def test_bytes_neither_utf8_nor_cp1252_are_one_message_naming_the_line(db, tmp_path, late):
+    """0x81 is undefined in Windows-1252 too (as are 0x8D, 0x8F, 0x90, 0x9D): the CLI printed a
+    UnicodeDecodeError traceback. Now one message names the line and column, nothing written."""
+    from tests.fixtures import snapshot
+
+    rows = "".join(f"Z{i},Ops\r\n" for i in range(20_000)) if late else ""
+    data = ("employee_id,department\r\n" + rows).encode() + b"Z-bad,Ab\x81c\r\n"
+    (tmp_path / "odd.csv").write_bytes(data)
+    line = 2 + (20_000 if late else 0)
+    before = snapshot(db)
+    with pytest.raises(TwowayError, match=rf"odd.csv, line {line}, column B: byte 0x81 is not text in UTF-8 or "
+                                          r"Windows-1252 \(save the file as CSV UTF-8\)"):
+        import_file(db, tmp_path / "odd.csv")
+    assert snapshot(db) == before
+
+
 def test_typo_in_a_label_column_without_mapping_is_an_error(db, tmp_path):
     load_org(db)
     (tmp_path / "s.csv").write_text("employee_id,submitted_at,q1\nE001,2025-01-01,Agree\nE002,2025-01-01,Agre\n"

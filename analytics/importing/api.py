@@ -292,22 +292,27 @@ def preview(db: Database, path: str | Path, *, file_name: str | None = None, row
         try:  # what the importer makes of each column without a mapping: rated or not, answers, scale
             report, _, _ = check_file(db, path, kind="survey", survey=name, _table=table)
             found = {i["item"]: i for i in report["items"]}
+            ambiguous = set(report.get("scale_ambiguous", ()))
         except TwowayError:
-            found = {}
+            found, ambiguous = {}, set()
         if saved and len(items):
             items = apply_saved(items, load_mapping(saved))
         else:  # tick only the columns that hold ratings (not text, choices or ages)
             items["import"] = items["item"].isin(found.keys())
-        items = _with_scales(items, found, load_mapping(saved) if saved else {})
+        items = _with_scales(items, found, load_mapping(saved) if saved else {}, ambiguous)
         out["items"] = items
         out["survey"] = name
         out["columns"] = [c.id for c in formats.survey_columns(fmt, table)]
     return out
 
 
-def _with_scales(items: pd.DataFrame, found: dict[str, dict], saved: dict[str, ItemSpec]) -> pd.DataFrame:
+def _with_scales(items: pd.DataFrame, found: dict[str, dict], saved: dict[str, ItemSpec],
+                 ambiguous: set[str] = frozenset()) -> pd.DataFrame:
     """Add what the mapping step shows and lets the analyst set: each item's answer options, its
     detected scale and where that came from, and editable scale_min / scale_max / labels.
+
+    `ambiguous`: frequency items whose answers fit both 1–4 and 1–5 (the report's
+    `scale_ambiguous`); their detected scale says so, since the analyst must set it.
 
     Columns that are not rating items (checkbox, multiple choice, text) are never pre-marked reverse.
     """
@@ -320,7 +325,8 @@ def _with_scales(items: pd.DataFrame, found: dict[str, dict], saved: dict[str, I
         f = found.get(row["item"])
         spec = keyed.get(normalise(row["item"])) or keyed.get(normalise(row["question"]))
         answers.append(" · ".join(f["answers"]) if f else "")
-        detected.append(f"{f['scale'][0]:g}–{f['scale'][1]:g} ({f['scale_from']})" if f else "not a rating item")
+        detected.append((f"{f['scale'][0]:g}–{f['scale'][1]:g} ({f['scale_from']}"
+                         + ("; or 1–4: set it)" if row["item"] in ambiguous else ")")) if f else "not a rating item")
         scale = spec.scale if spec is not None and spec.scale else None
         lo.append(scale[0] if scale else None)
         hi.append(scale[1] if scale else None)

@@ -198,12 +198,52 @@ def read_table(path: str | os.PathLike, file_name: str | None = None,
             if encoding != "utf-8":
                 raise TwowayError(f"{name}: cannot decode the text as {encoding}") from None
             encoding = "cp1252"
-            cells, delimiter = _read_csv_fast(path, name, encoding, size, progress)
+            try:
+                cells, delimiter = _read_csv_fast(path, name, encoding, size, progress)
+            except UnicodeDecodeError:
+                _raise_undecodable(path, name)
         table = RawTable(path, name, size, digest, "csv", encoding, delimiter, cells)
     table.cells = _drop_empty(table.cells)
     if table.cells.empty or not (table.cells != "").to_numpy().any():
         raise TwowayError(f"{name} has no rows")
     return table
+
+
+#: The bytes Windows-1252 leaves undefined: the only ones it cannot decode.
+_NOT_CP1252 = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")
+
+
+def _raise_undecodable(path: Path, name: str) -> None:
+    """A file that is neither UTF-8 nor Windows-1252: one message naming the first byte that
+    Windows-1252 cannot decode, by line and column (physical line: a quoted cell may span lines),
+    instead of the codec's traceback. Read block by block, so a big file is never held whole."""
+    offset, line, block_start, tail = None, 1, 0, b""
+    with open(path, "rb") as f:
+        while offset is None:
+            block = f.read(_SCAN_BLOCK)
+            if not block:
+                raise TwowayError(f"{name}: cannot decode the text as UTF-8 or Windows-1252 "
+                                  "(save the file as CSV UTF-8)")
+            m = _NOT_CP1252.search(block)
+            upto = block if m is None else block[:m.start()]
+            line += upto.count(b"\n")
+            tail = (tail + upto).rsplit(b"\n", 1)[-1] if b"\n" in upto else tail + upto
+            if m is not None:
+                offset = block_start + m.start()
+                bad = block[m.start()]
+            block_start += len(block)
+    with open(path, "rb") as f:
+        first = f.readline(1_000_000).decode("cp1252", errors="replace")
+    delimiter = _sep_line(first) or _sniff_delimiter(first)
+    prefix = tail.decode("cp1252", errors="replace")
+    quoted, column = False, 0
+    for ch in prefix:
+        if ch == '"':
+            quoted = not quoted
+        elif ch == delimiter and not quoted:
+            column += 1
+    raise TwowayError(f"{name}, line {line}, column {_letter(column)}: byte 0x{bad:02X} is not text in UTF-8 or "
+                      "Windows-1252 (save the file as CSV UTF-8)")
 
 
 def _raise_cut_utf16(path: Path, name: str, encoding: str, size: int) -> None:
@@ -336,6 +376,7 @@ def _read_csv_fast(path: Path, name: str, encoding: str, size: int, progress: Pr
     table = pa.Table.from_batches(batches, schema=batches[0].schema) if batches else None
     if table is None or table.num_rows == 0:
         return pd.DataFrame(dtype=str), delimiter
+    _check_cell_lengths(table, name)
     if encoding == "utf-8-sig" or encoding == "utf-8":
         first = table.column(0)[0].as_py()
         if first.startswith("\ufeff"):
@@ -347,6 +388,27 @@ def _read_csv_fast(path: Path, name: str, encoding: str, size: int, progress: Pr
     cells.index = pd.RangeIndex(1, len(cells) + 1)
     progress(0.6, "read the file")
     return cells, delimiter
+
+
+def _check_cell_lengths(table, name: str) -> None:
+    """Refuse a cell over MAX_FIELD_CHARS characters, naming its row and column, never quoting it.
+
+    Arrow reads any cell that fits its 4 MiB block, so without this check a cell of one to four
+    million characters passed the fast reader while the row-by-row reader (and XLSX) refused it.
+    Byte lengths bound character lengths from above, so characters are counted only in a column
+    whose longest cell has more bytes than the limit.
+    """
+    import pyarrow.compute as pc
+
+    for pos in range(table.num_columns):
+        col = table.column(pos)
+        if (pc.max(pc.binary_length(col)).as_py() or 0) <= MAX_FIELD_CHARS:
+            continue
+        over = pc.greater(pc.utf8_length(col), MAX_FIELD_CHARS)
+        if pc.any(over).as_py():
+            row = int(pc.index(over, True).as_py()) + 1  # the header is row 1
+            raise TwowayError(f"{name}, row {row}, column {_letter(pos)}: a cell longer than "
+                              f"{MAX_FIELD_CHARS:,} characters")
 
 
 def _read_csv(path: Path, name: str, encoding: str, size: int, progress: Progress,

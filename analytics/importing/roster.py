@@ -107,11 +107,20 @@ def plan_roster(c, frame: pd.DataFrame, as_of: dt.date | None, force: bool, impo
         same &= _same(frame[col], cur[col])
 
     new = ~known
+    hire = frame["hire_date"]
+    before_hire = pd.Series([t is not None and h is not None and not pd.isna(t) and not pd.isna(h) and t < h
+                             for t, h in zip(term, hire)], index=frame.index)
+    c.error(before_hire, "termination_date", "before this person's hire_date")
     start_new = pd.Series([None] * len(frame), index=frame.index, dtype=object)
     if as_of is not None and not first_roster:
-        hire = frame["hire_date"]
         start_new = pd.Series([h if h is not None and h <= as_of else as_of for h in hire], index=frame.index,
                               dtype=object)
+        # a new person's spell would end before it starts (employed on no day)
+        ends_first = new & has_term & ~before_hire & pd.Series(
+            [s is not None and t is not None and not pd.isna(t) and t < s for t, s in zip(term, start_new)],
+            index=frame.index)
+        c.error(ends_first, "termination_date",
+                f"before this new person's start on the snapshot date {as_of} (give their hire_date)")
     changed = is_open & ~same & ~has_term if as_of is not None else pd.Series(False, index=frame.index)
     leaving_term = is_open & has_term
     rehired = known & ~is_open & ~has_term if as_of is not None else pd.Series(False, index=frame.index)
@@ -131,7 +140,8 @@ def plan_roster(c, frame: pd.DataFrame, as_of: dt.date | None, force: bool, impo
                        "with --force")
     report["added"] = _summary(frame.loc[new, "employee_id"])
     report["changed"] = _summary(frame.loc[changed, "employee_id"])
-    report["left"] = _summary(left_ids)
+    # people new to the history who already left (a termination date) are added and leave
+    report["left"] = _summary(left_ids + list(frame.loc[new & has_term, "employee_id"]))
     report["rehired"] = _summary(frame.loc[rehired, "employee_id"])
 
     attrs = ["employee_id", *store.TRACKED]

@@ -23,8 +23,9 @@ from analytics.errors import TwowayError
 from analytics.importing.dates import parse_datetimes
 from analytics.importing.formats import (EMPLOYEE_ID_NAMES, GOOGLE_TIMESTAMP, RESPONSE_ID_NAMES, SUBMITTED_NAMES, Column,
                                          header_rows, snake, survey_columns)
-from analytics.importing.labels import (AGREEMENT_TABLES, FREQUENCY_TABLES, MISSING_LABELS, TABLES, agreement_table,
-                                        frequency_table, label_table_for, leading_number, normalise, parse_number)
+from analytics.importing.labels import (AGREEMENT_TABLES, FIVE_POINT_FREQUENCY_ONLY, FREQUENCY_TABLES, MISSING_LABELS,
+                                        TABLES, agreement_table, frequency_table, label_table_for, leading_number,
+                                        normalise, parse_number)
 from analytics.importing.mapping import ItemSpec, suggest_construct, suggest_reverse
 from analytics.importing.reading import RawTable, clip, clip_message
 from analytics.store import Database
@@ -131,18 +132,34 @@ def _find(cols: list[Column], names, roles=("meta", "item")) -> Column | None:
     return None
 
 
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+$"
+
+
 def _holds_emails(series: pd.Series) -> bool:
     """Most non-blank cells look like e-mail addresses."""
     vals = series[~masked(series)].str.strip()
-    return bool(len(vals)) and float(vals.str.match(r"^[^@\s]+@[^@\s]+$").mean()) >= 0.9
+    return bool(len(vals)) and float(vals.str.match(EMAIL_PATTERN).mean()) >= 0.9
 
 
-def _email_column(cols: list[Column], fmt: str, data: pd.DataFrame) -> Column | None:
-    """The export's e-mail column, when it holds addresses (not blank or 'anonymous')."""
+def _email_column(cols: list[Column], fmt: str, data: pd.DataFrame, issues: Issues | None = None) -> Column | None:
+    """The export's e-mail column, when it holds addresses (not blank or 'anonymous').
+
+    A column named like one whose cells are mostly not addresses is not used; `issues` gets a
+    warning saying so (with counts, never a cell), since otherwise nobody is linked without a word.
+    """
+    warned = set()
     for names in (EMAIL_NAMES.get(fmt, ()), GENERIC_EMAIL_NAMES):
         c = _find(cols, names)
         if c is not None and _holds_emails(data[c.pos]):
             return c
+        if c is not None and issues is not None and c.pos not in warned:
+            warned.add(c.pos)
+            vals = data[c.pos][~masked(data[c.pos])].str.strip()
+            if len(vals):
+                n = int(vals.str.match(EMAIL_PATTERN).sum())
+                issues.warn(f"column {clip(c.id)}: only {n:,} of {len(vals):,} values look like e-mail addresses "
+                            "(90 % needed), so it does not identify people; fix those cells or name it with "
+                            "--id-column")
     return None
 
 
@@ -305,7 +322,7 @@ def analyse_survey(db: Database, table: RawTable, fmt: str, *, survey: str, mapp
                 break
             report.setdefault("notes", []).append(f"column {clip(c.id)} is masked or empty: not used as a person id")
         if person is None:
-            person = _email_column(cols, fmt, data)
+            person = _email_column(cols, fmt, data, issues)
             email_mode = person is not None
         report["person_key"] = "response" if person is None else ("email" if email_mode else "employee_id")
     report["id_column"] = person.id if person is not None else None
@@ -318,6 +335,13 @@ def analyse_survey(db: Database, table: RawTable, fmt: str, *, survey: str, mapp
         has_id = ~masked(ids)
         if email_mode:  # the person is the roster employee with that e-mail, case ignored
             ids = _people_by_email(db, ids, has_id, table.sha256)
+        else:  # an address among ids links by e-mail too, and is never stored (unless it is an employee_id)
+            looks = has_id & ids.str.match(EMAIL_PATTERN).fillna(False).astype(bool)
+            if looks.any():
+                not_ids = store.missing_ids(db, "employees", "employee_id", ids[looks])
+                looks &= ids.isin(not_ids)
+            if looks.any():
+                ids = ids.where(~looks, _people_by_email(db, ids, looks, table.sha256))
         respondent = ids.where(has_id, fallback)
         if (~has_id).any():
             issues.warn(f"{int((~has_id).sum())} response(s) have no value in {person.id!r}; each is counted "
@@ -371,17 +395,26 @@ def analyse_survey(db: Database, table: RawTable, fmt: str, *, survey: str, mapp
     tables = {}
     agreement_words: set[str] = set()
     frequency_words: set[str] = set()
+    col_words: dict[int, set[str]] = {}
     for c in item_cols:
         spec = resolved[c.pos] if resolved is not None else ItemSpec()
         tables[c.pos], words = _column_table(data[c.pos], spec, dc)
+        col_words[c.pos] = words
         if tables[c.pos] in AGREEMENT_TABLES:
             agreement_words |= words
         elif tables[c.pos] in FREQUENCY_TABLES:
             frequency_words |= words
     agreement = agreement_table(agreement_words)
     frequency = frequency_table(frequency_words)
+    # Never/Rarely/Sometimes alone fit both frequency tables: the labels give the numbers, not the top
+    frequency_open = bool(frequency_words) and "frequently" not in frequency_words \
+        and not frequency_words & FIVE_POINT_FREQUENCY_ONLY
     tables = {k: (agreement if v in AGREEMENT_TABLES else frequency if v in FREQUENCY_TABLES else v)
               for k, v in tables.items()}
+    for c in item_cols:
+        spec = resolved[c.pos] if resolved is not None else ItemSpec()
+        if spec.scale and tables[c.pos] is not None:
+            tables[c.pos] = _table_for_scale(c, tables[c.pos], spec.scale, col_words[c.pos], issues)
     for k, c in enumerate(item_cols):
         if progress is not None and k % 5 == 0:
             progress(0.62 + 0.2 * k / len(item_cols), f"checking item {k + 1:,} of {len(item_cols):,}")
@@ -413,7 +446,7 @@ def analyse_survey(db: Database, table: RawTable, fmt: str, *, survey: str, mapp
     if not plans and not issues.errors:
         raise TwowayError(f"{name}: no rating items found (give a mapping naming the items)")
 
-    _decide_scales(plans, report, issues)
+    _decide_scales(plans, report, issues, frequency_open)
 
     # 5. roster links
     ids = respondent[has_id]
@@ -427,13 +460,16 @@ def analyse_survey(db: Database, table: RawTable, fmt: str, *, survey: str, mapp
     if email_mode:  # never an address (nor its pseudonym) in the report
         report["unlinked"] = {"count": int(len(unlinked)), "examples": []}
         if unlinked:
+            hint = ("check the roster's email column for them" if roster_store.has_emails(db)
+                    else "add an email column to the roster to link them")
             issues.warn(f"{len(unlinked)} e-mail address(es) are not in the roster and stay unlinked "
-                        "(addresses not shown; add an email column to the roster to link them)")
+                        f"(addresses not shown; {hint})")
     else:
-        report["unlinked"] = {"count": int(len(unlinked)), "examples": unlinked[:5]}
+        shown = [u for u in unlinked if not str(u).startswith(UNLINKED_EMAIL)]  # never an address's pseudonym
+        report["unlinked"] = {"count": int(len(unlinked)), "examples": shown[:5]}
         if unlinked:
-            issues.warn(f"{len(unlinked)} respondent id(s) are not in the roster and stay unlinked "
-                        f"(e.g. {', '.join(unlinked[:3])})")
+            issues.warn(f"{len(unlinked)} respondent id(s) are not in the roster and stay unlinked"
+                        + (f" (e.g. {', '.join(shown[:3])})" if shown else ""))
 
     report["rows"] = int(len(data))
     report["items"] = [{"question": p.column.question, "item": p.column.id, "n": int(p.values.notna().sum()),
@@ -554,12 +590,39 @@ def _own_scale(values: pd.Series) -> tuple[float, float] | None:
     return lo, float(next((m for m in STANDARD_MAXIMA.get(int(lo), ()) if m >= hi), hi))
 
 
-def _decide_scales(plans: list[ItemPlan], report: dict, issues: Issues) -> None:
+def _table_for_scale(c: Column, table: str, scale: tuple[float, float], words: set[str],
+                     issues: Issues) -> str | None:
+    """The built-in label table for an item whose scale the mapping states.
+
+    The survey-wide choice (`agreement_table`, `frequency_table`) decides a table's length from the
+    answers; a stated scale decides it for its item: answers of only Agree / Strongly agree /
+    Disagree on a stated 1–7 scale are 7-point (Agree 6), not 5-point numbers under a 1–7 scale.
+    Labels no table of that length holds (Often on a stated 1–4) are an error: the mapping must
+    give the item's labels.
+    """
+    if tuple(float(v) for v in TABLES[table][1]) == tuple(float(v) for v in scale):
+        return table
+    family, kind = (AGREEMENT_TABLES, "agreement") if table in AGREEMENT_TABLES else (FREQUENCY_TABLES, "frequency")
+    for name in sorted(family):
+        if tuple(float(v) for v in TABLES[name][1]) == tuple(float(v) for v in scale) and words <= set(TABLES[name][0]):
+            return name
+    lo, hi = TABLES[table][1]
+    issues.error(f"{c.where()}: its answers are labels of the {lo:g}–{hi:g} {kind} scale, but the mapping's scale is "
+                 f"{scale[0]:g}–{scale[1]:g}; give the item's \"labels\" in the mapping")
+    return table
+
+
+def _decide_scales(plans: list[ItemPlan], report: dict, issues: Issues, frequency_open: bool = False) -> None:
     """Each item's scale: the mapping, else its labels, else the survey's other items; the item's
     own answers only when nothing else says. Values beyond the scale are errors (row and column).
 
     "The survey's other items" are their stated scales when any item states one, else the scale
     most items' answers fit (so one stray 7 among 1–5 items is an error, not a 1–7 scale).
+
+    `frequency_open`: the survey's frequency answers are only labels both frequency tables share
+    (Never, Rarely, Sometimes), so the labels give each answer's number but not the scale's top
+    (4 for Never–Frequently, 5 for Never–Always). Such items keep 1–5 but are listed in
+    `scale_ambiguous` and leave the scale unconfirmed: "Ready" needs the mapping to say.
     """
     for p in plans:
         if p.spec.scale:
@@ -604,7 +667,14 @@ def _decide_scales(plans: list[ItemPlan], report: dict, issues: Issues) -> None:
                                   "mapping if it differs)"}.get(p.scale_from, "")
             issues.error(f"row {row}, {p.column.where()}: value {out.iloc[0]:g} is outside the item's scale "
                          f"{lo:g}–{hi:g}" + (f" ({len(out)} such values)" if len(out) > 1 else "") + why)
-    report["scale_confirmed"] = all(p.scale_from in ("mapping", "labels") for p in plans)
+    ambiguous = [p.column.id for p in plans if frequency_open and p.table in FREQUENCY_TABLES
+                 and p.scale_from == "labels" and not p.spec.labels]
+    if ambiguous:
+        report["scale_ambiguous"] = ambiguous
+        issues.warn(f"the answers to {len(ambiguous)} frequency item(s) ({', '.join(ambiguous[:5])}) fit both the "
+                    "4-point (Never … Frequently) and the 5-point (Never … Always) scale: read as 1–5; give "
+                    "\"scale\" in the mapping (or the scale columns on the Upload page) to be sure")
+    report["scale_confirmed"] = not ambiguous and all(p.scale_from in ("mapping", "labels") for p in plans)
 
 
 def _answer_options(series: pd.Series, limit: int = 12) -> list[str]:

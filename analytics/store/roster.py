@@ -171,6 +171,12 @@ def emails_to_ids(db: Database, emails: list[str]) -> dict[str, str]:
     return {r[0]: r[1] for r in res.rows}
 
 
+def has_emails(db: Database) -> bool:
+    """Whether the roster history holds any e-mail address (to say why survey addresses stay unlinked)."""
+    return db.query("SELECT count(*) FROM (SELECT 1 FROM employee_history WHERE email IS NOT NULL LIMIT 1)"
+                    ).scalar() > 0
+
+
 def email_owners(db: Database, emails: list[str]) -> dict[str, str]:
     """Lower-cased e-mail → the employee currently holding it (for the roster's uniqueness check)."""
     if not emails:
