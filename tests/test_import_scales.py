@@ -115,10 +115,12 @@ def test_a_stated_scale_picks_the_label_table_of_that_length(org, tmp_path):
     text = ("employee_id,submitted_at,I feel I belong in my team\nE001,2025-01-01,Agree\n"
             "E002,2025-01-01,Strongly agree\nE003,2025-01-01,Disagree\n")
     q = "I feel I belong in my team"
-    rep = import_file(org, _write(tmp_path, text), dry_run=True, mapping={q: {"construct": "belonging", "scale": [1, 7]}})
+    rep = import_file(org, _write(tmp_path, text), dry_run=True,
+                      mapping={q: {"construct": "belonging", "scale": [1, 7]}})
     # 7-point agreement: (6 + 7 + 2) / 3 = 5
     assert (rep["items"][0]["scale"], rep["items"][0]["mean"]) == ([1, 7], 5.0) and rep["scale_confirmed"] is True
-    five = import_file(org, _write(tmp_path, text), dry_run=True, mapping={q: {"construct": "belonging", "scale": [1, 5]}})
+    five = import_file(org, _write(tmp_path, text), dry_run=True,
+                       mapping={q: {"construct": "belonging", "scale": [1, 5]}})
     assert five["items"][0]["mean"] == pytest.approx(11 / 3)  # (4 + 5 + 2) / 3 on the 5-point table
     often = ("employee_id,submitted_at,How often do you try new tools?\nE001,2025-01-01,Often\n"
              "E002,2025-01-01,Never\n")
