@@ -69,7 +69,9 @@ def blocks(raw: dict, k: int) -> pd.DataFrame:
                 break
             groups = set(zip(e.loc[s, "role"], e.loc[s, "timing"]))
             cand = e[~e["withheld"] & ~s & ~(e[list(MERGE_ORDER)] == "Other").all(axis=1)]
-            cand = cand[[(r, t) in groups for r, t in zip(cand["role"], cand["timing"])]]
+            cand = cand[np.array([(r, t) in groups for r, t in zip(cand["role"], cand["timing"])], dtype=bool)]
+            if cand.empty:  # no host of its role and timing: withheld (a bare [] would select no columns)
+                break
             sizes = (cand.groupby(["role", "timing", *MERGE_ORDER], dropna=False).size().reset_index(name="n")
                      .sort_values(["n", *MERGE_ORDER], na_position="last", kind="stable"))
             for h in sizes.groupby(["role", "timing"]).head(1).itertuples(index=False):
