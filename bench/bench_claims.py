@@ -9,7 +9,8 @@ stored with the snapshot at publish, `analytics.store.stored_results`), the cach
 the claims engine's own run (cold: what a filtered view, or a snapshot without stored results,
 costs; and, after it, for the demo's largest department (Engineering), as a filtered view), every claim's detail on that run and one event study, and its peak resident memory;
 medians are printed. Targets (issue #9): 200,000 employees scorecard < 5 s cold, any detail < 2 s;
-2,000 employees scorecard < 0.5 s; peak memory < 2 GB; the engine for one department < 2 s. Figures only — never asserted.
+2,000 employees scorecard < 0.5 s; peak memory < 2 GB; the engine for one department < 2 s.
+The one-department scorecard and details are timed cold first (stored at publish for every department). Figures only — never asserted.
 """
 
 from __future__ import annotations
@@ -50,11 +51,15 @@ def child(path: str) -> None:
     db = Database.reader(path)
     card, cold = timed(lambda: scorecard(db))  # the unfiltered scorecard: stored with the snapshot
     _, warm = timed(lambda: scorecard(db))
+    dept = DEPARTMENT
+    # one department's scorecard and every detail: stored with the snapshot too
+    _, dept_card = timed(lambda: (scorecard(db, Filters(department=(dept,))),
+                                  [claim_detail(db, c.id, Filters(department=(dept,))) for c in CLAIMS]))
     # the engine itself, as a filtered view (or a snapshot without stored results) runs it; the
     # details below reuse this run, as the dashboard's do
     _, engine_s = timed(lambda: engine.run(db, Filters(), min_group_size(), 0.2))
-    # a filtered view: the engine for one department (no stored results apply)
-    dept = DEPARTMENT
+    # a filtered view the snapshot does not store: the engine for one department (its panel is
+    # selected from the unfiltered run's)
     _, dept_s = timed(lambda: engine.run(db, Filters(department=(dept,)), min_group_size(), 0.2))
     details = {}
     for claim in CLAIMS:
@@ -62,7 +67,7 @@ def child(path: str) -> None:
         details[claim.id] = secs
     _, es = timed(lambda: event_study(db, "engagement"))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-    print(json.dumps({"cold": cold, "warm": warm, "engine": engine_s, "engine_department": dept_s, "department": dept,
+    print(json.dumps({"cold": cold, "warm": warm, "department_stored": dept_card, "engine": engine_s, "engine_department": dept_s, "department": dept,
                       "details": details, "event_study": es, "peak_gib": peak,
                       "verdicts": int((card["verdict"] != "insufficient_data").sum()), "claims": len(card)}))
 
@@ -93,11 +98,11 @@ def main() -> None:
                                  cwd=ROOT, check=True)
             runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
         med = statistics.median
-        r = {key: med(x[key] for x in runs) for key in ("cold", "warm", "engine", "engine_department", "event_study")}
+        r = {key: med(x[key] for x in runs) for key in ("cold", "warm", "department_stored", "engine", "engine_department", "event_study")}
         r["details"] = {c: med(x["details"][c] for x in runs) for c in runs[0]["details"]}
         r.update(peak_gib=max(x["peak_gib"] for x in runs), verdicts=runs[0]["verdicts"], claims=runs[0]["claims"])
         print(f"{n:,} employees, medians of {len(runs)} fresh processes: scorecard {r['cold']:.2f} s cold, "
-              f"{r['warm']:.3f} s cached; the engine {r['engine']:.2f} s cold, "
+              f"{r['warm']:.3f} s cached; one department's scorecard and 12 details (stored) {r['department_stored']:.2f} s cold; the engine {r['engine']:.2f} s cold, "
               f"{r['engine_department']:.2f} s for one department ({runs[0]['department']}); "
               f"{r['verdicts']} of {r['claims']} claims with a verdict "
               f"(cold runs: {', '.join(format(x['cold'], '.2f') for x in runs)} s)")
