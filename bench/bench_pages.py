@@ -18,9 +18,11 @@ calls the page and its sidebar make (`PAGES`), through the same functions `ui.ca
   per snapshot token (`analytics.views.memo`), so this is a look-up and a copy, as the app's
   `st.cache_data` hit on a rerun is;
 * **peak**: the process's peak resident memory (the app's share for that page);
-* the unfiltered scorecard, event studies and the Value page's engine figures are stored with
-  the snapshot at publish (`analytics.store.stored_results`); a filtered view of an engine
-  page (one department; every subgroup on "where") runs the claims engine;
+* the claims engine's results for the unfiltered view and for every one-department view
+  (scorecard, details, event studies, gain bands; the Value page's engine figures unfiltered)
+  are stored with the snapshot at publish (`analytics.store.stored_results`), so "one
+  department" and the Where page's default grouping read them; any other filtered view of an
+  engine page runs the claims engine;
 * **pandas**: a straightforward pandas version of the same aggregates — read the tables it needs
   into pandas, join and group there (no anonymity layer, so it does less work) — in a fresh
   process too. `ratio` is pandas time / Twoway cold time. Each page's version computes every table
