@@ -36,3 +36,12 @@ def snapshot(db: Database) -> dict[str, list]:
         rows = db.query(f'SELECT * FROM "{table}"').rows
         out[table] = sorted(rows, key=repr)
     return out
+
+
+def rows_sorted(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows in a fixed order: several figures order by some columns only (ties in any order)."""
+    if frame.empty:
+        return frame.reset_index(drop=True)
+    key = ["|".join(f"{v:.9g}" if isinstance(v, float) else repr(v) for v in row)
+           for row in frame.itertuples(index=False)]
+    return frame.iloc[sorted(range(len(key)), key=key.__getitem__)].reset_index(drop=True)

@@ -19,6 +19,7 @@ import pytest
 from analytics import views
 from analytics.filters import Filters
 from analytics.store import Database
+from tests.fixtures import rows_sorted
 from analytics.store import dashboard as sql
 from analytics.store.released import released
 from tests import page_references as ref
@@ -41,21 +42,13 @@ def plain(demo_path):
         yield db
 
 
-def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
-    """Rows in a fixed order (several queries order by some columns only)."""
-    if frame.empty:
-        return frame.reset_index(drop=True)
-    key = ["|".join(f"{v:.9g}" if isinstance(v, float) else repr(v) for v in row)
-           for row in frame.itertuples(index=False)]
-    return frame.iloc[sorted(range(len(key)), key=key.__getitem__)].reset_index(drop=True)
-
-
 def _same(a, b, where: str) -> None:
     """Equal figures: frames with the same columns, types and rows (floats to 1e-9 relative:
     means and SDs combined from per-group sums differ from one pass in the last bits)."""
     if isinstance(a, pd.DataFrame):
         assert isinstance(b, pd.DataFrame), where
-        pd.testing.assert_frame_equal(_sorted(a), _sorted(b), check_exact=False, rtol=1e-9, atol=1e-12, obj=where)
+        pd.testing.assert_frame_equal(rows_sorted(a), rows_sorted(b), check_exact=False, rtol=1e-9, atol=1e-12,
+                                      obj=where)
     elif isinstance(a, dict):
         assert a.keys() == b.keys(), where
         for key in a:

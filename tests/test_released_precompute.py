@@ -17,6 +17,7 @@ import pytest
 from analytics import claims, views
 from analytics.filters import Filters
 from analytics.store import Database
+from tests.fixtures import rows_sorted
 from analytics.store import released
 from analytics.waves import wave_flags
 
@@ -50,18 +51,9 @@ def _figures(db: Database, filters: Filters, k: int) -> dict:
     return out
 
 
-def _rows_sorted(frame: pd.DataFrame) -> pd.DataFrame:
-    """Rows in a fixed order: several figures order by some columns only (ties in any order)."""
-    if frame.empty:
-        return frame.reset_index(drop=True)
-    key = ["|".join(f"{v:.9g}" if isinstance(v, float) else repr(v) for v in row)
-           for row in frame.itertuples(index=False)]
-    return frame.iloc[sorted(range(len(key)), key=key.__getitem__)].reset_index(drop=True)
-
-
 def _same(a, b, where: str) -> None:
     if isinstance(a, pd.DataFrame):
-        pd.testing.assert_frame_equal(_rows_sorted(a), _rows_sorted(b), obj=where)
+        pd.testing.assert_frame_equal(rows_sorted(a), rows_sorted(b), obj=where)
     elif isinstance(a, dict):
         assert a.keys() == b.keys(), where
         for key in a:
