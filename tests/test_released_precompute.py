@@ -26,10 +26,13 @@ K = 5
 
 @pytest.fixture(scope="module")
 def published(demo_path, tmp_path_factory):
-    """A copy of the demo and a reader on its published snapshot (maps stored for k = 5)."""
+    """A copy of the demo and a reader on its published snapshot (maps stored for k = 5, and the
+    one-department views, which the 2,000-person demo would not store by default)."""
     path = tmp_path_factory.mktemp("pre") / "org.duckdb"
     shutil.copyfile(demo_path, path)
-    reader = Database.reader(path)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TWOWAY_STORED_VIEWS_FROM", "0")
+        reader = Database.reader(path)
     yield path, reader
     reader.close()
 
@@ -278,3 +281,32 @@ def test_the_stored_gain_bands_are_exactly_the_engines(published, demo_path):
         assert (served is None) == (computed is None), cid
         if computed is not None:
             pd.testing.assert_frame_equal(served, computed, obj=cid)
+
+
+def test_a_small_organisation_stores_only_the_unfiltered_view(demo_path, tmp_path, monkeypatch):
+    """Below TWOWAY_STORED_VIEWS_FROM employees the department views are left to the engine
+    (0.3 s each at 2,000 people) rather than adding ~20 s to every publish; from it on, all are."""
+    from analytics.store import stored_results
+
+    monkeypatch.delenv("TWOWAY_STORED_VIEWS_FROM", raising=False)
+    small = tmp_path / "small.duckdb"
+    shutil.copyfile(demo_path, small)
+    with Database.reader(small) as reader:
+        assert stored_results.scorecard_rows(reader, K, "") is not None
+        assert stored_results.scorecard_rows(reader, K, "department=Engineering") is None
+        assert not claims.scorecard(reader, Filters(department=("Engineering",)), min_group=K).empty
+    monkeypatch.setenv("TWOWAY_STORED_VIEWS_FROM", "600")  # the demo's head count: stored from there on
+    exact = tmp_path / "exact.duckdb"
+    shutil.copyfile(demo_path, exact)
+    with Database.reader(exact) as reader:
+        assert reader.query("SELECT count(*) FROM employees").scalar() == 600
+        assert stored_results.scorecard_rows(reader, K, "department=Engineering") is not None
+
+
+def test_a_bad_stored_views_setting_is_one_clear_message(monkeypatch):
+    from analytics.errors import TwowayError
+    from analytics.store import stored_results
+
+    monkeypatch.setenv("TWOWAY_STORED_VIEWS_FROM", "20k")
+    with pytest.raises(TwowayError, match=r"TWOWAY_STORED_VIEWS_FROM='20k' must be a whole number"):
+        stored_results.stored_views_from()
