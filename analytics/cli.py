@@ -182,15 +182,16 @@ def import_cmd(file, db_path, kind, survey, mapping, id_column, as_of, force, dr
 @cli.command("undo")
 @click.argument("import_id", type=click.IntRange(min=1))
 @db_option(must_exist=True)
+@click.option("--force", is_flag=True, help="Undo even the demo organisation's import (it empties the database).")
 @json_option
 @friendly_errors
-def undo_cmd(import_id, db_path, as_json):
+def undo_cmd(import_id, db_path, force, as_json):
     """Undo an import: delete every row it wrote (one transaction)."""
     from analytics.importing import undo_import
     from analytics.store import Database
 
     with Database.writer(db_path, on_wait=_stderr_wait) as db:
-        result = undo_import(db, import_id)
+        result = undo_import(db, import_id, protect_demo=not force)
     if as_json:
         emit_json(result)
     else:

@@ -230,7 +230,7 @@ else:
                 if st.button(f"Undo import #{target}", key="undo", icon=":material/undo:", disabled=not sure,
                              type="primary"):
                     try:
-                        result = undo_import(db, int(target))
+                        result = undo_import(db, int(target), protect_demo=True)
                         st.session_state["undo_message"] = (f"Import #{target} undone: "
                                                             f"{describe_removal(result['deleted'])} removed.")
                         del st.session_state["undo_id"]

@@ -76,6 +76,40 @@ def test_truncated_xlsx(org, tmp_path):
     _fails(org, tmp_path / "cut.xlsx", "not a readable XLSX|damaged")
 
 
+def _roster_with_formula(path, saved_result: str | None):
+    """A two-person roster whose second department is the formula ="Ops" (openpyxl writes no
+    result for it, as scripts do); `saved_result` writes the result Excel would have saved."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active.append(["employee_id", "department"])
+    wb.active.append(["Z1", "Sales"])
+    wb.active.append(["Z2", '="Ops"'])
+    wb.save(path)
+    if saved_result is not None:
+        with zipfile.ZipFile(path) as zf:
+            parts = {m: zf.read(m) for m in zf.namelist()}
+        sheet = parts["xl/worksheets/sheet1.xml"].decode()
+        assert '<c r="B3"><f>"Ops"</f><v /></c>' in sheet
+        parts["xl/worksheets/sheet1.xml"] = sheet.replace(
+            '<c r="B3"><f>"Ops"</f><v /></c>', f'<c r="B3" t="str"><f>"Ops"</f><v>{saved_result}</v></c>').encode()
+        with zipfile.ZipFile(path, "w") as zf:
+            for m, data in parts.items():
+                zf.writestr(m, data)
+
+
+def test_a_formula_without_a_saved_result_is_refused_not_read_as_blank(db, tmp_path):
+    _roster_with_formula(tmp_path / "r.xlsx", saved_result=None)
+    _fails(db, tmp_path / "r.xlsx", r"r\.xlsx, row 3, column B: a formula with no saved result")
+
+
+def test_a_formula_with_its_saved_result_imports_that_result(db, tmp_path):
+    _roster_with_formula(tmp_path / "r.xlsx", saved_result="Ops")
+    import_file(db, tmp_path / "r.xlsx")
+    assert db.query("SELECT employee_id, department FROM employees ORDER BY 1").dicts() == [
+        {"employee_id": "Z1", "department": "Sales"}, {"employee_id": "Z2", "department": "Ops"}]
+
+
 def test_binary_file(org, tmp_path):
     (tmp_path / "b.csv").write_bytes(bytes(range(256)) * 40)
     _fails(org, tmp_path / "b.csv", "binary data")

@@ -220,3 +220,13 @@ def test_kind_override(db):
         import_file(db, EXPORTS / "qualtrics_pulse.csv", kind="employees")
     rep = import_file(db, EXPORTS / "metrics.csv", kind="metrics", dry_run=True)
     assert rep["kind"] == "metrics"
+
+
+def test_cli_undo_of_the_demo_organisation_needs_force(tmp_path):
+    db = tmp_path / "d.duckdb"
+    assert run("demo", "--db", db, "--employees", "60").returncode == 0
+    refused = run("undo", "1", "--db", db)
+    assert refused.returncode == 1 and "demo organisation" in refused.stderr and "--force" in refused.stderr
+    assert json.loads(run("imports", "--db", db, "--json").stdout)[0]["status"] == "ok"
+    res = run("undo", "1", "--db", db, "--force", "--json")
+    assert res.returncode == 0 and json.loads(res.stdout)["status"] == "undone"

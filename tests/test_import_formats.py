@@ -147,6 +147,7 @@ def test_microsoft_forms_xlsx_seven_point(db, tmp_path):
                                       ("Strongly agree", "Neither agree nor disagree", "=1+1"),
                                       ("Disagree", "Somewhat disagree", None)], start=1):
         ws.append([i, t, t + dt.timedelta(minutes=3), f"p{i}@example.com", f"Person {i}", a, b, note])
+    ws.cell(row=3, column=8).data_type = "s"  # a comment that looks like a formula, saved as text as Forms does
     wb.save(tmp_path / "forms.xlsx")
     rep = import_file(db, tmp_path / "forms.xlsx", survey="msf")
     assert (rep["format"], rep["kind"], rep["rows"]) == ("microsoft_forms", "survey", 3)

@@ -227,13 +227,23 @@ class _with_progress:
             yield part
 
 
-def undo_import(db: Database, import_id: int) -> dict:
-    """Remove everything one import wrote (one transaction) and mark it undone."""
+def undo_import(db: Database, import_id: int, *, protect_demo: bool = False) -> dict:
+    """Remove everything one import wrote (one transaction) and mark it undone.
+
+    With `protect_demo` (the CLI without ``--force``, and the page) the demo organisation's import
+    is refused: undoing it empties the database, which a new database does more plainly.
+    """
     if db.read_only:
         with _live_writer(db, _noop) as live:
-            result = undo_import(live, import_id)
+            result = undo_import(live, import_id, protect_demo=protect_demo)
         db.refresh()
         return result
+    if protect_demo:
+        info = store.import_status(db, int(import_id))
+        if info is not None and info["kind"] == "demo" and info["status"] == "ok":
+            raise TwowayError(f"import #{import_id} is the demo organisation: undoing it would empty the "
+                              "database; build a new one instead (python -m analytics demo --force), "
+                              "or give --force to undo it anyway")
     counts = store.undo_import(db, int(import_id))
     return {"import_id": int(import_id), "status": "undone", "deleted": counts}
 

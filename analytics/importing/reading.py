@@ -512,7 +512,7 @@ def _cell_text(v) -> str:
     return str(v)
 
 
-def _check_archive(path: Path, name: str) -> None:
+def _check_archive(path: Path, name: str) -> bool:
     """Refuse a workbook whose members add up to more than TWOWAY_MAX_XLSX_MB uncompressed, a
     worksheet with more rows or cells than allowed, and a cell over MAX_FIELD_CHARS, before
     openpyxl reads a byte (it parses a whole sheet just to find its size when the sheet does not
@@ -520,7 +520,10 @@ def _check_archive(path: Path, name: str) -> None:
 
     The sizes come from the zip directory; a member cannot inflate past its declared size
     (Python's zipfile stops there and the CRC check fails), so the sum is a true bound.
+
+    Returns whether a worksheet holds formulas (then `_formulas_without_values` looks closer).
     """
+    formulas = False
     limit_mb = xlsx_limit("TWOWAY_MAX_XLSX_MB")
     try:
         with zipfile.ZipFile(path) as zf:
@@ -534,23 +537,26 @@ def _check_archive(path: Path, name: str) -> None:
                 if lower.endswith("sharedstrings.xml"):
                     _scan_xml(zf, m.filename, name, count=False)
                 elif lower.startswith("xl/worksheets/") and lower.endswith(".xml"):
-                    _scan_xml(zf, m.filename, name)
+                    formulas |= _scan_xml(zf, m.filename, name)
     except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as exc:
         raise TwowayError(f"{name} is not a readable XLSX workbook (damaged or truncated): "
                           f"{type(exc).__name__}") from None
+    return formulas
 
 
 _ROW_TAGS = (b"<row ", b"<row>", b"<row/", b"<row\n", b"<row\t", b"<row\r")
 _CELL_TAGS = (b"<c ", b"<c>", b"<c/", b"<c\n", b"<c\t", b"<c\r")
+_FORMULA_TAGS = (b"<f>", b"<f ", b"<f/")
 
 
-def _scan_xml(zf: zipfile.ZipFile, member: str, name: str, count: bool = True) -> None:
+def _scan_xml(zf: zipfile.ZipFile, member: str, name: str, count: bool = True) -> bool:
     """Stream one XML member once (no parsing, ~1 s per 500 MB): count its row and cell tags
     against the limits, and measure the longest text between two tags (a cell's text cannot
-    hold a raw "<"). Refuses as soon as a limit is passed."""
+    hold a raw "<"). Refuses as soon as a limit is passed. Returns whether it holds a formula tag."""
     max_rows, max_cells = xlsx_limit("TWOWAY_MAX_XLSX_ROWS"), xlsx_limit("TWOWAY_MAX_XLSX_CELLS")
     longest = MAX_FIELD_CHARS * _MAX_BYTES_PER_CHAR
     rows = cells = run = 0
+    formulas = False
     carry = b""
     with zf.open(member) as src:
         while True:
@@ -560,6 +566,7 @@ def _scan_xml(zf: zipfile.ZipFile, member: str, name: str, count: bool = True) -
                 cut = len(buf) if not block else max(len(buf) - 8, 0)  # a tag cut at the block's end waits
                 head, carry = buf[:cut + 5], buf[cut:]  # a tag starting before `cut` ends within 5 bytes
                 rows += sum(head.count(t, 0, cut + len(t) - 1) for t in _ROW_TAGS)
+                formulas = formulas or any(t in head for t in _FORMULA_TAGS)
                 cells += sum(head.count(t, 0, cut + len(t) - 1) for t in _CELL_TAGS)
                 if rows > max_rows:
                     raise TwowayError(f"{name}: the worksheet has more than {max_rows:,} rows, the limit "
@@ -579,12 +586,44 @@ def _scan_xml(zf: zipfile.ZipFile, member: str, name: str, count: bool = True) -
             if run > longest:
                 raise TwowayError(f"{name}: a cell longer than {MAX_FIELD_CHARS:,} characters, the limit for one "
                                   "cell")
+    return formulas
+
+
+def _formulas_without_values(path: Path, name: str, rows: list[list[str]], index: list[int]) -> None:
+    """Refuse a workbook whose formulas carry no saved result.
+
+    Excel saves each formula's last result beside it, and that result is what we import. A
+    workbook written by a script (openpyxl, pandas) saves only the formula, which would read as a
+    blank answer with no word said; the analyst must open and save it in Excel first.
+    """
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    try:
+        ws = wb.worksheets[0]
+        ws.reset_dimensions()
+        at = dict(zip(index, rows))
+        missing: list[str] = []
+        for r, values in enumerate(ws.iter_rows(values_only=True), start=1):
+            for i, v in enumerate(values):
+                text = getattr(v, "text", v)  # an ArrayFormula keeps its formula in .text
+                if isinstance(text, str) and text.startswith("="):
+                    row = at.get(r)
+                    if row is None or i >= len(row) or row[i] == "":
+                        missing.append(f"row {r}, column {_letter(i)}")
+    finally:
+        wb.close()
+    if missing:
+        more = f" and {len(missing) - 1:,} more" if len(missing) > 1 else ""
+        raise TwowayError(f"{name}, {missing[0]}{more}: a formula with no saved result (the workbook was "
+                          "written by a program that does not calculate); open it in Excel or LibreOffice "
+                          "and save it, or export the sheet as CSV")
 
 
 def _read_xlsx(path: Path, name: str, progress: Progress) -> pd.DataFrame:
     import openpyxl
 
-    _check_archive(path, name)
+    formulas = _check_archive(path, name)
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
@@ -638,6 +677,8 @@ def _read_xlsx(path: Path, name: str, progress: Progress) -> pd.DataFrame:
             raise TwowayError(f"{name}: the workbook is damaged or truncated ({type(exc).__name__})") from None
     finally:
         wb.close()
+    if formulas:
+        _formulas_without_values(path, name, rows, index)
     progress(0.6, "read the workbook")
     if not rows:
         return pd.DataFrame(dtype=str)
