@@ -56,7 +56,7 @@ def test_a_damaged_file_is_one_message_on_the_dashboard_and_no_figures(copy, mon
 
 
 @pytest.mark.parametrize("damage", [truncate, zero_middle], ids=["truncated", "corrupted"])
-@pytest.mark.parametrize("command", [["imports"], ["claims"], ["undo", "1"]], ids=lambda c: c[0])
+@pytest.mark.parametrize("command", [["imports"], ["claims"], ["undo", "1", "--force"]], ids=lambda c: c[0])
 def test_a_damaged_file_is_one_line_and_a_non_zero_exit_on_the_cli(copy, damage, command):
     damage(copy)
     res = cli(*command, "--db", copy)
